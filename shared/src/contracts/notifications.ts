@@ -1,0 +1,47 @@
+/** Messages about notifications. Producers and consumers both validate with these schemas. */
+import { z } from 'zod';
+
+export const ROLES = ['admin', 'manager', 'employee'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+/** Ids are the auth service's user ids (UUIDs). */
+export const userIdSchema = z.uuid();
+
+export const recipientsSchema = z
+  .object({
+    userIds: z.array(userIdSchema).max(1000).optional(),
+    roles: z.array(roleSchema).max(ROLES.length).optional(),
+  })
+  .strict()
+  .refine((r) => (r.userIds?.length ?? 0) + (r.roles?.length ?? 0) > 0, {
+    message: 'name at least one user id or role',
+  });
+
+/** JSON object, bounded in size so one message cannot blow up a consumer or a socket. */
+export const notificationDataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((d) => JSON.stringify(d).length <= 8192, { message: 'data must serialise to at most 8 KiB' });
+
+export const notificationContentSchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  body: z.string().max(4000),
+  type: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64')
+    .default('general'),
+  data: notificationDataSchema.default({}),
+});
+
+/**
+ * `notification.requested` on the events exchange. `notificationId` is the id that
+ * POST /notifications answered; consumers use it (with the user id) to stay idempotent.
+ */
+export const notificationRequestedSchema = notificationContentSchema.extend({
+  notificationId: z.uuid(),
+  recipients: recipientsSchema,
+  requestedBy: z.object({ userId: userIdSchema }).strict().optional(),
+  requestedAt: z.iso.datetime(),
+});
+export type NotificationRequested = z.infer<typeof notificationRequestedSchema>;
+export type NotificationRequestedInput = z.input<typeof notificationRequestedSchema>;

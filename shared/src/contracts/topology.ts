@@ -1,0 +1,37 @@
+/**
+ * Every exchange, queue and routing key of Warren, in one place. Names carry the broker
+ * namespace (default `warren.<APP_ENV>`), which is what keeps a dev and a qa stack that share
+ * one broker from ever seeing each other's messages. The README's "Message topology" section
+ * documents the same names for other teams.
+ */
+export const ROUTING_KEYS = {
+  notificationRequested: 'notification.requested',
+  authLogin: 'auth.login',
+  authJwks: 'auth.jwks',
+} as const;
+
+export interface Topology {
+  /** topic exchange for domain events (durable). */
+  eventsExchange: string;
+  /** direct exchange for RPC requests (durable). */
+  rpcExchange: string;
+  /** dead-letter exchange (direct, durable): a rejected message is routed by its queue's name. */
+  deadLetterExchange: string;
+  /** quorum queue: notification requests, consumed by any notification replica. */
+  notificationRequestsQueue: string;
+  /** classic queue: auth RPC requests (transient messages with a per-message expiration). */
+  authRpcQueue: string;
+  /** The dead-letter queue that belongs to a work queue. */
+  deadLetterQueueOf(queue: string): string;
+}
+
+export function topology(namespace: string): Topology {
+  return {
+    eventsExchange: `${namespace}.events`,
+    rpcExchange: `${namespace}.rpc`,
+    deadLetterExchange: `${namespace}.dlx`,
+    notificationRequestsQueue: `${namespace}.notification.requests`,
+    authRpcQueue: `${namespace}.auth.rpc`,
+    deadLetterQueueOf: (queue) => `${queue}.dlq`,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Maps any error to RFC 9457 problem details. Only AppErrors and body-parser's own
+ * client errors say anything specific; everything else is a generic 500 whose cause
+ * is logged, never sent (no stack, SQL or host name reaches a client).
+ */
+import { AppError, type FieldError } from '../errors.js';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const TYPE_BASE = 'https://warren.dev/problems/';
+
+/** body-parser / http-errors errors carry a status and a `type` such as 'entity.too.large'. */
+interface HttpLibError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as HttpLibError;
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return AppError.badRequest('malformed_json', 'The request body is not valid JSON.');
+      case 'entity.too.large':
+        return new AppError(413, 'payload_too_large', 'Payload Too Large', 'The request body is too large.');
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return new AppError(415, 'unsupported_encoding', 'Unsupported Media Type', 'The body encoding is not supported.');
+      default:
+        return new AppError(status, 'bad_request', 'Bad Request', 'The request could not be processed.');
+    }
+  }
+  return new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong on our side.');
+}
+
+export function toProblem(err: AppError, instance?: string): ProblemDetails {
+  return {
+    type: TYPE_BASE + err.code,
+    title: err.title,
+    status: err.status,
+    detail: err.detail ?? err.title,
+    code: err.code,
+    ...(instance ? { instance } : {}),
+    ...(err.errors ? { errors: err.errors } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Process lifecycle shared by the three services: load config (one message naming every bad
+ * variable on failure), start, and on SIGTERM/SIGINT stop in reverse order within the
+ * shutdown timeout, then exit 0. A stop that hangs is cut off and exits 1.
+ */
+import { ConfigError } from './config.js';
+
+export interface Service {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function runMain(
+  name: string,
+  build: () => { service: Service; shutdownTimeoutMs: number; log: (msg: string, meta?: object) => void },
+): Promise<void> {
+  let built: ReturnType<typeof build>;
+  try {
+    built = build();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { service, shutdownTimeoutMs, log } = built;
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('shutting down', { signal });
+    const timer = setTimeout(() => {
+      log('shutdown timed out, exiting', { timeoutMs: shutdownTimeoutMs });
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    timer.unref();
+    service.stop().then(
+      () => {
+        log('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log('stop failed', { err: (err as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await service.start();
+  } catch (err) {
+    log('start failed', { err: (err as Error).message });
+    await service.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * JSON logs, one line per event, each with service, env, level and the correlation id.
+ * Secrets never reach a log line: any field whose name looks like a secret is redacted,
+ * however deep it sits, before winston formats it.
+ */
+import winston from 'winston';
+import { currentRequestId } from './request-context.js';
+
+export type Logger = winston.Logger;
+
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|^code$|otp|private|credential|apikey|api_key/i;
+export const REDACTED = '[redacted]';
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, ...(redact({ ...value }, depth + 1) as object) };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+  }
+  return out;
+}
+
+/** Credentials inside URLs (amqp://user:pass@host) are masked wherever a URL is logged. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}
+
+const redactFormat = winston.format((info) => {
+  const requestId = currentRequestId();
+  const cleaned = redact({ ...info }) as winston.Logform.TransformableInfo;
+  // winston keeps level/message under symbols too; copy them so the json format still works.
+  for (const sym of Object.getOwnPropertySymbols(info)) {
+    (cleaned as unknown as Record<symbol, unknown>)[sym] = (info as unknown as Record<symbol, unknown>)[sym];
+  }
+  if (requestId && cleaned.requestId === undefined) cleaned.requestId = requestId;
+  return cleaned;
+});
+
+export interface LoggerOptions {
+  service: string;
+  env: string;
+  level: string;
+  /** Tests pass a stream to capture what would have been printed. */
+  stream?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  return winston.createLogger({
+    level: opts.level,
+    defaultMeta: { service: opts.service, env: opts.env },
+    format: winston.format.combine(winston.format.timestamp(), redactFormat(), winston.format.json()),
+    transports: [
+      opts.stream
+        ? new winston.transports.Stream({ stream: opts.stream })
+        : new winston.transports.Console({ stderrLevels: [] }),
+    ],
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * One reconnecting AMQP connection per service, managed by amqp-connection-manager: it
+ * reconnects after any loss and re-runs every channel's setup (topology, consumers).
+ * We add exponential backoff with jitter between failed attempts (the library waits a fixed
+ * time), and a readiness flag for /readyz.
+ */
+import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, Channel } from 'amqplib';
+import { maskUrl, type Logger } from '../logger.js';
+
+export interface BrokerOptions {
+  url: string;
+  /** Shown in the broker's connection list (rabbitmqctl list_connections name). */
+  connectionName: string;
+  logger: Logger;
+  heartbeatSeconds?: number;
+  minBackoffSeconds?: number;
+  maxBackoffSeconds?: number;
+}
+
+export type SetupFn = (channel: ConfirmChannel | Channel) => Promise<unknown>;
+
+export class Broker {
+  readonly manager: AmqpConnectionManager;
+  private readonly logger: Logger;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+  private closing = false;
+
+  constructor(private readonly opts: BrokerOptions) {
+    this.logger = opts.logger;
+    this.minBackoff = opts.minBackoffSeconds ?? 0.5;
+    this.maxBackoff = opts.maxBackoffSeconds ?? 30;
+    this.manager = amqp.connect([opts.url], {
+      heartbeatIntervalInSeconds: opts.heartbeatSeconds ?? 10,
+      reconnectTimeInSeconds: this.minBackoff,
+      connectionOptions: { clientProperties: { connection_name: opts.connectionName } },
+    });
+    this.manager.on('connect', () => {
+      this.manager.reconnectTimeInSeconds = this.minBackoff;
+      this.logger.info('broker connected', { broker: maskUrl(opts.url) });
+    });
+    this.manager.on('disconnect', ({ err }) => {
+      if (!this.closing) this.logger.warn('broker disconnected', { err: err?.message });
+    });
+    this.manager.on('connectFailed', ({ err }) => {
+      // The library reads reconnectTimeInSeconds before each attempt: grow it, with jitter.
+      const next = Math.min(this.maxBackoff, this.manager.reconnectTimeInSeconds * 2);
+      this.manager.reconnectTimeInSeconds = next * (0.8 + Math.random() * 0.4);
+      this.logger.warn('broker connection failed', {
+        err: err?.message,
+        retryInSeconds: Number(this.manager.reconnectTimeInSeconds.toFixed(2)),
+      });
+    });
+    this.manager.on('blocked', ({ reason }) => this.logger.warn('broker blocked the connection', { reason }));
+  }
+
+  isConnected(): boolean {
+    return this.manager.isConnected();
+  }
+
+  /** Resolves once connected; rejects after `timeoutMs` so a start never hangs silently. */
+  async waitConnected(timeoutMs: number): Promise<void> {
+    await this.manager.connect({ timeout: timeoutMs });
+  }
+
+  /**
+   * A channel whose `setup` runs on every (re)connection. Errors are logged, never thrown
+   * into the void (an unhandled 'error' event would crash the process).
+   */
+  channel(name: string, opts: { confirm: boolean; setup: SetupFn; publishTimeoutMs?: number }): ChannelWrapper {
+    const wrapper = this.manager.createChannel({
+      name,
+      json: false,
+      confirm: opts.confirm,
+      publishTimeout: opts.publishTimeoutMs,
+      setup: opts.setup,
+    });
+    wrapper.on('error', (err: Error) => this.logger.error('channel error', { channel: name, err: err.message }));
+    return wrapper;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.manager.close();
+  }
+}

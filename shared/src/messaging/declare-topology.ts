@@ -1,0 +1,41 @@
+/**
+ * Declares Warren's whole broker topology. Every service runs it on every (re)connection:
+ * declarations are idempotent, and a message published before its consumer ever started
+ * still lands in its durable queue instead of being dropped as unroutable.
+ */
+import type { Channel } from 'amqplib';
+import { ROUTING_KEYS, topology } from '../contracts/topology.js';
+
+/** After this many failed deliveries a message is dead-lettered by the broker itself. */
+export const QUORUM_DELIVERY_LIMIT = 10;
+
+export async function declareTopology(ch: Channel, namespace: string): Promise<void> {
+  const t = topology(namespace);
+  await ch.assertExchange(t.eventsExchange, 'topic', { durable: true });
+  await ch.assertExchange(t.rpcExchange, 'direct', { durable: true });
+  await ch.assertExchange(t.deadLetterExchange, 'direct', { durable: true });
+
+  await declareWorkQueue(ch, t.deadLetterExchange, t.notificationRequestsQueue, 'quorum');
+  await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationRequested);
+
+  // RPC requests are transient and expire; a classic queue honours per-message TTL.
+  await declareWorkQueue(ch, t.deadLetterExchange, t.authRpcQueue, 'classic');
+  for (const key of [ROUTING_KEYS.authLogin, ROUTING_KEYS.authJwks]) {
+    await ch.bindQueue(t.authRpcQueue, t.rpcExchange, key);
+  }
+}
+
+async function declareWorkQueue(ch: Channel, dlx: string, queue: string, type: 'quorum' | 'classic') {
+  const dlq = `${queue}.dlq`;
+  await ch.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await ch.bindQueue(dlq, dlx, queue);
+  await ch.assertQueue(queue, {
+    durable: true,
+    arguments: {
+      'x-queue-type': type,
+      'x-dead-letter-exchange': dlx,
+      'x-dead-letter-routing-key': queue,
+      ...(type === 'quorum' ? { 'x-delivery-limit': QUORUM_DELIVERY_LIMIT } : {}),
+    },
+  });
+}

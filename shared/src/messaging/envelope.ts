@@ -1,0 +1,42 @@
+/** How Warren puts JSON payloads and correlation ids into AMQP messages, and reads them back. */
+import type { ConsumeMessage, Options } from 'amqplib';
+import { currentRequestId } from '../request-context.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export function encode(payload: unknown): Buffer {
+  return Buffer.from(JSON.stringify(payload));
+}
+
+/** Properties every Warren message carries: id, JSON content type, correlation header. */
+export function baseProperties(messageId: string, extra: Options.Publish = {}): Options.Publish {
+  const requestId = currentRequestId();
+  return {
+    ...extra,
+    messageId,
+    contentType: 'application/json',
+    timestamp: Math.floor(Date.now() / 1000),
+    headers: { ...(extra.headers ?? {}), ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}) },
+  };
+}
+
+export function requestIdOf(msg: ConsumeMessage): unknown {
+  return msg.properties.headers?.[REQUEST_ID_HEADER] ?? msg.properties.correlationId;
+}
+
+export type DecodeResult = { ok: true; value: unknown } | { ok: false; reason: string };
+
+export function decode(msg: ConsumeMessage): DecodeResult {
+  try {
+    return { ok: true, value: JSON.parse(msg.content.toString('utf8')) };
+  } catch {
+    return { ok: false, reason: 'invalid_json' };
+  }
+}
+
+/** Number of earlier delivery attempts: quorum queues count them in x-delivery-count. */
+export function previousDeliveries(msg: ConsumeMessage): number {
+  const n = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+  if (Number.isFinite(n) && n > 0) return n;
+  return msg.fields.redelivered ? 1 : 0;
+}

@@ -1,0 +1,92 @@
+/**
+ * Publishes validated messages with publisher confirms: `publish` resolves only once the
+ * broker has taken responsibility for the message, and rejects if it refused it, could not
+ * route it anywhere (mandatory + basic.return), or did not confirm in time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Broker } from './broker.js';
+import { declareTopology } from './declare-topology.js';
+import { baseProperties, encode } from './envelope.js';
+
+export class PublishError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+export interface PublishOptions {
+  messageId?: string;
+  /** Persistent (default) for events; RPC uses its own transient publishes. */
+  persistent?: boolean;
+  headers?: Record<string, unknown>;
+}
+
+export class Publisher {
+  private readonly channel: ChannelWrapper;
+  /** Message ids the broker returned as unroutable since they were published. */
+  private readonly returned = new Set<string>();
+
+  constructor(
+    broker: Broker,
+    namespace: string,
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+    timeoutMs = 10_000,
+  ) {
+    this.channel = broker.channel('publisher', {
+      confirm: true,
+      publishTimeoutMs: timeoutMs,
+      setup: async (ch) => {
+        ch.on('return', (msg: ConsumeMessage) => {
+          if (msg.properties.messageId) this.returned.add(msg.properties.messageId);
+        });
+        await declareTopology(ch as Channel, namespace);
+      },
+    });
+  }
+
+  /** Validates `payload` with `schema` (the producer's half of the contract) and publishes it. */
+  async publish<S extends z.ZodType>(
+    exchange: string,
+    routingKey: string,
+    schema: S,
+    payload: z.input<S>,
+    opts: PublishOptions = {},
+  ): Promise<string> {
+    const body = schema.parse(payload);
+    const messageId = opts.messageId ?? randomUUID();
+    try {
+      await this.channel.publish(
+        exchange,
+        routingKey,
+        encode(body),
+        baseProperties(messageId, {
+          persistent: opts.persistent ?? true,
+          mandatory: true,
+          type: routingKey,
+          headers: opts.headers,
+        }),
+      );
+    } catch (err) {
+      this.logger.error('publish failed', { exchange, routingKey, messageId, err: (err as Error).message });
+      throw new PublishError(`broker did not confirm ${routingKey}`, err);
+    }
+    // basic.return precedes basic.ack for an unroutable mandatory message, so it is known by now.
+    if (this.returned.delete(messageId)) {
+      this.logger.error('publish unroutable', { exchange, routingKey, messageId });
+      throw new PublishError(`no queue is bound for ${routingKey}`);
+    }
+    this.metrics?.messagesPublished.inc({ exchange, routing_key: routingKey });
+    return messageId;
+  }
+
+  async close(): Promise<void> {
+    await this.channel.close();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Serves RPC methods from one queue. Each request is validated with its method's schema,
+ * handled, answered on the caller's direct reply-to address, then acked. A request whose
+ * caller's deadline has passed is dropped unprocessed. An AppError becomes an error reply
+ * (the caller rethrows it); anything else becomes a generic 500 reply and is logged here.
+ * A request with no reply address cannot be answered: it is dead-lettered.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { z } from 'zod';
+import type { RpcMethod } from '../contracts/auth-rpc.js';
+import { AppError, toErrorShape } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
+import type { Broker } from './broker.js';
+import { decode, encode, requestIdOf } from './envelope.js';
+import { DEADLINE_HEADER, type RpcReply } from './rpc-protocol.js';
+import { settle, Subscription } from './subscription.js';
+
+export interface RpcHandlerMeta {
+  requestId: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyMethod = RpcMethod<any, any>;
+export interface RpcRoute<M extends AnyMethod = AnyMethod> {
+  method: M;
+  handle: (req: z.output<M['request']>, meta: RpcHandlerMeta) => Promise<z.input<M['response']>>;
+}
+
+export function route<M extends AnyMethod>(method: M, handle: RpcRoute<M>['handle']): RpcRoute<M> {
+  return { method, handle };
+}
+
+export class RpcServer {
+  private readonly subscription: Subscription;
+  private readonly routes: Map<string, RpcRoute>;
+
+  constructor(
+    broker: Broker,
+    namespace: string,
+    private readonly queue: string,
+    routes: RpcRoute[],
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+    prefetch = 32,
+  ) {
+    this.routes = new Map(routes.map((r) => [r.method.routingKey, r]));
+    this.subscription = new Subscription(broker, { name: `rpc-server:${queue}`, namespace, queue, prefetch }, (ch, msg) =>
+      this.handle(ch, msg),
+    );
+  }
+
+  waitReady(): Promise<void> {
+    return this.subscription.waitReady();
+  }
+
+  stop(timeoutMs?: number): Promise<void> {
+    return this.subscription.stop(timeoutMs);
+  }
+
+  private async handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
+    const requestId = sanitizeRequestId(requestIdOf(msg));
+    await runWithRequestId(requestId, async () => {
+      const { replyTo, correlationId } = msg.properties;
+      const key = msg.fields.routingKey;
+      if (!replyTo || !correlationId) {
+        this.logger.error('rpc request without reply address dead-lettered', { routingKey: key });
+        this.metrics?.messagesDeadLettered.inc({ queue: this.queue, reason: 'no_reply_to' });
+        return settle(() => ch.nack(msg, false, false));
+      }
+      const deadline = Number(msg.properties.headers?.[DEADLINE_HEADER]);
+      if (Number.isFinite(deadline) && deadline < Date.now()) {
+        this.logger.warn('rpc request expired before it was handled', { routingKey: key });
+        return settle(() => ch.ack(msg));
+      }
+      const reply = await this.dispatch(key, msg);
+      settle(() => {
+        ch.publish('', replyTo, encode(reply), { correlationId, contentType: 'application/json' });
+        ch.ack(msg);
+      });
+      this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: reply.ok ? 'ack' : 'error_reply' });
+    });
+  }
+
+  private async dispatch(key: string, msg: ConsumeMessage): Promise<RpcReply> {
+    const r = this.routes.get(key);
+    if (!r) return errorReply(new AppError(501, 'unknown_method', 'Not Implemented', `No RPC method ${key}.`));
+    const decoded = decode(msg);
+    const parsed = decoded.ok ? r.method.request.safeParse(decoded.value) : undefined;
+    if (!parsed?.success) {
+      this.logger.warn('rpc request invalid', { routingKey: key });
+      return errorReply(AppError.badRequest('invalid_rpc_request', 'The request message is not valid.'));
+    }
+    try {
+      const result = await r.handle(parsed.data, { requestId: sanitizeRequestId(requestIdOf(msg)) });
+      return { ok: true, result: r.method.response.parse(result) };
+    } catch (err) {
+      if (err instanceof AppError) return errorReply(err);
+      this.logger.error('rpc handler failed', { routingKey: key, err });
+      return errorReply(new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong.'));
+    }
+  }
+}
+
+function errorReply(err: AppError): RpcReply {
+  return { ok: false, error: toErrorShape(err) };
+}
