@@ -73,6 +73,9 @@ export function commonSchema(service: ServiceName, appEnv: AppEnv) {
     CORS_ORIGINS: csv.default([]),
     HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
     RPC_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+    /** Access tokens name their issuer and audience; both are pinned wherever tokens are verified. */
+    JWT_ISSUER: z.string().min(1).default(`urn:warren:${appEnv}:auth`),
+    JWT_AUDIENCE: z.string().min(1).default(`urn:warren:${appEnv}`),
     SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
   });
 }
@@ -104,6 +107,8 @@ export interface CommonConfig {
   corsOrigins: string[];
   httpBodyLimit: string;
   rpcTimeoutMs: number;
+  jwtIssuer: string;
+  jwtAudience: string;
   shutdownTimeoutMs: number;
 }
 
@@ -146,6 +151,8 @@ export function loadConfig<T extends z.ZodRawShape, R>(
     corsOrigins: v.CORS_ORIGINS as string[],
     httpBodyLimit: v.HTTP_BODY_LIMIT as string,
     rpcTimeoutMs: v.RPC_TIMEOUT_MS as number,
+    jwtIssuer: v.JWT_ISSUER as string,
+    jwtAudience: v.JWT_AUDIENCE as string,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
   };
   return { ...common, ...build(parsed.data as z.infer<z.ZodObject<T>>) };

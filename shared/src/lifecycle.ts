@@ -3,6 +3,8 @@
  * variable on failure), start, and on SIGTERM/SIGINT stop in reverse order within the
  * shutdown timeout, then exit 0. A stop that hangs is cut off and exits 1.
  */
+import { join } from 'node:path';
+import dotenv from 'dotenv';
 import { ConfigError } from './config.js';
 
 export interface Service {
@@ -14,6 +16,9 @@ export async function runMain(
   name: string,
   build: () => { service: Service; shutdownTimeoutMs: number; log: (msg: string, meta?: object) => void },
 ): Promise<void> {
+  // A .env file where npm was started from (the repo root for `npm start`) fills in variables
+  // the environment does not set; real environment variables always win.
+  dotenv.config({ quiet: true, path: join(process.env.INIT_CWD ?? process.cwd(), '.env') });
   let built: ReturnType<typeof build>;
   try {
     built = build();

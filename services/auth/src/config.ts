@@ -1,0 +1,42 @@
+/** The auth service's configuration: the common variables plus token lifetimes, keys and the first admin. */
+import { z } from 'zod';
+import { loadConfig } from '@warren/shared/config';
+
+const seconds = z.coerce.number().int().positive();
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+
+export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(
+    'auth',
+    env,
+    () =>
+      z
+        .object({
+          ACCESS_TOKEN_TTL: seconds.max(86_400).default(900),
+          REFRESH_TOKEN_TTL: seconds.default(2_592_000),
+          BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
+          BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(128).optional(),
+          BOOTSTRAP_ADMIN_NAME: z.string().min(1).max(100).default('Administrator'),
+          /** Encrypts signing keys at rest in the auth database (AES-256-GCM). */
+          AUTH_KEY_ENCRYPTION_KEY: base64Key.optional(),
+        })
+        .superRefine((v, ctx) => {
+          if (Boolean(v.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(v.BOOTSTRAP_ADMIN_PASSWORD)) {
+            const missing = v.BOOTSTRAP_ADMIN_EMAIL ? 'BOOTSTRAP_ADMIN_PASSWORD' : 'BOOTSTRAP_ADMIN_EMAIL';
+            ctx.addIssue({ code: 'custom', path: [missing], message: 'set both BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD, or neither' });
+          }
+        }),
+    (v) => ({
+      accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
+      refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
+      bootstrapAdmin:
+        v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD
+          ? { email: v.BOOTSTRAP_ADMIN_EMAIL, password: v.BOOTSTRAP_ADMIN_PASSWORD, name: v.BOOTSTRAP_ADMIN_NAME }
+          : undefined,
+      keyEncryptionKey: v.AUTH_KEY_ENCRYPTION_KEY ? Buffer.from(v.AUTH_KEY_ENCRYPTION_KEY, 'base64') : undefined,
+    }),
+  );
+}
+export type AuthConfig = ReturnType<typeof loadAuthConfig>;

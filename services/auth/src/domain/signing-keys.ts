@@ -1,0 +1,83 @@
+/**
+ * The signing key set: ES256 (P-256) keys with an RFC 7638 thumbprint as kid. At start the
+ * service makes sure one key is active (creating it if none is); the JWKS lists every key
+ * that still verifies, so a rotated-out key keeps verifying its tokens until retired.
+ */
+import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { Jwks, PublicJwk } from '@warren/shared/contracts/auth-rpc';
+import type { Logger } from '@warren/shared/logger';
+import type { SigningKeysRepository } from '../db/signing-keys-repository.js';
+import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+export const SIGNING_ALGORITHM = 'ES256';
+const RELOAD_INTERVAL_MS = 60_000;
+
+export interface ActiveSigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+/** RFC 7638: SHA-256 over the required EC members in lexicographic order. */
+function thumbprint(jwk: { crv?: string; kty?: string; x?: string; y?: string }): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export class SigningKeys {
+  private active: ActiveSigningKey | undefined;
+  private jwks: Jwks = { keys: [] };
+  private loadedAt = 0;
+
+  constructor(
+    private readonly repo: SigningKeysRepository,
+    private readonly encryptionKey: Buffer | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  async ensureActiveKey(): Promise<void> {
+    await this.reload();
+    if (this.active) return;
+    const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const kid = thumbprint(jwk);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    await this.repo.insertActiveIfNone({
+      kid,
+      algorithm: SIGNING_ALGORITHM,
+      publicJwk: { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' },
+      privateKey: this.encryptionKey ? encryptPrivateKey(pem, this.encryptionKey) : pem,
+      privateKeyEncrypted: Boolean(this.encryptionKey),
+    });
+    await this.reload(); // another replica may have won the race: use whichever key is active
+    this.logger.info('signing key created', { kid: (await this.signingKey()).kid });
+  }
+
+  async signingKey(): Promise<ActiveSigningKey> {
+    if (Date.now() - this.loadedAt > RELOAD_INTERVAL_MS) await this.reload();
+    if (!this.active) throw new Error('no active signing key');
+    return this.active;
+  }
+
+  async publicJwks(): Promise<Jwks> {
+    if (Date.now() - this.loadedAt > RELOAD_INTERVAL_MS) await this.reload();
+    return this.jwks;
+  }
+
+  private async reload(): Promise<void> {
+    const records = await this.repo.listVerifying();
+    const activeRecord = records.find((r) => r.active);
+    if (activeRecord?.privateKeyEncrypted && !this.encryptionKey) {
+      throw new Error('signing keys are encrypted: set AUTH_KEY_ENCRYPTION_KEY');
+    }
+    this.active = activeRecord && {
+      kid: activeRecord.kid,
+      privateKey: createPrivateKey(
+        activeRecord.privateKeyEncrypted ? decryptPrivateKey(activeRecord.privateKey, this.encryptionKey as Buffer) : activeRecord.privateKey,
+      ),
+    };
+    this.jwks = { keys: records.map((r) => r.publicJwk as PublicJwk) };
+    this.loadedAt = Date.now();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Test isolation: every test run gets its own databases and its own broker namespace, so
+ * runs (and parallel test files) never see each other's data or messages. Cleanup drops both.
+ */
+import { randomBytes } from 'node:crypto';
+import amqplib from 'amqplib';
+import pg from 'pg';
+import { databaseName, maintenanceUrl } from '@warren/shared/db/database';
+
+export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const PG_SERVER = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export function uniqueNamespace(suffix = uniqueSuffix()): string {
+  return `warren.test-${suffix}`;
+}
+
+export function testDatabaseUrl(service: string, suffix = uniqueSuffix()): string {
+  return `${PG_SERVER}/warren_test_${suffix}_${service.replace('-', '_')}`;
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every queue and exchange a namespace's topology declares (see declare-topology.ts). */
+export async function deleteNamespace(namespace: string, extraQueues: string[] = []): Promise<void> {
+  const conn = await amqplib.connect(RABBITMQ_URL);
+  try {
+    const ch = await conn.createChannel();
+    const queues = [
+      `${namespace}.notification.requests`,
+      `${namespace}.notification.requests.dlq`,
+      `${namespace}.auth.rpc`,
+      `${namespace}.auth.rpc.dlq`,
+      ...extraQueues,
+    ];
+    for (const q of queues) await ch.deleteQueue(q);
+    for (const x of ['events', 'rpc', 'dlx', 'live']) await ch.deleteExchange(`${namespace}.${x}`);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
