@@ -47,7 +47,7 @@ export function createHttpApp(opts: HttpAppOptions): Express {
       const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'other');
       metrics.httpRequestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       runWithRequestId(requestId, () =>
-        logger.http('request', {
+        logger.info('request', {
           method: req.method,
           path: req.path,
           status: res.statusCode,

@@ -1,0 +1,82 @@
+/**
+ * Composition root of the main backend: config → logger → database → broker (publisher, RPC
+ * client to auth) → HTTP. The public REST API of Warren lives here; auth is reached over RPC.
+ */
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
+import { authRpc } from '@warren/shared/contracts/auth-rpc';
+import { topology } from '@warren/shared/contracts/topology';
+import type { Pool } from '@warren/shared/db/database';
+import { createHttpApp } from '@warren/shared/http/app';
+import { close, listen, portOf } from '@warren/shared/http/server';
+import type { Service } from '@warren/shared/lifecycle';
+import type { Logger } from '@warren/shared/logger';
+import type { Broker } from '@warren/shared/messaging/broker';
+import { Publisher } from '@warren/shared/messaging/publisher';
+import { RpcClient } from '@warren/shared/messaging/rpc-client';
+import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
+import type { MainConfig } from './config.js';
+import { IdempotencyRepository } from './db/idempotency-repository.js';
+import { mountAuthRoutes } from './http/auth-routes.js';
+import { mountNotificationRoutes } from './http/notification-routes.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
+
+export interface MainBackendService extends Service {
+  readonly logger: Logger;
+  port(): number;
+}
+
+export function createMainBackendService(config: MainConfig, opts: { logger?: Logger } = {}): MainBackendService {
+  const { logger, metrics } = createObservability(config, opts.logger);
+  let pool: Pool | undefined;
+  let broker: Broker | undefined;
+  let publisher: Publisher | undefined;
+  let rpc: RpcClient | undefined;
+  let server: Server | undefined;
+
+  return {
+    logger,
+    port: () => portOf(server as Server),
+
+    async start() {
+      pool = await openDatabase(config, MIGRATIONS_DIR, logger);
+      broker = await openBroker(config, logger);
+      const t = topology(config.brokerNamespace);
+      publisher = new Publisher(broker, config.brokerNamespace, logger, metrics);
+      const rpcClient = new RpcClient(broker, t.rpcExchange, logger, config.rpcTimeoutMs, metrics);
+      rpc = rpcClient;
+      await rpcClient.waitReady();
+      const verifier = new AccessTokenVerifier({
+        fetchJwks: () => rpcClient.call(authRpc.jwks, {}),
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      });
+      const idempotency = new IdempotencyRepository(pool);
+      const app = createHttpApp({
+        logger,
+        metrics,
+        corsOrigins: config.corsOrigins,
+        bodyLimit: config.httpBodyLimit,
+        trustProxy: config.trustProxy,
+        readiness: readiness(pool, broker),
+        mount: (a) => {
+          mountAuthRoutes(a, { rpc: rpcClient, verifier });
+          mountNotificationRoutes(a, { publisher: publisher as Publisher, idempotency, namespace: config.brokerNamespace, verifier });
+        },
+      });
+      server = await listen(app, config.port, config.httpHost);
+      logger.info('main backend started', { port: portOf(server), namespace: config.brokerNamespace });
+    },
+
+    async stop() {
+      await close(server);
+      await rpc?.close();
+      await publisher?.close();
+      await broker?.close();
+      await pool?.end();
+      logger.info('main backend stopped');
+    },
+  };
+}

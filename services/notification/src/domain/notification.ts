@@ -1,0 +1,16 @@
+/** A notification as clients see it (REST and WebSocket alike). */
+export interface Notification {
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  readAt: string | null;
+}
+
+/** A stored inbox row addressed to one user. */
+export interface InboxEntry {
+  userId: string;
+  notification: Notification;
+}

@@ -1,0 +1,108 @@
+/**
+ * Composition root of the notification service: config → logger → database → broker (consumer
+ * of notification requests, RPC client for the JWKS) → HTTP inbox + WebSocket gateway.
+ * `stop()` stops taking messages first, then closes sockets, HTTP, broker and pool.
+ */
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
+import { authRpc } from '@warren/shared/contracts/auth-rpc';
+import { topology } from '@warren/shared/contracts/topology';
+import type { Pool } from '@warren/shared/db/database';
+import { createHttpApp } from '@warren/shared/http/app';
+import { close, listen, portOf } from '@warren/shared/http/server';
+import type { Service } from '@warren/shared/lifecycle';
+import type { Logger } from '@warren/shared/logger';
+import type { Broker } from '@warren/shared/messaging/broker';
+import { RpcClient } from '@warren/shared/messaging/rpc-client';
+import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
+import type { NotificationConfig } from './config.js';
+import { InboxRepository } from './db/inbox-repository.js';
+import { mountInboxRoutes } from './http/inbox-routes.js';
+import { createNotificationConsumer } from './messaging/notification-consumer.js';
+import { SocketRegistry } from './ws/socket-registry.js';
+import { WsGateway } from './ws/ws-gateway.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
+
+export interface NotificationService extends Service {
+  readonly logger: Logger;
+  port(): number;
+}
+
+export function createNotificationService(config: NotificationConfig, opts: { logger?: Logger } = {}): NotificationService {
+  const { logger, metrics } = createObservability(config, opts.logger);
+  let pool: Pool | undefined;
+  let broker: Broker | undefined;
+  let rpc: RpcClient | undefined;
+  let consumer: { stop(): Promise<void> } | undefined;
+  let gateway: WsGateway | undefined;
+  let server: Server | undefined;
+
+  return {
+    logger,
+    port: () => portOf(server as Server),
+
+    async start() {
+      pool = await openDatabase(config, MIGRATIONS_DIR, logger);
+      const inbox = new InboxRepository(pool);
+      broker = await openBroker(config, logger);
+      const rpcClient = new RpcClient(broker, topology(config.brokerNamespace).rpcExchange, logger, config.rpcTimeoutMs, metrics);
+      rpc = rpcClient;
+      await rpcClient.waitReady();
+      const verifier = new AccessTokenVerifier({
+        fetchJwks: () => rpcClient.call(authRpc.jwks, {}),
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      });
+
+      const registry = new SocketRegistry();
+      const app = createHttpApp({
+        logger,
+        metrics,
+        corsOrigins: config.corsOrigins,
+        bodyLimit: config.httpBodyLimit,
+        readiness: readiness(pool, broker),
+        mount: (a) => mountInboxRoutes(a, { verifier, inbox }),
+      });
+      server = await listen(app, config.port, config.httpHost);
+      gateway = new WsGateway({
+        verifier,
+        registry,
+        unreadCount: (userId) => inbox.unreadCount(userId),
+        logger,
+        maxPayloadBytes: config.wsMaxPayloadBytes,
+        heartbeatMs: config.wsHeartbeatMs,
+      });
+      gateway.attach(server);
+
+      const requests = createNotificationConsumer(
+        broker,
+        config.brokerNamespace,
+        config.consumerPrefetch,
+        {
+          inbox,
+          logger,
+          deliver: (entries) => {
+            for (const e of entries) registry.sendToUser(e.userId, { type: 'notification', notification: e.notification });
+          },
+        },
+        logger,
+        metrics,
+      );
+      consumer = requests;
+      await requests.waitReady();
+      logger.info('notification service started', { port: portOf(server), namespace: config.brokerNamespace });
+    },
+
+    async stop() {
+      await consumer?.stop();
+      await gateway?.close();
+      await close(server);
+      await rpc?.close();
+      await broker?.close();
+      await pool?.end();
+      logger.info('notification service stopped');
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Boots the whole Warren stack in-process, on port 0, against the real local RabbitMQ and
+ * PostgreSQL, with databases and a broker namespace of its own. `stop()` stops the services
+ * and drops what they created.
+ */
+import { loadAuthConfig } from '../../services/auth/src/config.js';
+import { createAuthService, type AuthService } from '../../services/auth/src/service.js';
+import { loadMainConfig } from '../../services/main-backend/src/config.js';
+import { createMainBackendService, type MainBackendService } from '../../services/main-backend/src/service.js';
+import { loadNotificationConfig } from '../../services/notification/src/config.js';
+import { createNotificationService, type NotificationService } from '../../services/notification/src/service.js';
+import { deleteNamespace, dropDatabase, RABBITMQ_URL, testDatabaseUrl, uniqueNamespace, uniqueSuffix } from './env.js';
+import { captureLogs, type CapturedLogs } from './logs.js';
+
+export const ADMIN = { email: 'admin@warren.test', password: 'an admin passphrase 1' };
+
+export interface Stack {
+  env: Record<string, string>;
+  auth: AuthService;
+  main: MainBackendService;
+  notification: NotificationService;
+  logs: { auth: CapturedLogs; main: CapturedLogs; notification: CapturedLogs };
+  mainUrl: string;
+  notificationUrl: string;
+  notificationWsUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const suffix = uniqueSuffix();
+  const env: Record<string, string> = {
+    APP_ENV: 'dev',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    RABBITMQ_URL,
+    BROKER_NAMESPACE: uniqueNamespace(suffix),
+    AUTH_DATABASE_URL: testDatabaseUrl('auth', suffix),
+    MAIN_DATABASE_URL: testDatabaseUrl('main', suffix),
+    NOTIFICATION_DATABASE_URL: testDatabaseUrl('notification', suffix),
+    AUTH_PORT: '0',
+    MAIN_BACKEND_PORT: '0',
+    NOTIFICATION_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ...overrides,
+  };
+  const logs = { auth: captureLogs('auth'), main: captureLogs('main-backend'), notification: captureLogs('notification') };
+  const auth = createAuthService(loadAuthConfig(env), { logger: logs.auth.logger });
+  const main = createMainBackendService(loadMainConfig(env), { logger: logs.main.logger });
+  const notification = createNotificationService(loadNotificationConfig(env), { logger: logs.notification.logger });
+  // Auth first: the others ask it for the JWKS.
+  await auth.start();
+  await Promise.all([main.start(), notification.start()]);
+  return {
+    env,
+    auth,
+    main,
+    notification,
+    logs,
+    mainUrl: `http://127.0.0.1:${main.port()}`,
+    notificationUrl: `http://127.0.0.1:${notification.port()}`,
+    notificationWsUrl: `ws://127.0.0.1:${notification.port()}/ws`,
+    async stop() {
+      await Promise.allSettled([main.stop(), notification.stop()]);
+      await auth.stop().catch(() => undefined);
+      await Promise.allSettled([
+        dropDatabase(env.AUTH_DATABASE_URL as string),
+        dropDatabase(env.MAIN_DATABASE_URL as string),
+        dropDatabase(env.NOTIFICATION_DATABASE_URL as string),
+        deleteNamespace(env.BROKER_NAMESPACE as string),
+      ]);
+    },
+  };
+}
+
+export async function login(stack: Stack, email = ADMIN.email, password = ADMIN.password) {
+  const res = await fetch(`${stack.mainUrl}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as {
+    accessToken: string;
+    refreshToken: string;
+    user: { id: string; email: string; role: string };
+    permissions: string[];
+    session: { id: string; expiresAt: string };
+  };
+}
