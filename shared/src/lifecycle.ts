@@ -6,10 +6,17 @@
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError } from './config.js';
+import type { Logger } from './logger.js';
 
 export interface Service {
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A service as its composition root returns it: tests read the port it listens on (port 0). */
+export interface RunningService extends Service {
+  readonly logger: Logger;
+  port(): number;
 }
 
 export async function runMain(

@@ -9,7 +9,7 @@ import { topology } from '@warren/shared/contracts/topology';
 import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { Service } from '@warren/shared/lifecycle';
+import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
 import { RpcServer } from '@warren/shared/messaging/rpc-server';
@@ -24,10 +24,7 @@ import { authRpcRoutes } from './messaging/rpc-routes.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
-export interface AuthService extends Service {
-  readonly logger: Logger;
-  port(): number;
-}
+export type AuthService = RunningService;
 
 export function createAuthService(config: AuthConfig, opts: { logger?: Logger } = {}): AuthService {
   const { logger, metrics } = createObservability(config, opts.logger);

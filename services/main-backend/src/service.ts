@@ -4,17 +4,15 @@
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
-import { authRpc } from '@warren/shared/contracts/auth-rpc';
-import { topology } from '@warren/shared/contracts/topology';
+import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { Service } from '@warren/shared/lifecycle';
+import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
-import { RpcClient } from '@warren/shared/messaging/rpc-client';
+import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
@@ -23,10 +21,7 @@ import { mountNotificationRoutes } from './http/notification-routes.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
-export interface MainBackendService extends Service {
-  readonly logger: Logger;
-  port(): number;
-}
+export type MainBackendService = RunningService;
 
 export function createMainBackendService(config: MainConfig, opts: { logger?: Logger } = {}): MainBackendService {
   const { logger, metrics } = createObservability(config, opts.logger);
@@ -43,16 +38,10 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     async start() {
       pool = await openDatabase(config, MIGRATIONS_DIR, logger);
       broker = await openBroker(config, logger);
-      const t = topology(config.brokerNamespace);
       publisher = new Publisher(broker, config.brokerNamespace, logger, metrics);
-      const rpcClient = new RpcClient(broker, t.rpcExchange, logger, config.rpcTimeoutMs, metrics);
-      rpc = rpcClient;
-      await rpcClient.waitReady();
-      const verifier = new AccessTokenVerifier({
-        fetchJwks: () => rpcClient.call(authRpc.jwks, {}),
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
-      });
+      const authClient = await connectAuthClient(broker, config, logger, metrics);
+      rpc = authClient.rpc;
+      const { verifier } = authClient;
       const idempotency = new IdempotencyRepository(pool);
       const app = createHttpApp({
         logger,
@@ -62,7 +51,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         trustProxy: config.trustProxy,
         readiness: readiness(pool, broker),
         mount: (a) => {
-          mountAuthRoutes(a, { rpc: rpcClient, verifier });
+          mountAuthRoutes(a, authClient);
           mountNotificationRoutes(a, { publisher: publisher as Publisher, idempotency, namespace: config.brokerNamespace, verifier });
         },
       });

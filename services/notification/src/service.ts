@@ -5,16 +5,14 @@
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
-import { authRpc } from '@warren/shared/contracts/auth-rpc';
-import { topology } from '@warren/shared/contracts/topology';
+import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { Service } from '@warren/shared/lifecycle';
+import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
-import { RpcClient } from '@warren/shared/messaging/rpc-client';
+import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
@@ -25,10 +23,7 @@ import { WsGateway } from './ws/ws-gateway.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
-export interface NotificationService extends Service {
-  readonly logger: Logger;
-  port(): number;
-}
+export type NotificationService = RunningService;
 
 export function createNotificationService(config: NotificationConfig, opts: { logger?: Logger } = {}): NotificationService {
   const { logger, metrics } = createObservability(config, opts.logger);
@@ -47,14 +42,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       pool = await openDatabase(config, MIGRATIONS_DIR, logger);
       const inbox = new InboxRepository(pool);
       broker = await openBroker(config, logger);
-      const rpcClient = new RpcClient(broker, topology(config.brokerNamespace).rpcExchange, logger, config.rpcTimeoutMs, metrics);
-      rpc = rpcClient;
-      await rpcClient.waitReady();
-      const verifier = new AccessTokenVerifier({
-        fetchJwks: () => rpcClient.call(authRpc.jwks, {}),
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
-      });
+      const authClient = await connectAuthClient(broker, config, logger, metrics);
+      rpc = authClient.rpc;
+      const { verifier } = authClient;
 
       const registry = new SocketRegistry();
       const app = createHttpApp({

@@ -1,0 +1,23 @@
+/**
+ * What a service needs to talk to the auth service: an RPC client on the namespace's RPC
+ * exchange, and an access-token verifier fed by the auth service's JWKS over that client.
+ */
+import type { CommonConfig } from '../config.js';
+import { authRpc } from '../contracts/auth-rpc.js';
+import { topology } from '../contracts/topology.js';
+import type { Logger } from '../logger.js';
+import type { Broker } from '../messaging/broker.js';
+import { RpcClient } from '../messaging/rpc-client.js';
+import type { Metrics } from '../metrics.js';
+import { AccessTokenVerifier } from './access-token-verifier.js';
+
+export async function connectAuthClient(broker: Broker, config: CommonConfig, logger: Logger, metrics: Metrics) {
+  const rpc = new RpcClient(broker, topology(config.brokerNamespace).rpcExchange, logger, config.rpcTimeoutMs, metrics);
+  await rpc.waitReady();
+  const verifier = new AccessTokenVerifier({
+    fetchJwks: () => rpc.call(authRpc.jwks, {}),
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  return { rpc, verifier };
+}
