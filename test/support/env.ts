@@ -41,7 +41,6 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
       `${namespace}.notification.requests`,
       `${namespace}.notification.requests.dlq`,
       `${namespace}.auth.rpc`,
-      `${namespace}.auth.rpc.dlq`,
       ...extraQueues,
     ];
     for (const q of queues) await ch.deleteQueue(q);

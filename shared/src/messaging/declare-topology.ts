@@ -18,14 +18,16 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
   await declareWorkQueue(ch, t.deadLetterExchange, t.notificationRequestsQueue, 'quorum');
   await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationRequested);
 
-  // RPC requests are transient and expire; a classic queue honours per-message TTL.
-  await declareWorkQueue(ch, t.deadLetterExchange, t.authRpcQueue, 'classic');
+  // RPC requests are transient and expire (a classic queue honours per-message TTL). They get
+  // no dead-letter exchange on purpose: an expired login request carries a password, and
+  // dead-lettering would keep it on the broker. Expired or unanswerable requests are dropped.
+  await ch.assertQueue(t.authRpcQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
   for (const key of [ROUTING_KEYS.authLogin, ROUTING_KEYS.authJwks]) {
     await ch.bindQueue(t.authRpcQueue, t.rpcExchange, key);
   }
 }
 
-async function declareWorkQueue(ch: Channel, dlx: string, queue: string, type: 'quorum' | 'classic') {
+async function declareWorkQueue(ch: Channel, dlx: string, queue: string, type: 'quorum') {
   const dlq = `${queue}.dlq`;
   await ch.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(dlq, dlx, queue);
@@ -35,7 +37,7 @@ async function declareWorkQueue(ch: Channel, dlx: string, queue: string, type: '
       'x-queue-type': type,
       'x-dead-letter-exchange': dlx,
       'x-dead-letter-routing-key': queue,
-      ...(type === 'quorum' ? { 'x-delivery-limit': QUORUM_DELIVERY_LIMIT } : {}),
+      'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
     },
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Publishes validated messages with publisher confirms: `publish` resolves only once the
  * broker has taken responsibility for the message, and rejects if it refused it, could not
- * route it anywhere (mandatory + basic.return), or did not confirm in time.
+ * route it anywhere (mandatory + basic.return), did not confirm in time, or the connection was
+ * lost before the confirm arrived (the caller may retry: consumers are idempotent by message id).
  */
 import { randomUUID } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';

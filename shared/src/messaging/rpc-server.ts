@@ -3,7 +3,8 @@
  * handled, answered on the caller's direct reply-to address, then acked. A request whose
  * caller's deadline has passed is dropped unprocessed. An AppError becomes an error reply
  * (the caller rethrows it); anything else becomes a generic 500 reply and is logged here.
- * A request with no reply address cannot be answered: it is dead-lettered.
+ * A request with no reply address cannot be answered: it is dropped, logged and counted (never
+ * kept on the broker, since requests such as a login carry secrets).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
@@ -65,8 +66,8 @@ export class RpcServer {
       const { replyTo, correlationId } = msg.properties;
       const key = msg.fields.routingKey;
       if (!replyTo || !correlationId) {
-        this.logger.error('rpc request without reply address dead-lettered', { routingKey: key });
-        this.metrics?.messagesDeadLettered.inc({ queue: this.queue, reason: 'no_reply_to' });
+        this.logger.error('rpc request without reply address dropped', { routingKey: key });
+        this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'dropped_no_reply_to' });
         return settle(() => ch.nack(msg, false, false));
       }
       const deadline = Number(msg.properties.headers?.[DEADLINE_HEADER]);

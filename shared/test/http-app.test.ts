@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { AppError } from '@warren/shared/errors';
+import { createHttpApp } from '@warren/shared/http/app';
+import { close, listen, portOf } from '@warren/shared/http/server';
+import { validateBody } from '@warren/shared/http/validate';
+import { createMetrics } from '@warren/shared/metrics';
+import { currentRequestId } from '@warren/shared/request-context';
+import { captureLogs } from '../../test/support/logs.js';
+import { waitFor } from './helpers.js';
+
+const thingSchema = z.object({
+  name: z.string().trim().min(1),
+  count: z.number().int().positive(),
+});
+
+describe('createHttpApp', () => {
+  const logs = captureLogs('http-test');
+  const metrics = createMetrics('http-test', 'test');
+  let ready = true;
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    const app = createHttpApp({
+      logger: logs.logger,
+      metrics,
+      corsOrigins: ['https://app.example.com'],
+      bodyLimit: '1kb',
+      readiness: [{ name: 'broker', check: () => ready }],
+      mount: (app) => {
+        app.post('/things', validateBody(thingSchema), (req, res) => {
+          logs.logger.info('thing created', { name: (req.body as z.output<typeof thingSchema>).name });
+          res.status(201).json({ thing: req.body, requestId: currentRequestId() ?? null });
+        });
+        app.get('/boom', () => {
+          throw new Error('secret SQL here');
+        });
+        app.get('/teapot', () => {
+          throw new AppError(423, 'locked', 'Locked', 'Try later.', undefined, { 'Retry-After': '30' });
+        });
+      },
+    });
+    server = await listen(app, 0, '127.0.0.1');
+    base = `http://127.0.0.1:${portOf(server)}`;
+  });
+
+  after(async () => {
+    await close(server);
+  });
+
+  function postThings(body: string, headers: Record<string, string> = {}) {
+    return fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  }
+
+  it('When the route does not exist, then 404 problem+json with code route_not_found', async () => {
+    // Act
+    const res = await fetch(`${base}/nope?x=1`);
+
+    // Assert
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.code, 'route_not_found');
+    assert.equal(body.status, 404);
+    assert.equal(body.instance, '/nope');
+  });
+
+  it('When the body is malformed JSON, then 400 malformed_json', async () => {
+    // Act
+    const res = await postThings('{"name": "a",');
+
+    // Assert
+    assert.equal(res.status, 400);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.code, 'malformed_json');
+  });
+
+  it('When the body is over the 1kb limit, then 413 payload_too_large', async () => {
+    // Arrange
+    const big = JSON.stringify({ name: 'x'.repeat(2048), count: 1 });
+
+    // Act
+    const res = await postThings(big);
+
+    // Assert
+    assert.equal(res.status, 413);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.code, 'payload_too_large');
+  });
+
+  it('When the body fails validation, then 400 with errors[{path, message}] for every bad field', async () => {
+    // Act
+    const res = await postThings(JSON.stringify({ name: '  ', count: -1 }));
+
+    // Assert
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { code: string; errors: { path: string; message: string }[] };
+    assert.equal(body.code, 'validation_failed');
+    assert.deepEqual(body.errors.map((e) => e.path).sort(), ['count', 'name']);
+    for (const e of body.errors) assert.equal(typeof e.message, 'string');
+  });
+
+  it('When the body is valid, then the handler gets the parsed (trimmed) value', async () => {
+    // Act
+    const res = await postThings(JSON.stringify({ name: '  widget ', count: 2 }));
+
+    // Assert
+    assert.equal(res.status, 201);
+    const body = (await res.json()) as { thing: unknown };
+    assert.deepEqual(body.thing, { name: 'widget', count: 2 });
+  });
+
+  it('When a route throws a plain Error, then 500 internal_error without the error text, which is only logged', async () => {
+    // Act
+    const res = await fetch(`${base}/boom`);
+
+    // Assert
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.ok(!text.includes('secret SQL here'), 'the response must not leak the error message');
+    assert.equal((JSON.parse(text) as { code: string }).code, 'internal_error');
+    await waitFor(() => logs.text().includes('secret SQL here'), 'the error to be logged');
+  });
+
+  it('When a route throws an AppError with headers, then its status, code and headers are sent', async () => {
+    // Act
+    const res = await fetch(`${base}/teapot`);
+
+    // Assert
+    assert.equal(res.status, 423);
+    assert.equal(res.headers.get('retry-after'), '30');
+    assert.equal(((await res.json()) as { code: string }).code, 'locked');
+  });
+
+  it('When /healthz is called, then 200', async () => {
+    // Act
+    const res = await fetch(`${base}/healthz`);
+
+    // Assert
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ok' });
+  });
+
+  it('When a readiness check returns false, then /readyz is 503; when true, 200', async () => {
+    // Arrange
+    ready = false;
+
+    // Act
+    const down = await fetch(`${base}/readyz`);
+    ready = true;
+    const up = await fetch(`${base}/readyz`);
+
+    // Assert
+    assert.equal(down.status, 503);
+    assert.deepEqual(await down.json(), { status: 'not_ready', checks: { broker: 'down' } });
+    assert.equal(up.status, 200);
+    assert.deepEqual(await up.json(), { status: 'ready', checks: { broker: 'ok' } });
+  });
+
+  it('When /metrics is scraped, then it returns prometheus text with http_request_duration_seconds', async () => {
+    // Arrange: at least one request has been observed
+    await fetch(`${base}/healthz`);
+
+    // Act
+    const res = await fetch(`${base}/metrics`);
+
+    // Assert
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /# TYPE http_request_duration_seconds histogram/);
+    assert.match(text, /http_request_duration_seconds_count\{[^}]*route="\/healthz"[^}]*\} \d+/);
+  });
+
+  it('When X-Request-Id is a safe value, then it is echoed; when absent or unsafe, a new one is generated', async () => {
+    // Act
+    const given = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'client-req-42' } });
+    const absent = await fetch(`${base}/healthz`);
+    const unsafe = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'bad id\twith<script>' } });
+
+    // Assert
+    assert.equal(given.headers.get('x-request-id'), 'client-req-42');
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    assert.match(absent.headers.get('x-request-id') ?? '', uuid);
+    assert.match(unsafe.headers.get('x-request-id') ?? '', uuid);
+  });
+
+  it('When a route with a JSON body logs, then its log line and currentRequestId carry the request id', async () => {
+    // Act
+    const res = await postThings(JSON.stringify({ name: 'ctx', count: 1 }), { 'x-request-id': 'trace-body-1' });
+
+    // Assert
+    assert.equal(res.status, 201);
+    assert.equal(((await res.json()) as { requestId: unknown }).requestId, 'trace-body-1');
+    await waitFor(() => logs.lines.some((l) => l.message === 'thing created' && l.name === 'ctx'), 'the route log');
+    const line = logs.lines.find((l) => l.message === 'thing created' && l.name === 'ctx');
+    assert.equal(line?.requestId, 'trace-body-1');
+    await waitFor(
+      () => logs.lines.some((l) => l.message === 'request' && l.requestId === 'trace-body-1' && l.status === 201),
+      'the access log line',
+    );
+  });
+
+  it('When a CORS preflight comes from an allowed origin, then it is allowed; from another origin, it is not', async () => {
+    // Act
+    const allowed = await fetch(`${base}/things`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    const denied = await fetch(`${base}/things`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
+
+    // Assert
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.equal(denied.headers.get('access-control-allow-origin'), null);
+  });
+});
