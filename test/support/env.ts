@@ -40,6 +40,8 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
     const queues = [
       `${namespace}.notification.requests`,
       `${namespace}.notification.requests.dlq`,
+      `${namespace}.email.requests`,
+      `${namespace}.email.requests.dlq`,
       `${namespace}.auth.rpc`,
       ...extraQueues,
     ];

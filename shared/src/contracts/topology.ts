@@ -6,6 +6,7 @@
  */
 export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
+  emailRequested: 'email.requested',
   authLogin: 'auth.login',
   authJwks: 'auth.jwks',
 } as const;
@@ -19,6 +20,8 @@ export interface Topology {
   deadLetterExchange: string;
   /** quorum queue: notification requests, consumed by any notification replica. */
   notificationRequestsQueue: string;
+  /** quorum queue: emails to send, consumed by any notification replica. */
+  emailRequestsQueue: string;
   /** classic queue: auth RPC requests (transient messages with a per-message expiration). */
   authRpcQueue: string;
   /** The dead-letter queue that belongs to a work queue. */
@@ -31,6 +34,7 @@ export function topology(namespace: string): Topology {
     rpcExchange: `${namespace}.rpc`,
     deadLetterExchange: `${namespace}.dlx`,
     notificationRequestsQueue: `${namespace}.notification.requests`,
+    emailRequestsQueue: `${namespace}.email.requests`,
     authRpcQueue: `${namespace}.auth.rpc`,
     deadLetterQueueOf: (queue) => `${queue}.dlq`,
   };

@@ -17,6 +17,8 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
 
   await declareWorkQueue(ch, t.deadLetterExchange, t.notificationRequestsQueue, 'quorum');
   await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationRequested);
+  await declareWorkQueue(ch, t.deadLetterExchange, t.emailRequestsQueue, 'quorum');
+  await ch.bindQueue(t.emailRequestsQueue, t.eventsExchange, ROUTING_KEYS.emailRequested);
 
   // RPC requests are transient and expire (a classic queue honours per-message TTL). They get
   // no dead-letter exchange on purpose: an expired login request carries a password, and
