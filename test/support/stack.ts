@@ -44,6 +44,8 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    // Tests log in many times from 127.0.0.1; the rate-limit test sets its own low limit.
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     ...overrides,
   };
   const logs = { auth: captureLogs('auth'), main: captureLogs('main-backend'), notification: captureLogs('notification') };

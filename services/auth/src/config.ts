@@ -15,6 +15,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
       z
         .object({
           ACCESS_TOKEN_TTL: seconds.max(86_400).default(900),
+          LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+          LOGIN_LOCKOUT_SECONDS: seconds.max(86_400).default(900),
           REFRESH_TOKEN_TTL: seconds.default(2_592_000),
           BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
           BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(128).optional(),
@@ -31,6 +33,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     (v) => ({
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
+      lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS },
       bootstrapAdmin:
         v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: v.BOOTSTRAP_ADMIN_EMAIL, password: v.BOOTSTRAP_ADMIN_PASSWORD, name: v.BOOTSTRAP_ADMIN_NAME }

@@ -12,14 +12,19 @@ import { close, listen, portOf } from '@warren/shared/http/server';
 import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
+import { Publisher } from '@warren/shared/messaging/publisher';
 import { RpcServer } from '@warren/shared/messaging/rpc-server';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { AuthConfig } from './config.js';
+import { AuditRepository } from './db/audit-repository.js';
+import { CodesRepository } from './db/codes-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
 import { UsersRepository } from './db/users-repository.js';
 import { bootstrapAdmin } from './domain/bootstrap-admin.js';
 import { SigningKeys } from './domain/signing-keys.js';
+import type { AuthDeps } from './domain/deps.js';
+import { emailRequester } from './messaging/email-requests.js';
 import { authRpcRoutes } from './messaging/rpc-routes.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -31,6 +36,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
   let pool: Pool | undefined;
   let broker: Broker | undefined;
   let rpcServer: RpcServer | undefined;
+  let publisher: Publisher | undefined;
   let server: Server | undefined;
 
   return {
@@ -49,16 +55,21 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
       broker = await openBroker(config, logger);
       const t = topology(config.brokerNamespace);
-      const deps = {
+      publisher = new Publisher(broker, config.brokerNamespace, logger, metrics);
+      const deps: AuthDeps = {
         users,
         sessions: new SessionsRepository(pool),
+        codes: new CodesRepository(pool),
+        audit: new AuditRepository(pool),
         keys,
+        requestEmail: emailRequester(publisher, config.brokerNamespace),
         logger,
         settings: {
           issuer: config.jwtIssuer,
           audience: config.jwtAudience,
           accessTokenTtlSeconds: config.accessTokenTtlSeconds,
           refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+          lockout: config.lockout,
         },
       };
       rpcServer = new RpcServer(broker, config.brokerNamespace, t.authRpcQueue, authRpcRoutes(deps), logger, metrics);
@@ -78,6 +89,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
     async stop() {
       await rpcServer?.stop();
+      await publisher?.close();
       await close(server);
       await broker?.close();
       await pool?.end();

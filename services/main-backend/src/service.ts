@@ -18,6 +18,11 @@ import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes } from './http/notification-routes.js';
+import { authRateLimit } from './http/rate-limit.js';
+import { requireLiveSession } from './http/require-live-session.js';
+import { mountSessionRoutes } from './http/session-routes.js';
+import { mountUserRoutes } from './http/user-routes.js';
+import { requireAuth } from '@warren/shared/auth/require-auth';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
@@ -51,8 +56,11 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         trustProxy: config.trustProxy,
         readiness: readiness(pool, broker),
         mount: (a) => {
-          mountAuthRoutes(a, authClient);
-          mountNotificationRoutes(a, { publisher: publisher as Publisher, idempotency, namespace: config.brokerNamespace, verifier });
+          const authenticated = [requireAuth(verifier), requireLiveSession(authClient.rpc, config.sessionCheckCacheSeconds)];
+          mountAuthRoutes(a, { ...authClient, rateLimit: authRateLimit(config.authRateLimitPerMinute) });
+          mountSessionRoutes(a, { rpc: authClient.rpc, authenticated });
+          mountUserRoutes(a, { rpc: authClient.rpc, authenticated });
+          mountNotificationRoutes(a, { publisher: publisher as Publisher, idempotency, namespace: config.brokerNamespace, authenticated });
         },
       });
       server = await listen(app, config.port, config.httpHost);

@@ -13,6 +13,7 @@ export const loginRequestSchema = z.object({
   ip: z.string().max(64).optional(),
 });
 
+
 export const publicUserSchema = z.object({
   id: z.uuid(),
   email: z.string(),
@@ -47,10 +48,72 @@ export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
   response: Res;
 }
 
+/** Where a request came from, recorded on sessions and in the audit log. */
+const clientInfo = {
+  userAgent: z.string().max(512).optional(),
+  ip: z.string().max(64).optional(),
+};
+const actor = z.object({ userId: z.uuid(), sessionId: z.uuid(), ...clientInfo });
+const empty = z.object({});
+
+export const sessionInfoSchema = z.object({
+  id: z.uuid(),
+  createdAt: z.iso.datetime(),
+  lastUsedAt: z.iso.datetime(),
+  userAgent: z.string().nullable(),
+  ip: z.string().nullable(),
+  current: z.boolean(),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+export const meSchema = z.object({ user: publicUserSchema, permissions: z.array(z.string()) });
+
+export const userListItemSchema = publicUserSchema.extend({
+  emailVerified: z.boolean(),
+  createdAt: z.iso.datetime(),
+  locked: z.boolean(),
+});
+
+function method<Req extends z.ZodType, Res extends z.ZodType>(routingKey: string, request: Req, response: Res): RpcMethod<Req, Res> {
+  return { routingKey, request, response };
+}
+
 export const authRpc = {
-  login: { routingKey: ROUTING_KEYS.authLogin, request: loginRequestSchema, response: tokenPairSchema },
-  jwks: { routingKey: ROUTING_KEYS.authJwks, request: z.object({}), response: jwksSchema },
-} satisfies Record<string, RpcMethod<z.ZodType, z.ZodType>>;
+  login: method(ROUTING_KEYS.authLogin, loginRequestSchema, tokenPairSchema),
+  jwks: method(ROUTING_KEYS.authJwks, empty, jwksSchema),
+  register: method(
+    'auth.register',
+    z.object({ email: z.string(), password: z.string(), name: z.string(), ...clientInfo }),
+    z.object({ status: z.literal('pending_verification') }),
+  ),
+  verifyEmail: method(
+    'auth.verify-email',
+    z.object({ email: z.string(), code: z.string(), ...clientInfo }),
+    z.object({ status: z.literal('verified') }),
+  ),
+  refresh: method('auth.refresh', z.object({ refreshToken: z.string(), ...clientInfo }), tokenPairSchema),
+  logout: method('auth.logout', actor, empty),
+  logoutAll: method('auth.logout-all', actor, empty),
+  listSessions: method('auth.sessions.list', actor, z.object({ sessions: z.array(sessionInfoSchema) })),
+  revokeSession: method('auth.sessions.revoke', actor.extend({ targetSessionId: z.uuid() }), empty),
+  me: method('auth.me', actor, meSchema),
+  forgotPassword: method('auth.password.forgot', z.object({ email: z.string(), ...clientInfo }), empty),
+  resetPassword: method(
+    'auth.password.reset',
+    z.object({ email: z.string(), code: z.string(), newPassword: z.string(), ...clientInfo }),
+    empty,
+  ),
+  listUsers: method(
+    'auth.users.list',
+    actor.extend({ limit: z.number().int().min(1).max(100), after: z.uuid().optional() }),
+    z.object({ items: z.array(userListItemSchema), nextCursor: z.uuid().nullable() }),
+  ),
+  changeRole: method('auth.users.change-role', actor.extend({ targetUserId: z.uuid(), role: roleSchema }), publicUserSchema),
+  sessionActive: method('auth.sessions.active', z.object({ sessionId: z.uuid() }), z.object({ active: z.boolean() })),
+} as const;
+
+/** Every routing key the auth service serves: the topology binds them all to its RPC queue. */
+export const AUTH_RPC_ROUTING_KEYS = Object.values(authRpc).map((m) => m.routingKey);
 
 /** Access-token claims as the contract fixes them. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';

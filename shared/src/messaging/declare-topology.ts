@@ -4,6 +4,7 @@
  * still lands in its durable queue instead of being dropped as unroutable.
  */
 import type { Channel } from 'amqplib';
+import { AUTH_RPC_ROUTING_KEYS } from '../contracts/auth-rpc.js';
 import { ROUTING_KEYS, topology } from '../contracts/topology.js';
 
 /** After this many failed deliveries a message is dead-lettered by the broker itself. */
@@ -24,7 +25,7 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
   // no dead-letter exchange on purpose: an expired login request carries a password, and
   // dead-lettering would keep it on the broker. Expired or unanswerable requests are dropped.
   await ch.assertQueue(t.authRpcQueue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
-  for (const key of [ROUTING_KEYS.authLogin, ROUTING_KEYS.authJwks]) {
+  for (const key of AUTH_RPC_ROUTING_KEYS) {
     await ch.bindQueue(t.authRpcQueue, t.rpcExchange, key);
   }
 }

@@ -1,6 +1,5 @@
-/** Sessions and their (hashed) refresh tokens. */
-import type { Pool } from '@warren/shared/db/database';
-import { inTransaction } from '@warren/shared/db/database';
+/** Sessions and their refresh tokens (stored only as SHA-256 hashes). */
+import { inTransaction, type Pool } from '@warren/shared/db/database';
 
 export interface NewSession {
   id: string;
@@ -10,6 +9,25 @@ export interface NewSession {
   ip?: string | undefined;
   refreshTokenHash: Buffer;
 }
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokenLookup {
+  session: SessionRecord;
+  rotatedAt: Date | null;
+}
+
+const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.created_at AS "createdAt", s.last_used_at AS "lastUsedAt",
+  s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt", s.user_agent AS "userAgent", s.ip`;
 
 export class SessionsRepository {
   constructor(private readonly pool: Pool) {}
@@ -23,5 +41,74 @@ export class SessionsRepository {
       );
       await client.query(`INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)`, [s.refreshTokenHash, s.id]);
     });
+  }
+
+  async findByRefreshToken(hash: Buffer): Promise<RefreshTokenLookup | undefined> {
+    const { rows } = await this.pool.query<SessionRecord & { rotatedAt: Date | null }>(
+      `SELECT ${SESSION_COLUMNS}, t.rotated_at AS "rotatedAt"
+       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1`,
+      [hash],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const { rotatedAt, ...session } = row;
+    return { session, rotatedAt };
+  }
+
+  /**
+   * Rotates a refresh token: marks the old one rotated and stores the new one, in one
+   * transaction. Only one caller can rotate a given token (the UPDATE matches once), so
+   * concurrent refreshes of the same token cannot both succeed: false for the loser.
+   */
+  async rotate(oldHash: Buffer, newHash: Buffer, sessionId: string, client: { ip?: string | undefined; userAgent?: string | undefined }): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      const updated = await tx.query(
+        'UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = $1 AND rotated_at IS NULL',
+        [oldHash],
+      );
+      if (updated.rowCount !== 1) return false;
+      await tx.query('INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)', [newHash, sessionId]);
+      await tx.query(
+        `UPDATE sessions SET last_used_at = now(), ip = COALESCE($2, ip), user_agent = COALESCE($3, user_agent) WHERE id = $1`,
+        [sessionId, client.ip ?? null, client.userAgent ?? null],
+      );
+      return true;
+    });
+  }
+
+  async findLive(sessionId: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.pool.query<SessionRecord>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      [sessionId],
+    );
+    return rows[0];
+  }
+
+  async listLive(userId: string): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRecord>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s
+       WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+       ORDER BY s.last_used_at DESC`,
+      [userId],
+    );
+    return rows;
+  }
+
+  /** Ends one session of the user; false if it was not a live session of theirs. */
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'UPDATE sessions SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
+      [sessionId, userId],
+    );
+    return rowCount === 1;
+  }
+
+  /** Ends every live session of the user; returns their ids. */
+  async revokeAll(userId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      'UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+      [userId],
+    );
+    return rows.map((r) => r.id);
   }
 }

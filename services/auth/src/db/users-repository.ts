@@ -1,5 +1,5 @@
-/** Users and their role's permissions, in the auth database. */
-import type { Pool } from '@warren/shared/db/database';
+/** Users, their role's permissions, and the lockout counters, in the auth database. */
+import { inTransaction, type Pool } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 
 export interface UserRecord {
@@ -9,9 +9,13 @@ export interface UserRecord {
   role: Role;
   passwordHash: string;
   emailVerifiedAt: Date | null;
+  failedLogins: number;
+  lockedUntil: Date | null;
+  createdAt: Date;
 }
 
-const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt"`;
+const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
+  failed_logins AS "failedLogins", locked_until AS "lockedUntil", created_at AS "createdAt"`;
 
 export class UsersRepository {
   constructor(private readonly pool: Pool) {}
@@ -21,15 +25,21 @@ export class UsersRepository {
     return rows[0];
   }
 
-  /** Inserts a verified user unless the email exists; true when it was created. */
-  async createVerifiedIfAbsent(u: { email: string; name: string; role: Role; passwordHash: string }): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async findById(id: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRecord>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** Inserts a verified user unless the email exists; the new user, or undefined if it existed. */
+  async createVerifiedIfAbsent(u: { email: string; name: string; role: Role; passwordHash: string }): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRecord>(
       `INSERT INTO users (email, name, role, password_hash, email_verified_at)
        VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT ((lower(email))) DO NOTHING`,
+       ON CONFLICT ((lower(email))) DO NOTHING
+       RETURNING ${COLUMNS}`,
       [u.email, u.name, u.role, u.passwordHash],
     );
-    return rowCount === 1;
+    return rows[0];
   }
 
   async permissionsOf(role: Role): Promise<string[]> {
@@ -38,5 +48,64 @@ export class UsersRepository {
       [role],
     );
     return rows.map((r) => r.permission);
+  }
+
+  /**
+   * Counts a failed login atomically. Reaching `threshold` locks the account for `lockSeconds`
+   * and restarts the count, so the first failure after the lock ends does not re-lock at once.
+   */
+  async recordFailedLogin(id: string, threshold: number, lockSeconds: number): Promise<{ lockedUntil: Date | null }> {
+    const { rows } = await this.pool.query<{ lockedUntil: Date | null }>(
+      `UPDATE users SET
+         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END,
+         failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END
+       WHERE id = $1
+       RETURNING CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"`,
+      [id, threshold, lockSeconds],
+    );
+    return rows[0] ?? { lockedUntil: null };
+  }
+
+  async clearFailedLogins(id: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)',
+      [id],
+    );
+  }
+
+  /** A new password also lifts a lockout: resetting is how a locked-out user gets back in. */
+  async setPassword(id: string, passwordHash: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1',
+      [id, passwordHash],
+    );
+  }
+
+  /** Keyset page by id: stable under inserts, no OFFSET scan. */
+  async list(limit: number, afterId?: string): Promise<UserRecord[]> {
+    const { rows } = await this.pool.query<UserRecord>(
+      `SELECT ${COLUMNS} FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+      [afterId ?? null, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * Changes a role unless that would leave no admin (checked under a lock, so two admins
+   * demoting each other at once cannot both succeed). Returns the previous role.
+   */
+  async changeRole(id: string, role: Role): Promise<{ previous: Role } | 'not_found' | 'last_admin'> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE");
+      const { rows } = await client.query<{ role: Role }>('SELECT role FROM users WHERE id = $1 FOR UPDATE', [id]);
+      const current = rows[0];
+      if (!current) return 'not_found';
+      if (current.role === 'admin' && role !== 'admin') {
+        const { rows: admins } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
+        if ((admins[0]?.n ?? 0) <= 1) return 'last_admin';
+      }
+      await client.query('UPDATE users SET role = $2, updated_at = now() WHERE id = $1', [id, role]);
+      return { previous: current.role };
+    });
   }
 }

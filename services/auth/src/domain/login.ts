@@ -1,91 +1,93 @@
 /**
- * Login: one generic 401 for a wrong email or a wrong password (and similar timing, thanks to
- * a dummy verification when the email is unknown); 403 for an unverified account, said only
- * after the password was right so it reveals nothing to a guesser. A success creates a
- * session with its first refresh token and answers the contract's token pair.
+ * Login. One generic 401 for a wrong email or a wrong password, with similar timing (an
+ * unknown email still costs an argon2 verification). 403 for an address whose registration is
+ * not verified yet, said only to someone who knows its password. After
+ * LOGIN_LOCKOUT_THRESHOLD consecutive failures the account is locked for LOGIN_LOCKOUT_SECONDS:
+ * 423 with Retry-After; a success resets the count; a password reset lifts the lock.
  */
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
-import type { Logger } from '@warren/shared/logger';
-import type { SessionsRepository } from '../db/sessions-repository.js';
-import type { UsersRepository } from '../db/users-repository.js';
+import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
-import type { SigningKeys } from './signing-keys.js';
-import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+import { tokenPair, type TokenUser } from './session-tokens.js';
+import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
-export interface LoginDeps {
-  users: UsersRepository;
-  sessions: SessionsRepository;
-  keys: SigningKeys;
-  logger: Logger;
-  settings: { issuer: string; audience: string; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
-}
-
-export interface LoginInput {
+export interface LoginInput extends ClientInfo {
   email: string;
   password: string;
-  userAgent?: string | undefined;
-  ip?: string | undefined;
 }
 
-const INVALID_CREDENTIALS = () => AppError.unauthorized('invalid_credentials', 'The email or password is incorrect.');
-/** argon2 cost grows with input; a cap keeps a huge "password" from being a DoS. */
-const MAX_PASSWORD_LENGTH = 1024;
+const invalidCredentials = () => AppError.unauthorized('invalid_credentials', 'The email or password is incorrect.');
+/** argon2's cost grows with its input: a cap keeps a megabyte "password" from being a DoS. */
+const MAX_PASSWORD_INPUT = 1024;
 
-export async function login(deps: LoginDeps, input: LoginInput): Promise<TokenPair> {
-  if (input.password.length > MAX_PASSWORD_LENGTH) throw INVALID_CREDENTIALS();
+export function locked(until: Date): AppError {
+  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
+  return new AppError(423, 'account_locked', 'Locked', 'Too many failed logins; try again later or reset the password.', undefined, {
+    'Retry-After': String(seconds),
+  });
+}
+
+export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPair> {
+  const client = { ip: input.ip, userAgent: input.userAgent };
+  if (input.password.length > MAX_PASSWORD_INPUT) throw invalidCredentials();
   const user = await deps.users.findByEmail(input.email);
   if (!user) {
-    await spendVerificationTime(input.password);
-    deps.logger.info('login failed', { reason: 'unknown_email' });
-    throw INVALID_CREDENTIALS();
+    await refuseUnknown(deps, input);
+    await deps.audit.record('login_failed', { ...client, details: { reason: 'unknown_email' } });
+    throw invalidCredentials();
+  }
+  if (user.lockedUntil && user.lockedUntil > new Date()) {
+    await deps.audit.record('login_refused_locked', { userId: user.id, ...client });
+    throw locked(user.lockedUntil);
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) {
-    deps.logger.info('login failed', { userId: user.id, reason: 'wrong_password' });
-    throw INVALID_CREDENTIALS();
+    const { lockedUntil } = await deps.users.recordFailedLogin(user.id, deps.settings.lockout.threshold, deps.settings.lockout.seconds);
+    await deps.audit.record('login_failed', { userId: user.id, ...client, details: { reason: 'wrong_password' } });
+    if (lockedUntil) {
+      await deps.audit.record('account_locked', { userId: user.id, ...client, details: { until: lockedUntil.toISOString() } });
+      deps.logger.warn('account locked', { userId: user.id });
+      throw locked(lockedUntil);
+    }
+    throw invalidCredentials();
   }
-  if (!user.emailVerifiedAt) {
-    throw AppError.forbidden('email_not_verified', 'Verify your email address before logging in.');
-  }
-  return startSession(deps, user, input);
+  if (!user.emailVerifiedAt) throw notVerified();
+  await deps.users.clearFailedLogins(user.id);
+  const pair = await startSession(deps, user, client);
+  await deps.audit.record('login_succeeded', { userId: user.id, ...client, details: { sessionId: pair.session.id } });
+  deps.logger.info('login succeeded', { userId: user.id, sessionId: pair.session.id });
+  return pair;
 }
 
-async function startSession(
-  deps: LoginDeps,
-  user: { id: string; email: string; name: string; role: TokenPair['user']['role'] },
-  input: LoginInput,
-): Promise<TokenPair> {
-  const { settings } = deps;
+/**
+ * No account has this email. If a registration for it awaits verification and the password is
+ * its password, say so (403); otherwise spend the time a real check would have taken.
+ */
+async function refuseUnknown(deps: AuthDeps, input: LoginInput): Promise<void> {
+  const pending = await deps.codes.live('verify_email', input.email);
+  if (pending.length === 0) return spendVerificationTime(input.password);
+  for (const p of pending) {
+    const hash = p.payload.passwordHash;
+    if (typeof hash === 'string' && (await verifyPassword(hash, input.password))) throw notVerified();
+  }
+}
+
+function notVerified() {
+  return AppError.forbidden('email_not_verified', 'Verify your email address before logging in.');
+}
+
+export async function startSession(deps: AuthDeps, user: TokenUser, client: ClientInfo): Promise<TokenPair> {
   const sessionId = randomUUID();
   const refreshToken = newRefreshToken();
-  const expiresAt = new Date(Date.now() + settings.refreshTokenTtlSeconds * 1000);
+  const expiresAt = new Date(Date.now() + deps.settings.refreshTokenTtlSeconds * 1000);
   await deps.sessions.create({
     id: sessionId,
     userId: user.id,
     expiresAt,
-    userAgent: input.userAgent,
-    ip: input.ip,
+    userAgent: client.userAgent,
+    ip: client.ip,
     refreshTokenHash: hashRefreshToken(refreshToken),
   });
-  const permissions = await deps.users.permissionsOf(user.role);
-  const accessToken = signAccessToken(await deps.keys.signingKey(), {
-    userId: user.id,
-    sessionId,
-    role: user.role,
-    permissions,
-    issuer: settings.issuer,
-    audience: settings.audience,
-    ttlSeconds: settings.accessTokenTtlSeconds,
-  });
-  deps.logger.info('login succeeded', { userId: user.id, sessionId });
-  return {
-    accessToken,
-    refreshToken,
-    tokenType: 'Bearer',
-    expiresIn: settings.accessTokenTtlSeconds,
-    user: { id: user.id, email: user.email, name: user.name, role: user.role },
-    permissions,
-    session: { id: sessionId, expiresAt: expiresAt.toISOString() },
-  };
+  return tokenPair(deps, user, { id: sessionId, expiresAt }, refreshToken);
 }

@@ -1,17 +1,17 @@
 /** POST /notifications: Bearer with notifications:send, validated body, optional Idempotency-Key. */
 import type { Express } from 'express';
 import { AppError } from '@warren/shared/errors';
-import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
-import { authOf, requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
+import type { RequestHandler } from 'express';
+import { authOf, requirePermission } from '@warren/shared/auth/require-auth';
 import { validateBody } from '@warren/shared/http/validate';
 import { sendNotification, sendNotificationBodySchema, type SendNotificationBody, type SendNotificationDeps } from '../domain/send-notification.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
-export function mountNotificationRoutes(app: Express, deps: SendNotificationDeps & { verifier: AccessTokenVerifier }) {
+export function mountNotificationRoutes(app: Express, deps: SendNotificationDeps & { authenticated: RequestHandler[] }) {
   app.post(
     '/notifications',
-    requireAuth(deps.verifier),
+    ...deps.authenticated,
     requirePermission('notifications:send'),
     validateBody(sendNotificationBodySchema),
     async (req, res) => {

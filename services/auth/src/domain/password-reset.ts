@@ -1,0 +1,46 @@
+/**
+ * Password reset by emailed code: the same rules as the verification code, no account
+ * enumeration (always 202, similar timing), and a successful reset ends every session of the
+ * user and lifts a lockout.
+ */
+import type { AuthDeps, ClientInfo } from './deps.js';
+import { CODE_TTL_SECONDS, consumeCode, issueCode } from './one-time-codes.js';
+import { assertPasswordAcceptable } from './password-policy.js';
+import { hashPassword } from './passwords.js';
+import { AppError } from '@warren/shared/errors';
+
+export async function forgotPassword(deps: AuthDeps, input: { email: string } & ClientInfo): Promise<Record<string, never>> {
+  const user = await deps.users.findByEmail(input.email);
+  if (!user) {
+    await hashPassword('000000'); // what issuing a code would have cost
+    return {};
+  }
+  const code = await issueCode(deps.codes, 'password_reset', user.email, { userId: user.id });
+  await deps.requestEmail({
+    to: user.email,
+    template: 'password_reset',
+    variables: { name: user.name, code, expiresInMinutes: CODE_TTL_SECONDS / 60 },
+  });
+  await deps.audit.record('password_reset_requested', { userId: user.id, ip: input.ip, userAgent: input.userAgent });
+  return {};
+}
+
+export async function resetPassword(
+  deps: AuthDeps,
+  input: { email: string; code: string; newPassword: string } & ClientInfo,
+): Promise<Record<string, never>> {
+  assertPasswordAcceptable(input.newPassword, 'newPassword');
+  const payload = await consumeCode(deps.codes, 'password_reset', input.email, input.code);
+  const user = await deps.users.findById(String(payload.userId));
+  if (!user) throw AppError.badRequest('invalid_code', 'The code is wrong or has already been used.');
+  await deps.users.setPassword(user.id, await hashPassword(input.newPassword));
+  const ended = await deps.sessions.revokeAll(user.id);
+  await deps.audit.record('password_changed', {
+    userId: user.id,
+    ip: input.ip,
+    userAgent: input.userAgent,
+    details: { via: 'reset', sessionsEnded: ended.length },
+  });
+  await deps.requestEmail({ to: user.email, template: 'password_changed', variables: { name: user.name } });
+  return {};
+}
