@@ -126,18 +126,22 @@ export function loadConfig<T extends z.ZodRawShape, R>(
   const clean = withoutEmpty(env);
   const appEnvResult = z.enum(APP_ENVS).default('dev').safeParse(clean.APP_ENV);
   const appEnv: AppEnv = appEnvResult.success ? appEnvResult.data : 'dev';
-  const schema = commonSchema(service, appEnv).extend(extra(appEnv).shape);
-  const parsed = schema.safeParse(clean);
-  if (!parsed.success) {
+  // Parsed separately so the service schema's own refinements (cross-field rules) run too;
+  // the issues of both are reported together.
+  const common = commonSchema(service, appEnv).safeParse(clean);
+  const own = extra(appEnv).safeParse(clean);
+  if (!common.success || !own.success) {
+    const issues = [...(common.error?.issues ?? []), ...(own.error?.issues ?? [])];
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({
+      issues.map((issue) => ({
         variable: String(issue.path[0] ?? '(environment)'),
         message: issue.message,
       })),
     );
   }
+  const parsed = { data: { ...common.data, ...own.data } };
   const v = parsed.data as Record<string, unknown>;
-  const common: CommonConfig = {
+  const commonConfig: CommonConfig = {
     service,
     appEnv,
     nodeEnv: v.NODE_ENV as CommonConfig['nodeEnv'],
@@ -155,5 +159,5 @@ export function loadConfig<T extends z.ZodRawShape, R>(
     jwtAudience: v.JWT_AUDIENCE as string,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
   };
-  return { ...common, ...build(parsed.data as z.infer<z.ZodObject<T>>) };
+  return { ...commonConfig, ...build(own.data) };
 }

@@ -158,4 +158,26 @@ describe('loadConfig', () => {
         err instanceof ConfigError && err.message.includes('SECRET_LEN') && err.message.includes('AUTH_PORT'),
     );
   });
+
+  it('When a service schema has a cross-field rule, then its violation is reported with the other bad variables', () => {
+    // Arrange: a rule over two variables, as the auth service has for the bootstrap admin
+    const extra = () =>
+      z
+        .object({ A_EMAIL: z.string().optional(), A_PASSWORD: z.string().optional() })
+        .superRefine((v, ctx) => {
+          if (Boolean(v.A_EMAIL) !== Boolean(v.A_PASSWORD)) {
+            ctx.addIssue({ code: 'custom', path: ['A_PASSWORD'], message: 'set both or neither' });
+          }
+        });
+
+    // Act
+    const attempt = () => loadConfig('auth', { A_EMAIL: 'a@example.com', RABBITMQ_URL: 'nope' }, extra, (v) => v);
+
+    // Assert
+    assert.throws(attempt, (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['A_PASSWORD', 'RABBITMQ_URL']);
+      return true;
+    });
+  });
 });
