@@ -1,10 +1,30 @@
-/** The notification service's configuration: the common variables plus consumer and socket limits. */
+/** The notification service's configuration: the common variables plus consumer, socket and email settings. */
 import { z } from 'zod';
 import { loadConfig } from '@warren/shared/config';
+import { parseMailbox } from './email/mailbox.js';
 
 const int = z.coerce.number().int();
 
+const SMTP_PROTOCOLS = ['smtp:', 'smtps:'];
+const smtpUrl = z
+  .string({ error: 'required when NODE_ENV=production (outside production, unset means emails are only logged)' })
+  .refine((v) => {
+    try {
+      return SMTP_PROTOCOLS.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be a URL starting with smtp:// or smtps://');
+
+const mailbox = z
+  .string()
+  .refine((v) => parseMailbox(v) !== undefined, 'must be a mailbox such as "Warren <no-reply@example.com>" or no-reply@example.com');
+
 export function loadNotificationConfig(env: Record<string, string | undefined> = process.env) {
+  // In production an unset SMTP_URL would silently log emails (codes included) instead of
+  // sending them, so there it is required. Decided here, where NODE_ENV is at hand, rather than
+  // after parsing, so that it is reported together with every other bad variable.
+  const production = env.NODE_ENV === 'production';
   return loadConfig(
     'notification',
     env,
@@ -15,11 +35,16 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
         WS_MAX_PAYLOAD_BYTES: int.min(256).max(1_048_576).default(16_384),
         /** Interval of server pings; a socket that has not answered the previous one is dropped. */
         WS_HEARTBEAT_MS: int.min(1000).max(300_000).default(30_000),
+        SMTP_URL: production ? smtpUrl : smtpUrl.optional(),
+        MAIL_FROM: mailbox.default('Warren <no-reply@warren.localhost>'),
       }),
     (v) => ({
       consumerPrefetch: v.NOTIFICATION_CONSUMER_PREFETCH,
       wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
       wsHeartbeatMs: v.WS_HEARTBEAT_MS,
+      /** Unset (outside production only): emails are written to the log instead of being sent. */
+      smtpUrl: v.SMTP_URL,
+      mailFrom: parseMailbox(v.MAIL_FROM) as { name: string; address: string },
     }),
   );
 }

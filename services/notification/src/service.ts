@@ -1,7 +1,7 @@
 /**
- * Composition root of the notification service: config → logger → database → broker (consumer
- * of notification requests, RPC client for the JWKS) → HTTP inbox + WebSocket gateway.
- * `stop()` stops taking messages first, then closes sockets, HTTP, broker and pool.
+ * Composition root of the notification service: config → logger → database → broker (consumers
+ * of notification and email requests, RPC client for the JWKS) → HTTP inbox + WebSocket gateway.
+ * `stop()` stops taking messages first, then closes sockets, HTTP, broker, SMTP and pool.
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +10,19 @@ import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
 import type { RunningService } from '@warren/shared/lifecycle';
-import type { Logger } from '@warren/shared/logger';
+import { maskUrl, type Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
+import { SentEmailsRepository } from './db/sent-emails-repository.js';
+import { createSendEmail } from './domain/send-email.js';
+import type { EmailTransport } from './email/email-transport.js';
+import { LogTransport } from './email/log-transport.js';
+import { SmtpTransport } from './email/smtp-transport.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
+import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { SocketRegistry } from './ws/socket-registry.js';
 import { WsGateway } from './ws/ws-gateway.js';
@@ -31,6 +37,8 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
   let broker: Broker | undefined;
   let rpc: RpcClient | undefined;
   let consumer: { stop(): Promise<void> } | undefined;
+  let emailConsumer: { stop(): Promise<void> } | undefined;
+  let mailer: EmailTransport | undefined;
   let gateway: WsGateway | undefined;
   let server: Server | undefined;
 
@@ -82,17 +90,39 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       );
       consumer = requests;
       await requests.waitReady();
+
+      mailer = createMailer(config, logger);
+      const emails = createEmailConsumer(
+        broker,
+        config.brokerNamespace,
+        createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
+        logger,
+        metrics,
+      );
+      emailConsumer = emails;
+      await emails.waitReady();
       logger.info('notification service started', { port: portOf(server), namespace: config.brokerNamespace });
     },
 
     async stop() {
-      await consumer?.stop();
+      await Promise.all([consumer?.stop(), emailConsumer?.stop()]);
       await gateway?.close();
       await close(server);
       await rpc?.close();
       await broker?.close();
+      await mailer?.close();
       await pool?.end();
       logger.info('notification service stopped');
     },
   };
+}
+
+/** SMTP when SMTP_URL is set; otherwise (never in production, config refuses it) the log. */
+function createMailer(config: NotificationConfig, logger: Logger): EmailTransport {
+  if (config.smtpUrl) {
+    logger.info('emails are sent by SMTP', { smtp: maskUrl(config.smtpUrl) });
+    return new SmtpTransport(config.smtpUrl);
+  }
+  logger.warn('SMTP_URL is unset: emails are written to the log instead of being sent');
+  return new LogTransport(logger);
 }

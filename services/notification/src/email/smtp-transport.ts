@@ -1,0 +1,79 @@
+/**
+ * Sending by SMTP with nodemailer: one pooled transport per process (connections are reused
+ * across emails instead of a TCP + greeting round trip each). Failures are sorted into the two
+ * kinds the consumer acts on: a permanent refusal of this email (dead-lettered at once) and
+ * everything else (retried). Errors are rewritten without the server's reply text, which
+ * usually quotes the recipient's address.
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import { PermanentError } from '@warren/shared/messaging/consumer';
+import type { EmailTransport, OutgoingEmail } from './email-transport.js';
+
+interface SmtpFailure {
+  code?: string;
+  originalCode?: string;
+  responseCode?: number;
+  command?: string;
+}
+
+/** Replies to these commands are about this email or its recipient, not about the session. */
+const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
+
+export class SmtpTransport implements EmailTransport {
+  private readonly transporter: Transporter;
+
+  constructor(url: string) {
+    this.transporter = nodemailer.createTransport({
+      url,
+      pool: true,
+      maxConnections: 5,
+      // A connection that drops mid-send is retried by nodemailer once; after that the
+      // consumer's retries (with their back-off and attempt limit) take over.
+      maxRequeues: 1,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      // Warren's emails carry no attachments: never let a message read files or fetch URLs.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+  }
+
+  async send(email: OutgoingEmail): Promise<void> {
+    try {
+      await this.transporter.sendMail({
+        from: email.from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        ...(email.messageId ? { messageId: email.messageId } : {}),
+      });
+    } catch (err) {
+      const failure = err as SmtpFailure;
+      const detail = summarize(failure);
+      if (isPermanent(failure)) throw new PermanentError(`SMTP server refused the email: ${detail}`);
+      throw new Error(`SMTP send failed: ${detail}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.transporter.close();
+  }
+}
+
+function isPermanent(f: SmtpFailure): boolean {
+  // 5xx is a permanent refusal (RFC 5321), except 503, a session in the wrong state. A 5xx to
+  // AUTH or MAIL FROM says the configuration is wrong, which affects every email and may be
+  // fixed while the message is retried, so only replies about this email count.
+  if (f.responseCode !== undefined) {
+    return f.responseCode >= 500 && f.responseCode !== 503 && MESSAGE_COMMANDS.has(f.command ?? '');
+  }
+  // No reply at all: nodemailer itself found the envelope or message unsendable.
+  return f.code === 'EENVELOPE' || f.code === 'EMESSAGE';
+}
+
+function summarize(f: SmtpFailure): string {
+  const code = [f.code, f.originalCode].filter(Boolean).join('/') || 'error';
+  return `${code}${f.responseCode ? ` ${f.responseCode}` : ''}${f.command ? ` on ${f.command}` : ''}`;
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '@warren/shared/config';
+import { loadNotificationConfig } from '../src/config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadNotificationConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('notification email configuration', () => {
+  it('When SMTP_URL and MAIL_FROM are unset outside production, then emails go to the log from the default sender', () => {
+    // Act
+    const config = loadNotificationConfig({ NODE_ENV: 'development', SMTP_URL: '' });
+
+    // Assert
+    assert.equal(config.smtpUrl, undefined);
+    assert.deepEqual(config.mailFrom, { name: 'Warren', address: 'no-reply@warren.localhost' });
+  });
+
+  it('When NODE_ENV is production and SMTP_URL is unset, then the configuration error names SMTP_URL', () => {
+    // Act
+    const err = configError({ NODE_ENV: 'production' });
+
+    // Assert
+    assert.deepEqual(err.issues.map((i) => i.variable), ['SMTP_URL']);
+    assert.match(err.message, /SMTP_URL: required when NODE_ENV=production/);
+  });
+
+  it('When SMTP_URL and MAIL_FROM are set, then they are used as given', () => {
+    // Act
+    const config = loadNotificationConfig({
+      NODE_ENV: 'production',
+      SMTP_URL: 'smtps://user:secret@mail.example.com:465',
+      MAIL_FROM: 'ops@example.com',
+    });
+
+    // Assert
+    assert.equal(config.smtpUrl, 'smtps://user:secret@mail.example.com:465');
+    assert.deepEqual(config.mailFrom, { name: '', address: 'ops@example.com' });
+  });
+
+  it('When SMTP_URL is not an SMTP URL and MAIL_FROM not a mailbox, then one error names both', () => {
+    // Act
+    const err = configError({ SMTP_URL: 'http://mail.example.com', MAIL_FROM: 'Warren <not-an-address>' });
+
+    // Assert
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['MAIL_FROM', 'SMTP_URL']);
+    assert.match(err.message, /SMTP_URL: must be a URL starting with smtp:\/\/ or smtps:\/\//);
+  });
+
+  it('When MAIL_FROM holds a line break, then it is refused (it would inject a header)', () => {
+    // Act
+    const err = configError({ MAIL_FROM: 'Warren <a@example.com>\r\nBcc: b@example.com' });
+
+    // Assert
+    assert.deepEqual(err.issues.map((i) => i.variable), ['MAIL_FROM']);
+  });
+});
