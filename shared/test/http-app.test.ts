@@ -83,6 +83,16 @@ describe('createHttpApp', () => {
     assert.equal(body.code, 'malformed_json');
   });
 
+  it('When the body is not JSON (a form post), then 415 unsupported_media_type', async () => {
+    // Act
+    const res = await postThings('name=a', { 'content-type': 'application/x-www-form-urlencoded' });
+
+    // Assert
+    assert.equal(res.status, 415);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.code, 'unsupported_media_type');
+  });
+
   it('When the body is over the 1kb limit, then 413 payload_too_large', async () => {
     // Arrange
     const big = JSON.stringify({ name: 'x'.repeat(2048), count: 1 });

@@ -21,6 +21,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
           BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
           BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(128).optional(),
           BOOTSTRAP_ADMIN_NAME: z.string().min(1).max(100).default('Administrator'),
+          /** How often each replica re-reads the signing keys (so a rotation reaches all of them). */
+          SIGNING_KEYS_RELOAD_SECONDS: seconds.max(3600).default(60),
           /** Encrypts signing keys at rest in the auth database (AES-256-GCM). */
           AUTH_KEY_ENCRYPTION_KEY: base64Key.optional(),
         })
@@ -34,6 +36,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
       lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS },
+      signingKeysReloadSeconds: v.SIGNING_KEYS_RELOAD_SECONDS,
       bootstrapAdmin:
         v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD
           ? { email: v.BOOTSTRAP_ADMIN_EMAIL, password: v.BOOTSTRAP_ADMIN_PASSWORD, name: v.BOOTSTRAP_ADMIN_NAME }

@@ -49,7 +49,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
         logger.warn('AUTH_KEY_ENCRYPTION_KEY is not set: signing keys are stored unencrypted');
       }
       const users = new UsersRepository(pool);
-      const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger);
+      const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger, config.signingKeysReloadSeconds * 1000);
       await keys.ensureActiveKey();
       await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 

@@ -68,6 +68,14 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     }),
   );
   app.use(express.json({ limit: opts.bodyLimit }));
+  // A body must be JSON. Besides clear errors, this keeps HTML forms (which cannot send
+  // application/json cross-site without a CORS preflight) from reaching any endpoint.
+  app.use((req, _res, next) => {
+    if (req.readable && hasBody(req) && !req.is('application/json')) {
+      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
+    }
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -103,6 +111,10 @@ export function createHttpApp(opts: HttpAppOptions): Express {
     res.status(appError.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(appError, req.originalUrl.split('?')[0])));
   });
   return app;
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 export type { Router };

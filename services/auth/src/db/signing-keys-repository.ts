@@ -1,5 +1,5 @@
 /** Access-token signing keys as stored: public JWK in clear, private key (usually) encrypted. */
-import type { Pool } from '@warren/shared/db/database';
+import { inTransaction, type Pool } from '@warren/shared/db/database';
 
 export interface SigningKeyRecord {
   kid: string;
@@ -32,5 +32,20 @@ export class SigningKeysRepository {
        ON CONFLICT DO NOTHING`,
       [k.kid, k.algorithm, k.publicJwk, k.privateKey, k.privateKeyEncrypted],
     );
+  }
+
+  /** Retires the active key (still verifying for `retireAfterSeconds`) and activates `k`. */
+  async rotate(k: Omit<SigningKeyRecord, 'active'>, retireAfterSeconds: number): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query(
+        'UPDATE signing_keys SET active = false, retired_at = now() + make_interval(secs => $1) WHERE active',
+        [retireAfterSeconds],
+      );
+      await tx.query(
+        `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key, private_key_encrypted, active)
+         VALUES ($1, $2, $3, $4, $5, true)`,
+        [k.kid, k.algorithm, k.publicJwk, k.privateKey, k.privateKeyEncrypted],
+      );
+    });
   }
 }

@@ -2,6 +2,9 @@
  * The signing key set: ES256 (P-256) keys with an RFC 7638 thumbprint as kid. At start the
  * service makes sure one key is active (creating it if none is); the JWKS lists every key
  * that still verifies, so a rotated-out key keeps verifying its tokens until retired.
+ * Rotation (`npm run rotate-signing-key -w services/auth`) makes a new key active and retires
+ * the old one once the longest-lived token it signed has expired. Every replica re-reads the
+ * key set every `reloadMs`, so all of them sign with the new key within that time.
  */
 import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -12,7 +15,6 @@ import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 export const SIGNING_ALGORITHM = 'ES256';
-const RELOAD_INTERVAL_MS = 60_000;
 
 export interface ActiveSigningKey {
   kid: string;
@@ -34,34 +36,48 @@ export class SigningKeys {
     private readonly repo: SigningKeysRepository,
     private readonly encryptionKey: Buffer | undefined,
     private readonly logger: Logger,
+    private readonly reloadMs = 60_000,
   ) {}
 
   async ensureActiveKey(): Promise<void> {
     await this.reload();
     if (this.active) return;
+    await this.repo.insertActiveIfNone(await this.newKey());
+    await this.reload(); // another replica may have won the race: use whichever key is active
+    this.logger.info('signing key created', { kid: (await this.signingKey()).kid });
+  }
+
+  /** Makes a new key active; the old one keeps verifying for `retireAfterSeconds`. */
+  async rotate(retireAfterSeconds: number): Promise<string> {
+    const key = await this.newKey();
+    await this.repo.rotate(key, retireAfterSeconds);
+    await this.reload();
+    this.logger.info('signing key rotated', { kid: key.kid, previousRetiresInSeconds: retireAfterSeconds });
+    return key.kid;
+  }
+
+  private async newKey() {
     const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
     const kid = thumbprint(jwk);
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    await this.repo.insertActiveIfNone({
+    return {
       kid,
       algorithm: SIGNING_ALGORITHM,
       publicJwk: { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' },
       privateKey: this.encryptionKey ? encryptPrivateKey(pem, this.encryptionKey) : pem,
       privateKeyEncrypted: Boolean(this.encryptionKey),
-    });
-    await this.reload(); // another replica may have won the race: use whichever key is active
-    this.logger.info('signing key created', { kid: (await this.signingKey()).kid });
+    };
   }
 
   async signingKey(): Promise<ActiveSigningKey> {
-    if (Date.now() - this.loadedAt > RELOAD_INTERVAL_MS) await this.reload();
+    if (Date.now() - this.loadedAt > this.reloadMs) await this.reload();
     if (!this.active) throw new Error('no active signing key');
     return this.active;
   }
 
   async publicJwks(): Promise<Jwks> {
-    if (Date.now() - this.loadedAt > RELOAD_INTERVAL_MS) await this.reload();
+    if (Date.now() - this.loadedAt > this.reloadMs) await this.reload();
     return this.jwks;
   }
 

@@ -1,0 +1,79 @@
+/**
+ * Signing-key rotation as an operator runs it: the new key signs new tokens, tokens signed by
+ * the old key keep working until it retires, the JWKS shows both meanwhile, and a retired key
+ * leaves the key set.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createPool } from '@warren/shared/db/database';
+import { loadAuthConfig } from '../../services/auth/src/config.js';
+import { SigningKeysRepository } from '../../services/auth/src/db/signing-keys-repository.js';
+import { SigningKeys } from '../../services/auth/src/domain/signing-keys.js';
+import { call, sleep } from '../support/http.js';
+import { captureLogs } from '../support/logs.js';
+import { login, startStack, type Stack } from '../support/stack.js';
+
+const authDir = join(fileURLToPath(import.meta.url), '..', '..', '..', 'services', 'auth');
+const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid as string;
+
+describe('signing key rotation', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ SIGNING_KEYS_RELOAD_SECONDS: '1' });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('When the key is rotated, then old tokens still verify, new tokens use the new key and the JWKS lists both', async () => {
+    // Arrange
+    const before = await login(stack);
+    const oldKid = kidOf(before.accessToken);
+
+    // Act: the operator command, with the service's own variables
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/rotate-signing-key.ts'], {
+      cwd: authDir,
+      env: { PATH: process.env.PATH ?? '', ...stack.env, LOG_LEVEL: 'error' },
+    });
+    const newKid = /new signing key (\S+) is active/.exec(stdout)?.[1];
+    assert.ok(newKid && newKid !== oldKid, stdout);
+    await sleep(1200); // every replica re-reads the key set within SIGNING_KEYS_RELOAD_SECONDS
+
+    // Assert
+    const afterRotation = await login(stack);
+    assert.equal(kidOf(afterRotation.accessToken), newKid, 'new tokens are signed with the new key');
+    assert.equal((await call(`${stack.mainUrl}/auth/me`, { token: afterRotation.accessToken })).status, 200, 'the new key verifies');
+    assert.equal((await call(`${stack.mainUrl}/auth/me`, { token: before.accessToken })).status, 200, 'the old key still verifies');
+    const jwks = await call(`${stack.mainUrl}/.well-known/jwks.json`);
+    const kids = jwks.body.keys.map((k: { kid: string }) => k.kid);
+    assert.ok(kids.includes(oldKid) && kids.includes(newKid), `JWKS kids: ${kids}`);
+  });
+
+  it('When a rotated-out key reaches its retirement time, then it leaves the key set', async () => {
+    // Arrange: a key set over the same database, retiring the current key after 1 s
+    const { logger } = captureLogs('auth');
+    const config = loadAuthConfig(stack.env);
+    const pool = createPool(config.databaseUrl, 1, logger);
+    try {
+      const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger, 0);
+      const retiring = (await keys.signingKey()).kid;
+
+      // Act
+      const fresh = await keys.rotate(1);
+      const during = (await keys.publicJwks()).keys.map((k) => k.kid);
+      await sleep(1100);
+      const afterRetirement = (await keys.publicJwks()).keys.map((k) => k.kid);
+
+      // Assert
+      assert.ok(during.includes(retiring) && during.includes(fresh));
+      assert.ok(!afterRetirement.includes(retiring), 'the retired key is gone');
+      assert.ok(afterRetirement.includes(fresh));
+    } finally {
+      await pool.end();
+    }
+  });
+});
