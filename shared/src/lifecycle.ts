@@ -13,6 +13,33 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * What a service opened, closed in reverse order: each start step registers how to undo
+ * itself right after it succeeds, so stop() never misses one and a failed start undoes
+ * exactly what was done. A closer that fails is logged and the others still run.
+ */
+export class Closers {
+  private readonly stack: { name: string; close: () => Promise<unknown> | unknown }[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  add<T>(name: string, resource: T, close: (r: T) => Promise<unknown> | unknown): T {
+    this.stack.push({ name, close: () => close(resource) });
+    return resource;
+  }
+
+  async closeAll(): Promise<void> {
+    while (this.stack.length > 0) {
+      const { name, close } = this.stack.pop() as (typeof this.stack)[number];
+      try {
+        await close();
+      } catch (err) {
+        this.logger.error('close failed', { resource: name, err: (err as Error).message });
+      }
+    }
+  }
+}
+
 /** A service as its composition root returns it: tests read the port it listens on (port 0). */
 export interface RunningService extends Service {
   readonly logger: Logger;

@@ -22,6 +22,24 @@ export function testDatabaseUrl(service: string, suffix = uniqueSuffix()): strin
   return `${PG_SERVER}/warren_test_${suffix}_${service.replace('-', '_')}`;
 }
 
+/** The variables of a whole isolated stack: own namespace, own databases, any free ports. */
+export function isolatedEnv(suffix = uniqueSuffix()): Record<string, string> {
+  return {
+    APP_ENV: 'dev',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    RABBITMQ_URL,
+    BROKER_NAMESPACE: uniqueNamespace(suffix),
+    AUTH_DATABASE_URL: testDatabaseUrl('auth', suffix),
+    MAIN_DATABASE_URL: testDatabaseUrl('main', suffix),
+    NOTIFICATION_DATABASE_URL: testDatabaseUrl('notification', suffix),
+    AUTH_PORT: '0',
+    MAIN_BACKEND_PORT: '0',
+    NOTIFICATION_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+  };
+}
+
 export async function dropDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: maintenanceUrl(url) });
   await client.connect();

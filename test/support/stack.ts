@@ -9,7 +9,7 @@ import { loadMainConfig } from '../../services/main-backend/src/config.js';
 import { createMainBackendService, type MainBackendService } from '../../services/main-backend/src/service.js';
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
 import { createNotificationService, type NotificationService } from '../../services/notification/src/service.js';
-import { deleteNamespace, dropDatabase, RABBITMQ_URL, testDatabaseUrl, uniqueNamespace, uniqueSuffix } from './env.js';
+import { deleteNamespace, dropDatabase, isolatedEnv } from './env.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 
 export const ADMIN = { email: 'admin@warren.test', password: 'an admin passphrase 1' };
@@ -27,20 +27,8 @@ export interface Stack {
 }
 
 export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
-  const suffix = uniqueSuffix();
   const env: Record<string, string> = {
-    APP_ENV: 'dev',
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'debug',
-    RABBITMQ_URL,
-    BROKER_NAMESPACE: uniqueNamespace(suffix),
-    AUTH_DATABASE_URL: testDatabaseUrl('auth', suffix),
-    MAIN_DATABASE_URL: testDatabaseUrl('main', suffix),
-    NOTIFICATION_DATABASE_URL: testDatabaseUrl('notification', suffix),
-    AUTH_PORT: '0',
-    MAIN_BACKEND_PORT: '0',
-    NOTIFICATION_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
+    ...isolatedEnv(),
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
     AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),

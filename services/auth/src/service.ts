@@ -6,12 +6,10 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { topology } from '@warren/shared/contracts/topology';
-import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { RunningService } from '@warren/shared/lifecycle';
+import { Closers, type RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
 import { RpcServer } from '@warren/shared/messaging/rpc-server';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
@@ -33,10 +31,7 @@ export type AuthService = RunningService;
 
 export function createAuthService(config: AuthConfig, opts: { logger?: Logger } = {}): AuthService {
   const { logger, metrics } = createObservability(config, opts.logger);
-  let pool: Pool | undefined;
-  let broker: Broker | undefined;
-  let rpcServer: RpcServer | undefined;
-  let publisher: Publisher | undefined;
+  const closers = new Closers(logger);
   let server: Server | undefined;
 
   return {
@@ -44,7 +39,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     port: () => portOf(server as Server),
 
     async start() {
-      pool = await openDatabase(config, MIGRATIONS_DIR, logger);
+      const pool = closers.add('database', await openDatabase(config, MIGRATIONS_DIR, logger), (p) => p.end());
       if (!config.keyEncryptionKey) {
         logger.warn('AUTH_KEY_ENCRYPTION_KEY is not set: signing keys are stored unencrypted');
       }
@@ -53,9 +48,8 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       await keys.ensureActiveKey();
       await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 
-      broker = await openBroker(config, logger);
-      const t = topology(config.brokerNamespace);
-      publisher = new Publisher(broker, config.brokerNamespace, logger, metrics);
+      const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
+      const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
       const deps: AuthDeps = {
         users,
         sessions: new SessionsRepository(pool),
@@ -72,9 +66,6 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
           lockout: config.lockout,
         },
       };
-      rpcServer = new RpcServer(broker, config.brokerNamespace, t.authRpcQueue, authRpcRoutes(deps), logger, metrics);
-      await rpcServer.waitReady();
-
       const app = createHttpApp({
         logger,
         metrics,
@@ -83,16 +74,16 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
         readiness: readiness(pool, broker),
         mount: () => undefined,
       });
-      server = await listen(app, config.port, config.httpHost);
+      server = closers.add('http', await listen(app, config.port, config.httpHost), close);
+      const rpcServer = new RpcServer(broker, config.brokerNamespace, topology(config.brokerNamespace).authRpcQueue, authRpcRoutes(deps), logger, metrics);
+      closers.add('rpc server', rpcServer, (r) => r.stop());
+      await rpcServer.waitReady();
       logger.info('auth service started', { port: portOf(server), namespace: config.brokerNamespace });
     },
 
     async stop() {
-      await rpcServer?.stop();
-      await publisher?.close();
-      await close(server);
-      await broker?.close();
-      await pool?.end();
+      // Reverse order: stop answering RPCs (in-flight ones finish), then HTTP, broker, pool.
+      await closers.closeAll();
       logger.info('auth service stopped');
     },
   };

@@ -5,14 +5,11 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
-import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { RunningService } from '@warren/shared/lifecycle';
+import { Closers, type RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
-import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
@@ -30,10 +27,7 @@ export type MainBackendService = RunningService;
 
 export function createMainBackendService(config: MainConfig, opts: { logger?: Logger } = {}): MainBackendService {
   const { logger, metrics } = createObservability(config, opts.logger);
-  let pool: Pool | undefined;
-  let broker: Broker | undefined;
-  let publisher: Publisher | undefined;
-  let rpc: RpcClient | undefined;
+  const closers = new Closers(logger);
   let server: Server | undefined;
 
   return {
@@ -41,12 +35,11 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     port: () => portOf(server as Server),
 
     async start() {
-      pool = await openDatabase(config, MIGRATIONS_DIR, logger);
-      broker = await openBroker(config, logger);
-      publisher = new Publisher(broker, config.brokerNamespace, logger, metrics);
-      const authClient = await connectAuthClient(broker, config, logger, metrics);
-      rpc = authClient.rpc;
-      const { verifier } = authClient;
+      const pool = closers.add('database', await openDatabase(config, MIGRATIONS_DIR, logger), (p) => p.end());
+      const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
+      const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+      const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+      closers.add('rpc client', rpc, (r) => r.close());
       const idempotency = new IdempotencyRepository(pool);
       const app = createHttpApp({
         logger,
@@ -56,23 +49,19 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         trustProxy: config.trustProxy,
         readiness: readiness(pool, broker),
         mount: (a) => {
-          const authenticated = [requireAuth(verifier), requireLiveSession(authClient.rpc, config.sessionCheckCacheSeconds)];
-          mountAuthRoutes(a, { ...authClient, rateLimit: authRateLimit(config.authRateLimitPerMinute) });
-          mountSessionRoutes(a, { rpc: authClient.rpc, authenticated });
-          mountUserRoutes(a, { rpc: authClient.rpc, authenticated });
-          mountNotificationRoutes(a, { publisher: publisher as Publisher, idempotency, namespace: config.brokerNamespace, authenticated });
+          const authenticated = [requireAuth(verifier), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
+          mountAuthRoutes(a, { rpc, verifier, rateLimit: authRateLimit(config.authRateLimitPerMinute) });
+          mountSessionRoutes(a, { rpc, authenticated });
+          mountUserRoutes(a, { rpc, authenticated });
+          mountNotificationRoutes(a, { publisher, idempotency, namespace: config.brokerNamespace, authenticated });
         },
       });
-      server = await listen(app, config.port, config.httpHost);
+      server = closers.add('http', await listen(app, config.port, config.httpHost), close);
       logger.info('main backend started', { port: portOf(server), namespace: config.brokerNamespace });
     },
 
     async stop() {
-      await close(server);
-      await rpc?.close();
-      await publisher?.close();
-      await broker?.close();
-      await pool?.end();
+      await closers.closeAll();
       logger.info('main backend stopped');
     },
   };

@@ -6,13 +6,10 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
-import type { Pool } from '@warren/shared/db/database';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import type { RunningService } from '@warren/shared/lifecycle';
+import { Closers, type RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
-import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
@@ -33,13 +30,7 @@ export type NotificationService = RunningService;
 
 export function createNotificationService(config: NotificationConfig, opts: { logger?: Logger } = {}): NotificationService {
   const { logger, metrics } = createObservability(config, opts.logger);
-  let pool: Pool | undefined;
-  let broker: Broker | undefined;
-  let rpc: RpcClient | undefined;
-  let consumer: { stop(): Promise<void> } | undefined;
-  let emailConsumer: { stop(): Promise<void> } | undefined;
-  let mailer: EmailTransport | undefined;
-  let gateway: WsGateway | undefined;
+  const closers = new Closers(logger);
   let server: Server | undefined;
 
   return {
@@ -47,12 +38,11 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     port: () => portOf(server as Server),
 
     async start() {
-      pool = await openDatabase(config, MIGRATIONS_DIR, logger);
+      const pool = closers.add('database', await openDatabase(config, MIGRATIONS_DIR, logger), (p) => p.end());
       const inbox = new InboxRepository(pool);
-      broker = await openBroker(config, logger);
-      const authClient = await connectAuthClient(broker, config, logger, metrics);
-      rpc = authClient.rpc;
-      const { verifier } = authClient;
+      const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
+      const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+      closers.add('rpc client', rpc, (r) => r.close());
 
       const registry = new SocketRegistry();
       const app = createHttpApp({
@@ -63,8 +53,8 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         readiness: readiness(pool, broker),
         mount: (a) => mountInboxRoutes(a, { verifier, inbox }),
       });
-      server = await listen(app, config.port, config.httpHost);
-      gateway = new WsGateway({
+      server = closers.add('http', await listen(app, config.port, config.httpHost), close);
+      const gateway = new WsGateway({
         verifier,
         registry,
         unreadCount: (userId) => inbox.unreadCount(userId),
@@ -72,6 +62,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         maxPayloadBytes: config.wsMaxPayloadBytes,
         heartbeatMs: config.wsHeartbeatMs,
       });
+      closers.add('websocket', gateway, (g) => g.close());
       gateway.attach(server);
 
       const requests = createNotificationConsumer(
@@ -88,10 +79,10 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         logger,
         metrics,
       );
-      consumer = requests;
+      closers.add('notification consumer', requests, (c) => c.stop());
       await requests.waitReady();
 
-      mailer = createMailer(config, logger);
+      const mailer = closers.add('mailer', createMailer(config, logger), (m) => m.close());
       const emails = createEmailConsumer(
         broker,
         config.brokerNamespace,
@@ -99,19 +90,15 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         logger,
         metrics,
       );
-      emailConsumer = emails;
+      closers.add('email consumer', emails, (c) => c.stop());
       await emails.waitReady();
       logger.info('notification service started', { port: portOf(server), namespace: config.brokerNamespace });
     },
 
     async stop() {
-      await Promise.all([consumer?.stop(), emailConsumer?.stop()]);
-      await gateway?.close();
-      await close(server);
-      await rpc?.close();
-      await broker?.close();
-      await mailer?.close();
-      await pool?.end();
+      // Reverse order: consumers stop taking messages first, sockets and HTTP close, then the
+      // broker, the mailer and the pool.
+      await closers.closeAll();
       logger.info('notification service stopped');
     },
   };

@@ -11,7 +11,7 @@ import { emailRequestedSchema, type EmailRequestedInput } from '@warren/shared/c
 import { ROUTING_KEYS, topology, type Topology } from '@warren/shared/contracts/topology';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
-import { deleteNamespace, dropDatabase, RABBITMQ_URL, testDatabaseUrl, uniqueNamespace, uniqueSuffix } from '../../../test/support/env.js';
+import { deleteNamespace, dropDatabase, isolatedEnv, RABBITMQ_URL } from '../../../test/support/env.js';
 import { captureLogs, type CapturedLogs } from '../../../test/support/logs.js';
 import { loadNotificationConfig } from '../src/config.js';
 import { createNotificationService, type NotificationService } from '../src/service.js';
@@ -29,16 +29,8 @@ export interface NotificationFixture {
 }
 
 export async function startNotification(overrides: Record<string, string> = {}): Promise<NotificationFixture> {
-  const suffix = uniqueSuffix();
   const env: Record<string, string> = {
-    APP_ENV: 'dev',
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'debug',
-    RABBITMQ_URL,
-    BROKER_NAMESPACE: uniqueNamespace(suffix),
-    NOTIFICATION_DATABASE_URL: testDatabaseUrl('notification', suffix),
-    NOTIFICATION_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
+    ...isolatedEnv(),
     ...overrides,
   };
   const ns = env.BROKER_NAMESPACE as string;
