@@ -59,6 +59,8 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
       `${namespace}.notification.requests`,
       `${namespace}.notification.requests.dlq`,
       `${namespace}.email.requests`,
+      `${namespace}.notification.users`,
+      `${namespace}.notification.users.dlq`,
       `${namespace}.email.requests.dlq`,
       `${namespace}.auth.rpc`,
       ...extraQueues,

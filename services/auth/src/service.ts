@@ -5,7 +5,9 @@
  */
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { topology } from '@warren/shared/contracts/topology';
+import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { userUpsertedSchema } from '@warren/shared/contracts/users';
+import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { createHttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
 import { Closers, type RunningService } from '@warren/shared/lifecycle';
@@ -50,6 +52,15 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
       const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
       const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+      const relay = new OutboxRelay({
+        pool,
+        publisher,
+        exchange: topology(config.brokerNamespace).eventsExchange,
+        schemas: { [ROUTING_KEYS.userUpserted]: userUpsertedSchema },
+        logger,
+      });
+      closers.add('outbox relay', relay, (r) => r.stop());
+      relay.start();
       const deps: AuthDeps = {
         users,
         sessions: new SessionsRepository(pool),

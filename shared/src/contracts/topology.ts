@@ -7,6 +7,7 @@
 export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
   emailRequested: 'email.requested',
+  userUpserted: 'user.upserted',
   authLogin: 'auth.login',
   authJwks: 'auth.jwks',
 } as const;
@@ -20,6 +21,10 @@ export interface Topology {
   deadLetterExchange: string;
   /** quorum queue: notification requests, consumed by any notification replica. */
   notificationRequestsQueue: string;
+  /** fanout exchange for live delivery to every notification replica (durable; messages transient). */
+  liveExchange: string;
+  /** quorum queue: user directory events for the notification service. */
+  notificationUsersQueue: string;
   /** quorum queue: emails to send, consumed by any notification replica. */
   emailRequestsQueue: string;
   /** classic queue: auth RPC requests (transient messages with a per-message expiration). */
@@ -35,6 +40,8 @@ export function topology(namespace: string): Topology {
     deadLetterExchange: `${namespace}.dlx`,
     notificationRequestsQueue: `${namespace}.notification.requests`,
     emailRequestsQueue: `${namespace}.email.requests`,
+    liveExchange: `${namespace}.live`,
+    notificationUsersQueue: `${namespace}.notification.users`,
     authRpcQueue: `${namespace}.auth.rpc`,
     deadLetterQueueOf: (queue) => `${queue}.dlq`,
   };

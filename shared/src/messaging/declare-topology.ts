@@ -15,9 +15,12 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
   await ch.assertExchange(t.eventsExchange, 'topic', { durable: true });
   await ch.assertExchange(t.rpcExchange, 'direct', { durable: true });
   await ch.assertExchange(t.deadLetterExchange, 'direct', { durable: true });
+  await ch.assertExchange(t.liveExchange, 'fanout', { durable: true });
 
   await declareWorkQueue(ch, t.deadLetterExchange, t.notificationRequestsQueue, 'quorum');
   await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationRequested);
+  await declareWorkQueue(ch, t.deadLetterExchange, t.notificationUsersQueue, 'quorum');
+  await ch.bindQueue(t.notificationUsersQueue, t.eventsExchange, ROUTING_KEYS.userUpserted);
   await declareWorkQueue(ch, t.deadLetterExchange, t.emailRequestsQueue, 'quorum');
   await ch.bindQueue(t.emailRequestsQueue, t.eventsExchange, ROUTING_KEYS.emailRequested);
 

@@ -17,6 +17,11 @@ export interface UserRecord {
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
   failed_logins AS "failedLogins", locked_until AS "lockedUntil", created_at AS "createdAt"`;
 
+/** The `user.upserted` event of row `u`, written to the outbox in the same transaction as the change. */
+const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
+  SELECT 'user.upserted', jsonb_build_object('userId', u.id, 'role', u.role, 'version', u.version,
+    'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+
 export class UsersRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -30,13 +35,19 @@ export class UsersRepository {
     return rows[0];
   }
 
-  /** Inserts a verified user unless the email exists; the new user, or undefined if it existed. */
+  /**
+   * Inserts a verified user unless the email exists, and announces it (one statement, so
+   * both or neither); the new user, or undefined if the email existed.
+   */
   async createVerifiedIfAbsent(u: { email: string; name: string; role: Role; passwordHash: string }): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRecord>(
-      `INSERT INTO users (email, name, role, password_hash, email_verified_at)
-       VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT ((lower(email))) DO NOTHING
-       RETURNING ${COLUMNS}`,
+      `WITH u AS (
+         INSERT INTO users (email, name, role, password_hash, email_verified_at)
+         VALUES ($1, $2, $3, $4, now())
+         ON CONFLICT ((lower(email))) DO NOTHING
+         RETURNING *
+       ), announced AS (${ANNOUNCE_USER} FROM u)
+       SELECT ${COLUMNS} FROM u`,
       [u.email, u.name, u.role, u.passwordHash],
     );
     return rows[0];
@@ -104,7 +115,8 @@ export class UsersRepository {
         const { rows: admins } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
         if ((admins[0]?.n ?? 0) <= 1) return 'last_admin';
       }
-      await client.query('UPDATE users SET role = $2, updated_at = now() WHERE id = $1', [id, role]);
+      await client.query('UPDATE users SET role = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, role]);
+      await client.query(`${ANNOUNCE_USER} FROM users u WHERE u.id = $1`, [id]);
       return { previous: current.role };
     });
   }

@@ -1,0 +1,32 @@
+/**
+ * Messages on the live-delivery exchange (`<ns>.live`, fanout): every notification replica
+ * has its own exclusive queue bound to it and pushes what it receives to the sockets it holds.
+ * Transient: the database is the source of truth; a lost live message is caught up by the
+ * client with `?after=`. One message carries a whole stored batch.
+ */
+import { z } from 'zod';
+
+const notificationFrameSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  title: z.string(),
+  body: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  readAt: z.string().nullable(),
+});
+
+export const liveMessageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('notifications'),
+    entries: z.array(z.object({ userId: z.uuid(), notification: notificationFrameSchema })),
+  }),
+  z.object({
+    kind: z.literal('read'),
+    userId: z.uuid(),
+    ids: z.array(z.string()).optional(),
+    all: z.boolean().optional(),
+    unreadCount: z.number().int().min(0),
+  }),
+]);
+export type LiveMessage = z.infer<typeof liveMessageSchema>;

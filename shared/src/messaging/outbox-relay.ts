@@ -1,0 +1,82 @@
+/**
+ * Publishes a service's transactional outbox: rows written in the same transaction as the
+ * change they report, published here with confirms and then marked. Several replicas may run
+ * it: `FOR UPDATE SKIP LOCKED` gives each row to one of them. A row whose publish fails stays
+ * unpublished and is tried again; consumers dedupe, so a republish after a crash is harmless.
+ * Rows published more than a day ago are deleted as it goes.
+ */
+import type { z } from 'zod';
+import { inTransaction, type Pool } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { Publisher } from './publisher.js';
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  publisher: Publisher;
+  exchange: string;
+  /** The schema each routing key's payload must satisfy (the producer's half of the contract). */
+  schemas: Record<string, z.ZodType>;
+  logger: Logger;
+  intervalMs?: number;
+  batchSize?: number;
+}
+
+interface OutboxRow {
+  id: number;
+  message_id: string;
+  routing_key: string;
+  payload: unknown;
+}
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private rounds = 0;
+
+  constructor(private readonly opts: OutboxRelayOptions) {}
+
+  start(): void {
+    const tick = async () => {
+      this.running = this.drain().catch((err: Error) => {
+        this.opts.logger.warn('outbox relay round failed', { err: err.message });
+      });
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 250);
+    };
+    void tick();
+  }
+
+  /** Publishes everything pending now (also what tests call to avoid waiting for a round). */
+  async drain(): Promise<void> {
+    const batchSize = this.opts.batchSize ?? 100;
+    for (;;) {
+      const published = await inTransaction(this.opts.pool, async (tx) => {
+        const { rows } = await tx.query<OutboxRow>(
+          `SELECT id, message_id, routing_key, payload FROM outbox WHERE published_at IS NULL
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [batchSize],
+        );
+        await Promise.all(rows.map((r) => this.publish(r)));
+        if (rows.length) await tx.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
+        return rows.length;
+      });
+      if (published < batchSize) break;
+    }
+    if (++this.rounds % 1000 === 0) {
+      await this.opts.pool.query("DELETE FROM outbox WHERE published_at < now() - interval '1 day'");
+    }
+  }
+
+  private async publish(row: OutboxRow): Promise<void> {
+    const schema = this.opts.schemas[row.routing_key];
+    if (!schema) throw new Error(`no schema for outbox routing key ${row.routing_key}`);
+    await this.opts.publisher.publish(this.opts.exchange, row.routing_key, schema, row.payload as never, { messageId: row.message_id });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}
