@@ -54,7 +54,7 @@ describe('signing key rotation', () => {
   });
 
   it('When a rotated-out key reaches its retirement time, then it leaves the key set', async () => {
-    // Arrange: a key set over the same database, retiring the current key after 1 s
+    // Arrange: a key set over the same database, retiring the current key after 3 s
     const { logger } = captureLogs('auth');
     const config = loadAuthConfig(stack.env);
     const pool = createPool(config.databaseUrl, 1, logger);
@@ -63,9 +63,9 @@ describe('signing key rotation', () => {
       const retiring = (await keys.signingKey()).kid;
 
       // Act
-      const fresh = await keys.rotate(1);
+      const fresh = await keys.rotate(3);
       const during = (await keys.publicJwks()).keys.map((k) => k.kid);
-      await sleep(1100);
+      await sleep(3200);
       const afterRetirement = (await keys.publicJwks()).keys.map((k) => k.kid);
 
       // Assert

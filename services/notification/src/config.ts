@@ -30,18 +30,31 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
     env,
     () =>
       z.object({
-        NOTIFICATION_CONSUMER_PREFETCH: int.min(1).max(1000).default(100),
+        /** Messages stored per transaction, and how long a partial batch may wait for more. */
+        NOTIFICATION_BATCH_SIZE: int.min(1).max(1000).default(100),
+        NOTIFICATION_BATCH_WAIT_MS: int.min(0).max(1000).default(10),
+        NOTIFICATION_RETENTION_DAYS: int.min(1).max(3650).default(180),
         /** Largest frame a client may send (bytes); bigger ones close the socket with 1009. */
         WS_MAX_PAYLOAD_BYTES: int.min(256).max(1_048_576).default(16_384),
         /** Interval of server pings; a socket that has not answered the previous one is dropped. */
         WS_HEARTBEAT_MS: int.min(1000).max(300_000).default(30_000),
+        /** Unsent bytes a socket may hold before it is closed as a slow consumer (4008). */
+        WS_MAX_BUFFERED_BYTES: int.min(16_384).max(64 * 1_048_576).default(1_048_576),
+        WS_MAX_CONNECTIONS: int.min(1).max(1_000_000).default(20_000),
+        WS_MAX_CONNECTIONS_PER_USER: int.min(1).max(1000).default(10),
         SMTP_URL: production ? smtpUrl : smtpUrl.optional(),
         MAIL_FROM: mailbox.default('Warren <no-reply@warren.localhost>'),
       }),
     (v) => ({
-      consumerPrefetch: v.NOTIFICATION_CONSUMER_PREFETCH,
-      wsMaxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
-      wsHeartbeatMs: v.WS_HEARTBEAT_MS,
+      batch: { batchSize: v.NOTIFICATION_BATCH_SIZE, maxWaitMs: v.NOTIFICATION_BATCH_WAIT_MS },
+      retentionDays: v.NOTIFICATION_RETENTION_DAYS,
+      ws: {
+        maxPayloadBytes: v.WS_MAX_PAYLOAD_BYTES,
+        heartbeatMs: v.WS_HEARTBEAT_MS,
+        maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+        maxConnections: v.WS_MAX_CONNECTIONS,
+        maxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
+      },
       /** Unset (outside production only): emails are written to the log instead of being sent. */
       smtpUrl: v.SMTP_URL,
       mailFrom: parseMailbox(v.MAIL_FROM) as { name: string; address: string },

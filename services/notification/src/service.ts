@@ -21,7 +21,12 @@ import { SmtpTransport } from './email/smtp-transport.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
-import { SocketRegistry } from './ws/socket-registry.js';
+import { DirectoryRepository } from './db/directory-repository.js';
+import { markAllRead, markRead, type ReadStateDeps } from './domain/read-state.js';
+import { RetentionPruner } from './domain/retention.js';
+import { createDirectoryConsumer } from './messaging/directory-consumer.js';
+import { LiveDelivery } from './messaging/live-delivery.js';
+import { LiveSequencer } from './ws/live-sequencer.js';
 import { WsGateway } from './ws/ws-gateway.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -40,41 +45,76 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     async start() {
       const pool = closers.add('database', await openDatabase(config, MIGRATIONS_DIR, logger), (p) => p.end());
       const inbox = new InboxRepository(pool);
+      const directory = new DirectoryRepository(pool);
       const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
       const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
       closers.add('rpc client', rpc, (r) => r.close());
 
-      const registry = new SocketRegistry();
+      // Live path: stored batches and read changes go out on the fanout exchange; every replica
+      // (this one too) puts batches back in commit order and hands them to its sockets.
+      let gateway: WsGateway | undefined;
+      const sequencer = new LiveSequencer((await inbox.lastBatch()) + 1, {
+        deliver: (entries) => gateway?.deliver(entries),
+        resyncAll: () => gateway?.resyncAll(),
+      });
+      closers.add('live sequencer', sequencer, (s) => s.stop());
+      const live = new LiveDelivery(broker, config.brokerNamespace, logger, {
+        onMessage: (m) => {
+          if (m.kind === 'notifications') sequencer.receive(m.batch, m.entries);
+          else gateway?.announceRead(m.ids ? { userId: m.userId, ids: m.ids, unreadCount: m.unreadCount } : { userId: m.userId, all: true, unreadCount: m.unreadCount });
+        },
+        onResubscribed: () => {
+          void inbox.lastBatch().then((last) => {
+            sequencer.reset(last + 1);
+            gateway?.resyncAll();
+          });
+        },
+      });
+      closers.add('live delivery', live, (l) => l.close());
+      await live.waitReady();
+      const readState: ReadStateDeps = {
+        inbox,
+        announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
+      };
+
       const app = createHttpApp({
         logger,
         metrics,
         corsOrigins: config.corsOrigins,
         bodyLimit: config.httpBodyLimit,
         readiness: readiness(pool, broker),
-        mount: (a) => mountInboxRoutes(a, { verifier, inbox }),
+        mount: (a) => mountInboxRoutes(a, { verifier, inbox, readState }),
       });
       server = closers.add('http', await listen(app, config.port, config.httpHost), close);
-      const gateway = new WsGateway({
-        verifier,
-        registry,
-        unreadCount: (userId) => inbox.unreadCount(userId),
-        logger,
-        maxPayloadBytes: config.wsMaxPayloadBytes,
-        heartbeatMs: config.wsHeartbeatMs,
-      });
-      closers.add('websocket', gateway, (g) => g.close());
+      gateway = closers.add(
+        'websocket',
+        new WsGateway({
+          verifier,
+          inbox: {
+            unreadCount: (u) => inbox.unreadCount(u),
+            latestSeq: (u) => inbox.latestSeq(u),
+            readAfter: (u, after, limit) => inbox.after(u, after, limit),
+          },
+          markRead: (u, ids) => markRead(readState, u, ids),
+          markAllRead: (u) => markAllRead(readState, u),
+          logger,
+          limits: config.ws,
+        }),
+        (g) => g.close(),
+      );
       gateway.attach(server);
 
+      const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer(broker, config.brokerNamespace, directory, logger, metrics), (c) => c.stop());
+      await directoryConsumer.waitReady();
       const requests = createNotificationConsumer(
         broker,
         config.brokerNamespace,
-        config.consumerPrefetch,
+        config.batch,
         {
           inbox,
+          directory,
           logger,
-          deliver: (entries) => {
-            for (const e of entries) registry.sendToUser(e.userId, { type: 'notification', notification: e.notification });
-          },
+          deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
         },
         logger,
         metrics,
@@ -92,6 +132,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       );
       closers.add('email consumer', emails, (c) => c.stop());
       await emails.waitReady();
+
+      const pruner = closers.add('retention', new RetentionPruner(inbox, config.retentionDays, logger), (p) => p.stop());
+      pruner.start();
       logger.info('notification service started', { port: portOf(server), namespace: config.brokerNamespace });
     },
 

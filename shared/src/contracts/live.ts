@@ -19,7 +19,9 @@ const notificationFrameSchema = z.object({
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('notifications'),
-    entries: z.array(z.object({ userId: z.uuid(), notification: notificationFrameSchema })),
+    /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
+    batch: z.number().int().positive(),
+    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationFrameSchema })),
   }),
   z.object({
     kind: z.literal('read'),

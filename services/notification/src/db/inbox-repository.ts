@@ -1,5 +1,5 @@
-/** Inbox rows in the notification database. */
-import type { Pool } from '@warren/shared/db/database';
+/** Inbox rows and unread counters in the notification database. */
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { InboxEntry, Notification } from '../domain/notification.js';
 import { toPublicId } from '../domain/notification-id.js';
 
@@ -15,6 +15,12 @@ interface Row {
 }
 
 const COLUMNS = 'seq, user_id, type, title, body, data, created_at, read_at';
+/**
+ * Held (per transaction) by every insert into the inbox: rows then commit in the order of their
+ * seq, so a reader that has seen seq N has seen every row below N. That is what makes `?after=`
+ * catch-up gap-free with several replicas inserting at once.
+ */
+const INSERT_LOCK = 7_241_001;
 
 function toNotification(r: Row): Notification {
   return {
@@ -28,31 +34,61 @@ function toNotification(r: Row): Notification {
   };
 }
 
-export interface NewInboxItems {
+function toEntry(r: Row): InboxEntry {
+  return { userId: r.user_id, seq: r.seq, notification: toNotification(r) };
+}
+
+export interface NewInboxRow {
   notificationId: string;
-  userIds: string[];
+  userId: string;
   type: string;
   title: string;
   body: string;
   data: Record<string, unknown>;
 }
 
+export interface StoredBatch {
+  batch?: number | undefined;
+  entries: InboxEntry[];
+}
+
 export class InboxRepository {
   constructor(private readonly pool: Pool) {}
 
   /**
-   * One row per recipient, in a single statement. Rows that exist already (a redelivery)
-   * are skipped, and only the newly stored ones are returned, so they are pushed once.
+   * Stores many rows in one statement and one transaction, skipping those that exist already
+   * (a redelivery), and counts the new ones as unread. Returns only the new rows, in seq order,
+   * so they are pushed once, with the batch number of this insert (when it stored anything).
    */
-  async insert(n: NewInboxItems): Promise<InboxEntry[]> {
-    const { rows } = await this.pool.query<Row>(
-      `INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
-       SELECT $1, u, $3, $4, $5, $6 FROM unnest($2::uuid[]) AS u
-       ON CONFLICT (notification_id, user_id) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [n.notificationId, n.userIds, n.type, n.title, n.body, n.data],
-    );
-    return rows.sort((a, b) => a.seq - b.seq).map((r) => ({ userId: r.user_id, notification: toNotification(r) }));
+  async insert(rows: NewInboxRow[]): Promise<StoredBatch> {
+    if (rows.length === 0) return { entries: [] };
+    return inTransaction(this.pool, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [INSERT_LOCK]);
+      const { rows: inserted } = await tx.query<Row>(
+        `INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+         ON CONFLICT (notification_id, user_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          rows.map((r) => r.notificationId),
+          rows.map((r) => r.userId),
+          rows.map((r) => r.type),
+          rows.map((r) => r.title),
+          rows.map((r) => r.body),
+          rows.map((r) => JSON.stringify(r.data)),
+        ],
+      );
+      if (inserted.length === 0) return { entries: [] };
+      await addUnread(tx, countBy(inserted.map((r) => r.user_id)));
+      const { rows: batch } = await tx.query<{ last: number }>('UPDATE inbox_batches SET last = last + 1 RETURNING last');
+      return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map(toEntry) };
+    });
+  }
+
+  /** The number of the last stored batch: live batches numbered up to it are history. */
+  async lastBatch(): Promise<number> {
+    const { rows } = await this.pool.query<{ last: number }>('SELECT last FROM inbox_batches');
+    return rows[0]?.last ?? 0;
   }
 
   /** Newest first, strictly older than `beforeSeq` when given; one extra row tells if more exist. */
@@ -66,11 +102,105 @@ export class InboxRepository {
     return { items: rows.slice(0, limit).map(toNotification), more: rows.length > limit };
   }
 
-  async unreadCount(userId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ count: number }>(
-      'SELECT count(*)::bigint AS count FROM inbox_items WHERE user_id = $1 AND read_at IS NULL',
-      [userId],
+  /** Oldest first, strictly newer than `afterSeq`: the catch-up of a reconnecting socket. */
+  async after(userId: string, afterSeq: string | number, limit: number): Promise<InboxEntry[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${COLUMNS} FROM inbox_items WHERE user_id = $1 AND seq > $2::bigint ORDER BY seq ASC LIMIT $3`,
+      [userId, String(afterSeq), limit],
     );
+    return rows.map(toEntry);
+  }
+
+  /** The newest seq of the user (0 if none): where a socket without ?after= starts. */
+  async latestSeq(userId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM inbox_items WHERE user_id = $1', [userId]);
+    return rows[0]?.seq ?? 0;
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ count: number }>('SELECT count FROM inbox_unread WHERE user_id = $1', [userId]);
     return rows[0]?.count ?? 0;
   }
+
+  /**
+   * Marks the user's notifications with these seqs read. Returns the seqs that changed and the
+   * new unread count, or undefined if some seq is not the user's (another user's id is a 404).
+   */
+  async markRead(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rows: owned } = await tx.query<{ seq: number }>(
+        'SELECT seq FROM inbox_items WHERE user_id = $1 AND seq = ANY($2::bigint[])',
+        [userId, seqs],
+      );
+      if (owned.length !== new Set(seqs).size) return undefined;
+      const { rows } = await tx.query<{ seq: number }>(
+        `UPDATE inbox_items SET read_at = now()
+         WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NULL RETURNING seq`,
+        [userId, seqs],
+      );
+      const unreadCount = await addUnread(tx, new Map([[userId, -rows.length]]), userId);
+      return { changed: rows.map((r) => r.seq).sort((a, b) => a - b), unreadCount };
+    });
+  }
+
+  async markAllRead(userId: string): Promise<{ changed: number; unreadCount: number }> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rowCount } = await tx.query('UPDATE inbox_items SET read_at = now() WHERE user_id = $1 AND read_at IS NULL', [userId]);
+      const unreadCount = await addUnread(tx, new Map([[userId, -(rowCount ?? 0)]]), userId);
+      return { changed: rowCount ?? 0, unreadCount };
+    });
+  }
+
+  /** Deletes up to `limit` rows older than `days`; returns how many went. */
+  async pruneOlderThan(days: number, limit: number): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      // Pruning touches many users' counters: under the insert lock it cannot deadlock with an insert.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [INSERT_LOCK]);
+      const { rows } = await tx.query<{ user_id: string; unread: boolean }>(
+        `DELETE FROM inbox_items WHERE seq IN (
+           SELECT seq FROM inbox_items WHERE created_at < now() - make_interval(days => $1)
+           ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING user_id, read_at IS NULL AS unread`,
+        [days, limit],
+      );
+      const unread = countBy(rows.filter((r) => r.unread).map((r) => r.user_id));
+      for (const [user, n] of unread) unread.set(user, -n);
+      await addUnread(tx, unread);
+      return rows.length;
+    });
+  }
+}
+
+function countBy(keys: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return m;
+}
+
+/**
+ * Adds deltas to users' unread counters. Increments upsert in sorted user order (concurrent
+ * inserters hold the insert lock anyway); decrements never take a counter below zero.
+ * Returns the new count of `report` if given.
+ */
+async function addUnread(tx: PoolClient, deltas: Map<string, number>, report?: string): Promise<number> {
+  const up = [...deltas].filter(([, d]) => d > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+  const down = [...deltas].filter(([, d]) => d < 0);
+  if (up.length > 0) {
+    await tx.query(
+      `INSERT INTO inbox_unread (user_id, count)
+       SELECT * FROM unnest($1::uuid[], $2::bigint[])
+       ON CONFLICT (user_id) DO UPDATE SET count = inbox_unread.count + EXCLUDED.count`,
+      [up.map(([u]) => u), up.map(([, d]) => d)],
+    );
+  }
+  if (down.length > 0) {
+    await tx.query(
+      `UPDATE inbox_unread SET count = greatest(count + t.d, 0)
+       FROM unnest($1::uuid[], $2::bigint[]) AS t(u, d) WHERE user_id = t.u`,
+      [down.map(([u]) => u), down.map(([, d]) => d)],
+    );
+  }
+  if (!report) return 0;
+  const { rows } = await tx.query<{ count: number }>('SELECT count FROM inbox_unread WHERE user_id = $1', [report]);
+  return rows[0]?.count ?? 0;
 }

@@ -9,8 +9,9 @@ export interface Notification {
   readAt: string | null;
 }
 
-/** A stored inbox row addressed to one user. */
+/** A stored inbox row addressed to one user; `seq` orders a user's rows (the id is its hex form). */
 export interface InboxEntry {
   userId: string;
+  seq: number;
   notification: Notification;
 }

@@ -1,17 +1,22 @@
-/** Consumes `notification.requested` from the durable queue into the store-notification use case. */
+/** Consumes `notification.requested` in batches into the store-notifications use case. */
 import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { topology } from '@warren/shared/contracts/topology';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
 import { Consumer } from '@warren/shared/messaging/consumer';
 import type { Metrics } from '@warren/shared/metrics';
-import { storeNotification, type StoreNotificationDeps } from '../domain/store-notification.js';
+import { storeNotifications, type StoreNotificationsDeps } from '../domain/store-notifications.js';
+
+export interface BatchSettings {
+  batchSize: number;
+  maxWaitMs: number;
+}
 
 export function createNotificationConsumer(
   broker: Broker,
   namespace: string,
-  prefetch: number,
-  deps: StoreNotificationDeps,
+  batch: BatchSettings,
+  deps: StoreNotificationsDeps,
   logger: Logger,
   metrics: Metrics,
 ) {
@@ -22,8 +27,11 @@ export function createNotificationConsumer(
       namespace,
       queue: topology(namespace).notificationRequestsQueue,
       schema: notificationRequestedSchema,
-      prefetch,
-      handler: (msg) => storeNotification(deps, msg),
+      // Twice the batch: the next batch fills while one is being stored.
+      prefetch: batch.batchSize * 2,
+      batchSize: batch.batchSize,
+      maxWaitMs: batch.maxWaitMs,
+      batchHandler: (items) => storeNotifications(deps, items),
     },
     logger,
     metrics,

@@ -1,11 +1,19 @@
 /** WebSocket close codes Warren uses (documented in the README's WebSocket section). */
 export const CLOSE = {
-  /** Missing, invalid or expired token (and not renewed in time). */
-  unauthorized: 4001,
-  /** The server is shutting down; reconnect (with ?after=) to another replica. */
+  /** The server is shutting down; reconnect (with ?after=), possibly to another replica. */
   goingAway: 1001,
+  /** Too many junk frames, or frames sent too fast. */
+  policyViolation: 1008,
   /** A frame larger than WS_MAX_PAYLOAD_BYTES (set by the ws library). */
   tooLarge: 1009,
-  /** Something went wrong on our side. */
+  /** Something went wrong on our side; reconnect with ?after=. */
   internalError: 1011,
+  /** The server holds WS_MAX_CONNECTIONS sockets already; try again later. */
+  tryAgainLater: 1013,
+  /** Missing, invalid or expired token (and not renewed in time), or a renewal for another user. */
+  unauthorized: 4001,
+  /** The client did not read fast enough (its unsent data passed WS_MAX_BUFFERED_BYTES); reconnect with ?after=. */
+  slowConsumer: 4008,
+  /** The user already has WS_MAX_CONNECTIONS_PER_USER sockets open. */
+  tooManyConnections: 4029,
 } as const;

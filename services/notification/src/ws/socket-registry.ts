@@ -1,41 +1,33 @@
-/** The sockets this replica holds, by user: where live notifications are pushed. */
-import type { WebSocket } from 'ws';
+/** The connections this replica holds, by user: where live notifications and read changes go. */
+import type { ClientConnection } from './client-connection.js';
 
 export class SocketRegistry {
-  private readonly byUser = new Map<string, Set<WebSocket>>();
+  private readonly byUser = new Map<string, Set<ClientConnection>>();
+  private total = 0;
 
-  add(userId: string, ws: WebSocket): void {
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(ws);
+  add(conn: ClientConnection): void {
+    let set = this.byUser.get(conn.userId);
+    if (!set) this.byUser.set(conn.userId, (set = new Set()));
+    if (!set.has(conn)) this.total += 1;
+    set.add(conn);
   }
 
-  remove(userId: string, ws: WebSocket): void {
-    const set = this.byUser.get(userId);
-    if (!set) return;
-    set.delete(ws);
-    if (set.size === 0) this.byUser.delete(userId);
+  remove(conn: ClientConnection): void {
+    const set = this.byUser.get(conn.userId);
+    if (!set?.delete(conn)) return;
+    this.total -= 1;
+    if (set.size === 0) this.byUser.delete(conn.userId);
   }
 
-  socketsOf(userId: string): ReadonlySet<WebSocket> {
+  of(userId: string): ReadonlySet<ClientConnection> {
     return this.byUser.get(userId) ?? new Set();
   }
 
-  /** Sends one JSON frame to every open socket of the user. */
-  sendToUser(userId: string, frame: unknown): void {
-    const sockets = this.byUser.get(userId);
-    if (!sockets) return;
-    const data = JSON.stringify(frame);
-    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(data);
-  }
-
-  all(): WebSocket[] {
+  all(): ClientConnection[] {
     return [...this.byUser.values()].flatMap((s) => [...s]);
   }
 
   get size(): number {
-    let n = 0;
-    for (const s of this.byUser.values()) n += s.size;
-    return n;
+    return this.total;
   }
 }

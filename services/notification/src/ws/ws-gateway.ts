@@ -1,37 +1,62 @@
 /**
  * The WebSocket endpoint `GET /ws`. The access token comes as `?token=` or a Bearer header.
- * The upgrade always completes, so that a refusal reaches browsers as close code 4001 (an HTTP
- * 401 on the upgrade would be invisible to them). After authentication the server sends
- * `{"type":"ready","unreadCount":N}`, then pushes notifications as they are stored. A socket
- * is closed with 4001 when its token expires. Pings detect dead peers.
+ * The upgrade always completes, so that every refusal reaches browsers as a close code (an
+ * HTTP error on the upgrade would be invisible to them). After authentication: limits are
+ * checked, `{"type":"ready","unreadCount":N}` is sent, then the catch-up (`?after=<id>`) and
+ * live delivery (see ClientConnection). The socket closes with 4001 when its token expires
+ * unless the client renewed it with `{"type":"auth","token"}`. Inbound frames are validated
+ * and rate-limited; pings detect dead peers.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from '@warren/shared/auth/access-token-verifier';
+import { AppError } from '@warren/shared/errors';
 import type { Logger } from '@warren/shared/logger';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
+import type { ReadAnnouncement } from '../domain/read-state.js';
+import type { InboxEntry } from '../domain/notification.js';
+import { parsePublicId } from '../domain/notification-id.js';
+import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
-import type { SocketRegistry } from './socket-registry.js';
+import { parseFrame, type InboundFrame } from './inbound-frames.js';
+import { SocketRegistry } from './socket-registry.js';
 
-export interface WsGatewayDeps {
-  verifier: AccessTokenVerifier;
-  registry: SocketRegistry;
-  unreadCount: (userId: string) => Promise<number>;
-  logger: Logger;
+export interface WsLimits {
   maxPayloadBytes: number;
+  maxBufferedBytes: number;
+  maxConnections: number;
+  maxConnectionsPerUser: number;
   heartbeatMs: number;
 }
 
-const alive = new WeakMap<WebSocket, boolean>();
+export interface WsGatewayDeps {
+  verifier: AccessTokenVerifier;
+  inbox: {
+    unreadCount: (userId: string) => Promise<number>;
+    latestSeq: (userId: string) => Promise<number>;
+    readAfter: (userId: string, afterSeq: number, limit: number) => Promise<InboxEntry[]>;
+  };
+  markRead: (userId: string, ids: string[]) => Promise<void>;
+  markAllRead: (userId: string) => Promise<void>;
+  logger: Logger;
+  limits: WsLimits;
+}
+
+/** Inbound frames allowed per connection per window, and junk frames tolerated in all. */
+const FRAME_WINDOW_MS = 10_000;
+const MAX_FRAMES_PER_WINDOW = 100;
+const MAX_INVALID_FRAMES = 10;
 
 export class WsGateway {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  readonly registry = new SocketRegistry();
 
   constructor(private readonly deps: WsGatewayDeps) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes, clientTracking: true });
-    this.heartbeat = setInterval(() => this.ping(), deps.heartbeatMs);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxPayloadBytes, clientTracking: true });
+    this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -43,51 +68,137 @@ export class WsGateway {
         return;
       }
       const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
+      const after = url.searchParams.get('after');
       const requestId = sanitizeRequestId(req.headers['x-request-id']);
       socket.on('error', () => socket.destroy());
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void runWithRequestId(requestId, () => this.onConnection(ws, token ?? undefined));
+        void runWithRequestId(requestId, () =>
+          this.onConnection(ws, token ?? undefined, after).catch((err: Error) => {
+            this.deps.logger.error('socket setup failed', { err: err.message });
+            ws.close(CLOSE.internalError, 'internal error');
+          }),
+        );
       });
     });
   }
 
-  private async onConnection(ws: WebSocket, token: string | undefined): Promise<void> {
-    ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
-    let auth: VerifiedAccessToken;
-    try {
-      if (!token) throw new Error('missing token');
-      auth = await this.deps.verifier.verify(token);
-    } catch {
-      ws.close(CLOSE.unauthorized, 'unauthorized');
-      return;
+  /** Live notifications stored by any replica, already in commit order. */
+  deliver(entries: InboxEntry[]): void {
+    const byUser = new Map<string, InboxEntry[]>();
+    for (const e of entries) {
+      const list = byUser.get(e.userId);
+      if (list) list.push(e);
+      else byUser.set(e.userId, [e]);
     }
-    const userId = auth.sub;
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
-    this.deps.registry.add(userId, ws);
-    const expiry = setTimeout(() => ws.close(CLOSE.unauthorized, 'token expired'), Math.max(0, auth.exp * 1000 - Date.now()));
+    for (const [userId, list] of byUser) for (const conn of this.registry.of(userId)) conn.deliver(list);
+  }
+
+  /** A read-state change of a user, from any replica: every socket of that user hears it. */
+  announceRead(change: ReadAnnouncement): void {
+    const frame = 'all' in change ? { type: 'read', all: true, unreadCount: change.unreadCount } : { type: 'read', ids: change.ids, unreadCount: change.unreadCount };
+    for (const conn of this.registry.of(change.userId)) conn.send(frame);
+  }
+
+  /** Every socket reads what it may have missed from the database (after lost live messages). */
+  resyncAll(): void {
+    for (const conn of this.registry.all()) void conn.catchUp().catch(() => undefined);
+  }
+
+  private async onConnection(ws: WebSocket, token: string | undefined, after: string | null): Promise<void> {
+    ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
+    const auth = await this.verify(token);
+    if (!auth) return ws.close(CLOSE.unauthorized, 'unauthorized');
+    const { limits } = this.deps;
+    if (this.registry.size >= limits.maxConnections) return ws.close(CLOSE.tryAgainLater, 'server full');
+    if (this.registry.of(auth.sub).size >= limits.maxConnectionsPerUser) return ws.close(CLOSE.tooManyConnections, 'too many connections');
+    const afterSeq = after === null ? undefined : parsePublicId(after);
+    if (after !== null && afterSeq === undefined) return ws.close(CLOSE.policyViolation, 'invalid after');
+
+    const conn = new ClientConnection(ws, auth.sub, {
+      readAfter: this.deps.inbox.readAfter,
+      logger: this.deps.logger,
+      maxBufferedBytes: limits.maxBufferedBytes,
+    });
+    this.registry.add(conn);
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    let expiry = this.expireAt(ws, auth.exp);
     ws.on('close', () => {
       clearTimeout(expiry);
-      this.deps.registry.remove(userId, ws);
+      this.registry.remove(conn);
     });
-    // Inbound frames are not part of this version's protocol yet; they are ignored.
-    ws.on('message', () => undefined);
-    try {
-      const unreadCount = await this.deps.unreadCount(userId);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'ready', unreadCount }));
-    } catch (err) {
-      this.deps.logger.error('socket setup failed', { err: (err as Error).message });
-      ws.close(CLOSE.internalError, 'internal error');
+
+    let windowStart = Date.now();
+    let framesInWindow = 0;
+    let invalidFrames = 0;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (Date.now() - windowStart > FRAME_WINDOW_MS) {
+        windowStart = Date.now();
+        framesInWindow = 0;
+      }
+      if (++framesInWindow > MAX_FRAMES_PER_WINDOW) return ws.close(CLOSE.policyViolation, 'too many frames');
+      const frame = isBinary ? undefined : parseFrame(data.toString());
+      if (!frame) {
+        if (++invalidFrames > MAX_INVALID_FRAMES) return ws.close(CLOSE.policyViolation, 'too many invalid frames');
+        conn.send({ type: 'error', code: 'invalid_frame', message: 'Frames are JSON: auth, read or ping.' });
+        return;
+      }
+      void this.onFrame(conn, frame, auth.sub, (exp) => {
+        clearTimeout(expiry);
+        expiry = this.expireAt(ws, exp);
+      });
+    });
+
+    const unreadCount = await this.deps.inbox.unreadCount(auth.sub);
+    if (!conn.send({ type: 'ready', unreadCount })) return;
+    await conn.begin(afterSeq === undefined ? await this.deps.inbox.latestSeq(auth.sub) : Number(afterSeq));
+  }
+
+  private async onFrame(conn: ClientConnection, frame: InboundFrame, userId: string, renewed: (exp: number) => void): Promise<void> {
+    switch (frame.type) {
+      case 'ping':
+        conn.send({ type: 'pong' });
+        return;
+      case 'auth': {
+        const auth = await this.verify(frame.token);
+        if (!auth || auth.sub !== userId) return conn.ws.close(CLOSE.unauthorized, 'invalid token');
+        renewed(auth.exp);
+        conn.send({ type: 'auth_ok', expiresAt: new Date(auth.exp * 1000).toISOString() });
+        return;
+      }
+      case 'read':
+        try {
+          if ('all' in frame) await this.deps.markAllRead(userId);
+          else await this.deps.markRead(userId, frame.ids);
+        } catch (err) {
+          const code = err instanceof AppError ? err.code : 'internal_error';
+          conn.send({ type: 'error', code, message: err instanceof AppError ? (err.detail ?? err.title) : 'Something went wrong.' });
+        }
     }
+  }
+
+  private async verify(token: string | undefined): Promise<VerifiedAccessToken | undefined> {
+    if (!token) return undefined;
+    try {
+      return await this.deps.verifier.verify(token);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private expireAt(ws: WebSocket, exp: number): NodeJS.Timeout {
+    const timer = setTimeout(() => ws.close(CLOSE.unauthorized, 'token expired'), Math.max(0, exp * 1000 - Date.now()));
+    timer.unref();
+    return timer;
   }
 
   private ping(): void {
     for (const ws of this.wss.clients) {
-      if (alive.get(ws) === false) {
+      if (this.alive.get(ws) === false) {
         ws.terminate();
         continue;
       }
-      alive.set(ws, false);
+      this.alive.set(ws, false);
       ws.ping();
     }
   }

@@ -1,0 +1,29 @@
+/** The user directory built from `user.upserted` events: who holds which role. */
+import type { Pool } from '@warren/shared/db/database';
+import type { Role } from '@warren/shared/contracts/notifications';
+import type { UserUpserted } from '@warren/shared/contracts/users';
+
+export class DirectoryRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Keeps the newest version of each user; older or repeated events change nothing. */
+  async upsert(events: UserUpserted[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO directory_users (user_id, role, version)
+       SELECT DISTINCT ON (u) u, r, v FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS e(u, r, v) ORDER BY u, v DESC
+       ON CONFLICT (user_id) DO UPDATE SET role = EXCLUDED.role, version = EXCLUDED.version, updated_at = now()
+       WHERE directory_users.version < EXCLUDED.version`,
+      [events.map((e) => e.userId), events.map((e) => e.role), events.map((e) => e.version)],
+    );
+  }
+
+  async usersWithRoles(roles: Role[]): Promise<{ userId: string; role: Role }[]> {
+    if (roles.length === 0) return [];
+    const { rows } = await this.pool.query<{ userId: string; role: Role }>(
+      'SELECT user_id AS "userId", role FROM directory_users WHERE role = ANY($1)',
+      [roles],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Read state: mark one or several notifications, or all, read. Another user's id is a 404
+ * (indistinguishable from an unknown one). Each change is announced to every socket of the
+ * user, on whatever replica, with the new exact unread count.
+ */
+import { AppError } from '@warren/shared/errors';
+import type { InboxRepository } from '../db/inbox-repository.js';
+import { parsePublicId, toPublicId } from './notification-id.js';
+
+export type ReadAnnouncement = { userId: string; unreadCount: number } & ({ ids: string[] } | { all: true });
+
+export interface ReadStateDeps {
+  inbox: InboxRepository;
+  announce: (change: ReadAnnouncement) => Promise<void>;
+}
+
+export async function markRead(deps: ReadStateDeps, userId: string, ids: string[]): Promise<void> {
+  const seqs = ids.map(parsePublicId);
+  if (seqs.some((s) => s === undefined)) throw notFound();
+  const result = await deps.inbox.markRead(userId, seqs as string[]);
+  if (!result) throw notFound();
+  if (result.changed.length > 0) {
+    await deps.announce({ userId, ids: result.changed.map(toPublicId), unreadCount: result.unreadCount });
+  }
+}
+
+export async function markAllRead(deps: ReadStateDeps, userId: string): Promise<void> {
+  const result = await deps.inbox.markAllRead(userId);
+  if (result.changed > 0) await deps.announce({ userId, all: true, unreadCount: result.unreadCount });
+}
+
+function notFound() {
+  return AppError.notFound('notification_not_found', 'No such notification.');
+}
