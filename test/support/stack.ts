@@ -23,6 +23,8 @@ export interface Stack {
   mainUrl: string;
   notificationUrl: string;
   notificationWsUrl: string;
+  /** Starts another notification replica on the same broker namespace and database. */
+  addNotificationReplica(): Promise<{ service: NotificationService; url: string; wsUrl: string; logs: CapturedLogs }>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   // Auth first: the others ask it for the JWKS.
   await auth.start();
   await Promise.all([main.start(), notification.start()]);
+  const replicas: NotificationService[] = [];
   return {
     env,
     auth,
@@ -52,8 +55,16 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     mainUrl: `http://127.0.0.1:${main.port()}`,
     notificationUrl: `http://127.0.0.1:${notification.port()}`,
     notificationWsUrl: `ws://127.0.0.1:${notification.port()}/ws`,
+    async addNotificationReplica() {
+      const replicaLogs = captureLogs('notification');
+      const service = createNotificationService(loadNotificationConfig(env), { logger: replicaLogs.logger });
+      replicas.push(service);
+      await service.start();
+      const url = `http://127.0.0.1:${service.port()}`;
+      return { service, url, wsUrl: `ws://127.0.0.1:${service.port()}/ws`, logs: replicaLogs };
+    },
     async stop() {
-      await Promise.allSettled([main.stop(), notification.stop()]);
+      await Promise.allSettled([main.stop(), notification.stop(), ...replicas.map((r) => r.stop())]);
       await auth.stop().catch(() => undefined);
       await Promise.allSettled([
         dropDatabase(env.AUTH_DATABASE_URL as string),
