@@ -1,0 +1,15 @@
+// Warren Manager portal, dev partition: where this page finds its partition's gateway.
+// One origin per partition (nginx): /inbox and /ws go to the notification service, everything
+// else to main-backend, so notificationUrl equals apiUrl. See s3-layout/README.md.
+export default Object.freeze({
+  partition: 'dev',
+  portal: 'manager',
+  title: 'Warren Manager — dev',
+  apiUrl: 'https://api.dev.warren.example.com',
+  notificationUrl: 'https://api.dev.warren.example.com',
+  wsUrl: 'wss://api.dev.warren.example.com/ws',
+  // The role(s) this portal is meant for; others may sign in and are told so.
+  roles: ['manager'],
+  // The send form also needs the user to hold notifications:send (admins and managers do).
+  features: { send: true },
+});
