@@ -29,11 +29,16 @@ export function openSocket(url: string, headers: Record<string, string> = {}): T
       const f = frames.shift();
       if (f) return Promise.resolve(f);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((frame) => {
+        const waiter = (frame: Record<string, unknown>) => {
           clearTimeout(timer);
           resolve(frame);
-        });
+        };
+        // A waiter that timed out leaves the queue, or it would swallow the next frame.
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no frame within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     close: () => ws.close(),

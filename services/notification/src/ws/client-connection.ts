@@ -82,6 +82,9 @@ export class ClientConnection {
         this.behind = false;
         const rows = await this.deps.readAfter(this.userId, this.lastSeq, PAGE);
         for (const e of rows) {
+          // The replay goes at the client's pace: a page sent in one burst would pass
+          // maxBufferedBytes before even a healthy client could read, and be closed as slow.
+          if (this.ws.bufferedAmount > this.deps.maxBufferedBytes / 2) await this.drained();
           if (!this.send({ type: 'notification', notification: e.notification })) return;
           this.lastSeq = e.seq;
         }

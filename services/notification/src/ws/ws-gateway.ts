@@ -75,6 +75,7 @@ export class WsGateway {
         void runWithRequestId(requestId, () =>
           this.onConnection(ws, token ?? undefined, after).catch((err: Error) => {
             this.deps.logger.error('socket setup failed', { err: err.message });
+            ws.resume();
             ws.close(CLOSE.internalError, 'internal error');
           }),
         );
@@ -106,13 +107,21 @@ export class WsGateway {
 
   private async onConnection(ws: WebSocket, token: string | undefined, after: string | null): Promise<void> {
     ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
+    // Frames the client sends while the token is checked wait in the socket until the
+    // message handler is in place (verification may need a JWKS fetch).
+    ws.pause();
+    // A refused socket reads again, so that the close handshake can complete.
+    const refuse = (code: number, reason: string) => {
+      ws.resume();
+      ws.close(code, reason);
+    };
     const auth = await this.verify(token);
-    if (!auth) return ws.close(CLOSE.unauthorized, 'unauthorized');
+    if (!auth) return refuse(CLOSE.unauthorized, 'unauthorized');
     const { limits } = this.deps;
-    if (this.registry.size >= limits.maxConnections) return ws.close(CLOSE.tryAgainLater, 'server full');
-    if (this.registry.of(auth.sub).size >= limits.maxConnectionsPerUser) return ws.close(CLOSE.tooManyConnections, 'too many connections');
+    if (this.registry.size >= limits.maxConnections) return refuse(CLOSE.tryAgainLater, 'server full');
+    if (this.registry.of(auth.sub).size >= limits.maxConnectionsPerUser) return refuse(CLOSE.tooManyConnections, 'too many connections');
     const afterSeq = after === null ? undefined : parsePublicId(after);
-    if (after !== null && afterSeq === undefined) return ws.close(CLOSE.policyViolation, 'invalid after');
+    if (after !== null && afterSeq === undefined) return refuse(CLOSE.policyViolation, 'invalid after');
 
     const conn = new ClientConnection(ws, auth.sub, {
       readAfter: this.deps.inbox.readAfter,
@@ -148,6 +157,7 @@ export class WsGateway {
         expiry = this.expireAt(ws, exp);
       });
     });
+    ws.resume();
 
     const unreadCount = await this.deps.inbox.unreadCount(auth.sub);
     if (!conn.send({ type: 'ready', unreadCount })) return;
