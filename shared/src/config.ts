@@ -10,7 +10,7 @@ export type AppEnv = (typeof APP_ENVS)[number];
 export type ServiceName = 'auth' | 'main-backend' | 'notification';
 
 /** Default ports per environment, so a dev and a qa stack can run side by side. */
-const DEFAULT_PORTS: Record<AppEnv, Record<ServiceName, number>> = {
+export const DEFAULT_PORTS: Record<AppEnv, Record<ServiceName, number>> = {
   dev: { 'main-backend': 3000, auth: 3001, notification: 3002 },
   qa: { 'main-backend': 4000, auth: 4001, notification: 4002 },
 };

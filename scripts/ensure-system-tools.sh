@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Makes sure the system tools that `npm test` needs are installed (npm runs this as `pretest`):
+# the linter ShellCheck, which test/scripts runs on every scripts/*.sh, and Chromium, which
+# test/e2e/portal-browser.test.ts drives through playwright-core.
+# Both come from Debian's packages, not npm (playwright's own browser download cannot work
+# here). Idempotent: with both present it only checks. As root it installs what is missing
+# (apt-get update once, then apt-get install); otherwise it prints the command and exits 1.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: scripts/ensure-system-tools.sh [--check]
+
+Checks that shellcheck and chromium are installed; installs the missing ones with apt-get
+when run as root (Debian/Ubuntu).
+
+  --check   only check: exit 1 and print what to install when something is missing
+  --help    show this help
+USAGE
+}
+
+check_only=false
+case "${1:-}" in
+  '') ;;
+  --check) check_only=true ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "ensure-system-tools: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+esac
+
+# command → Debian package(s). Chromium draws its text with fonts-dejavu-core (with
+# --no-install-recommends it would otherwise come without any font).
+declare -A packages=([shellcheck]=shellcheck [chromium]='chromium fonts-dejavu-core')
+
+missing=()
+for tool in shellcheck chromium; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+to_install=()
+for tool in "${missing[@]}"; do
+  read -r -a pkgs <<<"${packages[$tool]}"
+  to_install+=("${pkgs[@]}")
+done
+command_line="apt-get install -y --no-install-recommends ${to_install[*]}"
+
+if $check_only || [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-system-tools: missing ${missing[*]}; install with:" >&2
+  echo "  sudo apt-get update && sudo $command_line" >&2
+  exit 1
+fi
+
+echo "ensure-system-tools: installing ${to_install[*]} (missing: ${missing[*]})" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null
+for tool in "${missing[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "ensure-system-tools: $tool still missing after install" >&2; exit 1; }
+done
+echo "ensure-system-tools: installed ${to_install[*]}" >&2
