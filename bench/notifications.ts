@@ -1,0 +1,41 @@
+/**
+ * What the benchmark sends: one notification to one user, with a title that names the run,
+ * the phase and the index (so a socket can tell each delivery apart) and a body of realistic
+ * length. The raw-broker phase publishes a `notification.requested` message of the same size.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HttpClient } from './http-client.js';
+
+const BODY = 'Your weekly report is ready. Open the dashboard to review the figures for your team and approve the pending items.';
+
+export function title(runId: string, phase: string, index: number): string {
+  return `bench ${runId} ${phase} ${index}`;
+}
+
+/** Index of a bench title of this run and phase, or undefined for any other notification. */
+export function indexOf(runId: string, phase: string, t: string): number | undefined {
+  const prefix = `bench ${runId} ${phase} `;
+  return t.startsWith(prefix) ? Number(t.slice(prefix.length)) : undefined;
+}
+
+export function sendBody(userId: string, t: string, data: Record<string, unknown>) {
+  return { recipients: { userIds: [userId] }, title: t, body: BODY, type: 'bench', data };
+}
+
+/** POST /notifications; resolves with the HTTP status (202 when the broker confirmed it). */
+export async function send(http: HttpClient, mainUrl: string, token: string, userId: string, t: string, data: Record<string, unknown> = {}): Promise<number> {
+  const res = await http.post(`${mainUrl}/notifications`, sendBody(userId, t, data), token);
+  return res.status;
+}
+
+/** A `notification.requested` message as main-backend publishes it (for the raw-broker phase). */
+export function requestedMessage(userId: string, t: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      ...sendBody(userId, t, { i: 0 }),
+      notificationId: randomUUID(),
+      requestedBy: { userId },
+      requestedAt: new Date().toISOString(),
+    }),
+  );
+}
