@@ -55,10 +55,15 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
+  const levels = winston.config.npm.levels;
+  const threshold = levels[opts.level] ?? levels.info;
+  // winston runs the logger's formats before its transports filter by level; dropping what is
+  // below the level first spares the redaction and serialisation of every filtered line.
+  const enabled = winston.format((info) => ((levels[info.level] ?? 0) <= (threshold as number) ? info : false));
   return winston.createLogger({
     level: opts.level,
     defaultMeta: { service: opts.service, env: opts.env },
-    format: winston.format.combine(winston.format.timestamp(), redactFormat(), winston.format.json()),
+    format: winston.format.combine(enabled(), winston.format.timestamp(), redactFormat(), winston.format.json()),
     transports: [
       opts.stream
         ? new winston.transports.Stream({ stream: opts.stream })

@@ -27,8 +27,14 @@ export interface VerifierOptions {
   minRefetchIntervalMs?: number;
 }
 
+/** Verified tokens kept, so a client's next requests skip the signature check (bounded). */
+const VERIFIED_CACHE_MAX = 10_000;
+const VERIFIED_CACHE_MS = 60_000;
+
 export class AccessTokenVerifier {
   private keys = new Map<string, KeyObject>();
+  /** token → its claims, until min(exp, 60 s after verification); only successes are kept. */
+  private readonly verified = new Map<string, { claims: VerifiedAccessToken; until: number }>();
   private jwks: Jwks | undefined;
   private fetchedAt = 0;
   private inflight: Promise<void> | undefined;
@@ -47,6 +53,25 @@ export class AccessTokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedAccessToken> {
+    const cached = this.verified.get(token);
+    if (cached && cached.until > Date.now()) return cached.claims;
+    if (cached) this.verified.delete(token);
+    const claims = await this.verifyUncached(token);
+    this.remember(token, claims);
+    return claims;
+  }
+
+  /**
+   * The key set changes rarely and a token's claims never do, so a verified token stays
+   * valid until its expiry; the cache is capped at 60 s so a retired key stops counting soon
+   * after, and bounded in size (oldest first out).
+   */
+  private remember(token: string, claims: VerifiedAccessToken): void {
+    this.verified.set(token, { claims, until: Math.min(claims.exp * 1000, Date.now() + VERIFIED_CACHE_MS) });
+    while (this.verified.size > VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value as string);
+  }
+
+  private async verifyUncached(token: string): Promise<VerifiedAccessToken> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw invalid();
     const { kid, typ, alg } = decoded.header;
