@@ -67,6 +67,8 @@ export async function runMain(
 
   let stopping = false;
   const shutdown = (signal: string) => {
+    // A second signal (npm start's Ctrl-C reaches a service both from the terminal and through
+    // concurrently) must not kill a drain in progress: the shutdown timeout bounds it anyway.
     if (stopping) return;
     stopping = true;
     log('shutting down', { signal });
@@ -86,8 +88,8 @@ export async function runMain(
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 
   try {
     await service.start();

@@ -68,9 +68,14 @@ describe('service processes', () => {
 
     const started = Date.now();
     const exits = replicas.map((r) => once(r.child, 'exit'));
-    for (const r of replicas) r.child.kill('SIGTERM');
+    // Twice, as a terminal's Ctrl-C plus concurrently's forwarding does: the drain must go on.
+    for (const r of replicas) {
+      r.child.kill('SIGTERM');
+      r.child.kill('SIGTERM');
+    }
     const codes = (await Promise.all(exits)).map(([code]) => code);
     assert.deepEqual(codes, [0, 0]);
+    for (const r of replicas) assert.match(r.output(), /"message":"stopped"/, 'each replica finished its drain');
     assert.ok(Date.now() - started < 10_000, 'stopped within 10 s');
     const all = replicas.map((r) => r.output()).join('');
     assert.equal((all.match(/"migrations applied"/g) ?? []).length, 1, 'one replica migrated, the other found nothing to do');
