@@ -53,7 +53,11 @@ bucket="${bucket%/}"
 
 case "$env" in
   dev) folders=(base admin manager employee) ;;
-  qa) folders=(admin_QA manager_QA employee_QA) ;;
+  qa)
+    folders=(admin_QA manager_QA employee_QA)
+    # The qa portals' shared/ is built here, from dev/base, never committed (see sync-portal-base.sh).
+    bash scripts/sync-portal-base.sh >/dev/null
+    ;;
 esac
 
 # Check every folder before syncing any, so a bad layout changes nothing.

@@ -2,7 +2,8 @@
 # Copies the portals' shared code, s3-layout/dev/base/, into every qa portal as shared/
 # (s3-layout/qa/<portal>_QA/shared/). The bucket has no qa base folder, and qa portals must not
 # load dev's /base/ (a dev publish would change what QA is testing), so each carries a copy.
-# The copies are committed; test/s3-layout.test.ts fails while they differ from dev/base.
+# The copies are build output, git-ignored: scripts/s3-sync.sh qa makes them right before it
+# publishes, so the shared code has one home (dev/base) and the qa copy is always current.
 set -euo pipefail
 
 usage() {

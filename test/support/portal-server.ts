@@ -62,8 +62,11 @@ export async function startPortalServer(): Promise<PortalServer> {
 
     const [folder = '', ...rest] = path.split('/').filter(Boolean);
     if (!folder) return send(404, 'not found');
-    const file = normalize(join(S3_LAYOUT, partitionOf(folder), folder, ...rest));
-    if (!file.startsWith(join(S3_LAYOUT, partitionOf(folder)) + sep)) return send(403, 'forbidden');
+    // A qa portal's shared/ is what s3-sync.sh qa publishes there: a copy of dev/base.
+    const fromBase = partitionOf(folder) === 'qa' && rest[0] === 'shared';
+    const partitionRoot = join(S3_LAYOUT, fromBase ? 'dev' : partitionOf(folder));
+    const file = normalize(fromBase ? join(partitionRoot, 'base', ...rest.slice(1)) : join(partitionRoot, folder, ...rest));
+    if (!file.startsWith(partitionRoot + sep)) return send(403, 'forbidden');
 
     try {
       const info = await stat(file);
