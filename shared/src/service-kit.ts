@@ -3,7 +3,11 @@
  * logger and metrics → database (created if missing, migrated) → broker → HTTP server.
  * Each service's `service.ts` wires its own use cases between them.
  */
+import type { Server } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { CommonConfig } from './config.js';
+import { close, listen, portOf } from './http/server.js';
+import { Closers, type RunningService } from './lifecycle.js';
 import { createPool, ensureDatabase, isDatabaseUp, type Pool } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import type { ReadinessCheck } from './http/app.js';
@@ -51,4 +55,48 @@ export function readiness(pool: Pool, broker: Broker): ReadinessCheck[] {
     { name: 'database', check: () => isDatabaseUp(pool) },
     { name: 'broker', check: () => broker.isConnected() },
   ];
+}
+
+/** What a service's start function gets: every opener registers its undo on the Closers stack. */
+export interface StartKit extends Observability {
+  closers: Closers;
+  openDatabase(migrationsDir: string): Promise<Pool>;
+  openBroker(): Promise<Broker>;
+  /** Listens on the configured host and port; the service's port() reports it. */
+  listen(app: RequestListener): Promise<Server>;
+}
+
+/**
+ * The frame of every composition root: observability, a Closers stack undone in reverse by
+ * stop(), the HTTP server whose port tests read, and the started/stopped log lines.
+ * `start` wires the service's own pieces in order.
+ */
+export function defineService(
+  config: CommonConfig,
+  opts: { logger?: Logger; name: string },
+  start: (kit: StartKit) => Promise<void>,
+): RunningService {
+  const { logger, metrics } = createObservability(config, opts.logger);
+  const closers = new Closers(logger);
+  let server: Server | undefined;
+  const kit: StartKit = {
+    logger,
+    metrics,
+    closers,
+    openDatabase: async (dir) => closers.add('database', await openDatabase(config, dir, logger), (p) => p.end()),
+    openBroker: async () => closers.add('broker', await openBroker(config, logger), (b) => b.close()),
+    listen: async (app) => (server = closers.add('http', await listen(app, config.port, config.httpHost), close)),
+  };
+  return {
+    logger,
+    port: () => portOf(server as Server),
+    async start() {
+      await start(kit);
+      logger.info(`${opts.name} started`, { port: server ? portOf(server) : undefined, namespace: config.brokerNamespace });
+    },
+    async stop() {
+      await closers.closeAll();
+      logger.info(`${opts.name} stopped`);
+    },
+  };
 }

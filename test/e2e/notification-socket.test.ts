@@ -15,16 +15,8 @@ import { call, sleep } from '../support/http.js';
 import { activeSigningKey, decodePayload, signWith, type RealKey } from '../support/forge.js';
 import { login, startStack, type Stack } from '../support/stack.js';
 import { openSocket, type TestSocket } from '../support/ws-client.js';
+import type { Notification } from '../../services/notification/src/domain/notification.js';
 
-interface Notification {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  createdAt: string;
-  readAt: string | null;
-}
 
 /** A stack with what the tests need at hand: the admin (who may send) and a token mint. */
 interface Ctx {

@@ -3,14 +3,12 @@
  * of notification and email requests, RPC client for the JWKS) → HTTP inbox + WebSocket gateway.
  * `stop()` stops taking messages first, then closes sockets, HTTP, broker, SMTP and pool.
  */
-import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import { createHttpApp } from '@warren/shared/http/app';
-import { close, listen, portOf } from '@warren/shared/http/server';
-import { Closers, type RunningService } from '@warren/shared/lifecycle';
+import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
-import { createObservability, openBroker, openDatabase, readiness } from '@warren/shared/service-kit';
+import { defineService, readiness } from '@warren/shared/service-kit';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
 import { SentEmailsRepository } from './db/sent-emails-repository.js';
@@ -33,118 +31,101 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url)
 
 export type NotificationService = RunningService;
 
-export function createNotificationService(config: NotificationConfig, opts: { logger?: Logger } = {}): NotificationService {
-  const { logger, metrics } = createObservability(config, opts.logger);
-  const closers = new Closers(logger);
-  let server: Server | undefined;
+export function createNotificationService(config: NotificationConfig, opts: { logger?: Logger } = {}): RunningService {
+  return defineService(config, { ...opts, name: 'notification service' }, async ({ logger, metrics, closers, openDatabase, openBroker, listen }) => {
+    const pool = await openDatabase(MIGRATIONS_DIR);
+    const inbox = new InboxRepository(pool);
+    const directory = new DirectoryRepository(pool);
+    const broker = await openBroker();
+    const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+    closers.add('rpc client', rpc, (r) => r.close());
 
-  return {
-    logger,
-    port: () => portOf(server as Server),
+    // Live path: stored batches and read changes go out on the fanout exchange; every replica
+    // (this one too) puts batches back in commit order and hands them to its sockets.
+    let gateway: WsGateway | undefined;
+    const sequencer = new LiveSequencer((await inbox.lastBatch()) + 1, {
+      deliver: (entries) => gateway?.deliver(entries),
+      resyncAll: () => gateway?.resyncAll(),
+    });
+    closers.add('live sequencer', sequencer, (s) => s.stop());
+    const live = new LiveDelivery(broker, config.brokerNamespace, logger, {
+      onMessage: (m) => {
+        if (m.kind === 'notifications') sequencer.receive(m.batch, m.entries);
+        else gateway?.announceRead(m.ids ? { userId: m.userId, ids: m.ids, unreadCount: m.unreadCount } : { userId: m.userId, all: true, unreadCount: m.unreadCount });
+      },
+      onResubscribed: () => {
+        void inbox.lastBatch().then((last) => {
+          sequencer.reset(last + 1);
+          gateway?.resyncAll();
+        });
+      },
+    });
+    closers.add('live delivery', live, (l) => l.close());
+    await live.waitReady();
+    const readState: ReadStateDeps = {
+      inbox,
+      announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
+    };
 
-    async start() {
-      const pool = closers.add('database', await openDatabase(config, MIGRATIONS_DIR, logger), (p) => p.end());
-      const inbox = new InboxRepository(pool);
-      const directory = new DirectoryRepository(pool);
-      const broker = closers.add('broker', await openBroker(config, logger), (b) => b.close());
-      const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
-      closers.add('rpc client', rpc, (r) => r.close());
-
-      // Live path: stored batches and read changes go out on the fanout exchange; every replica
-      // (this one too) puts batches back in commit order and hands them to its sockets.
-      let gateway: WsGateway | undefined;
-      const sequencer = new LiveSequencer((await inbox.lastBatch()) + 1, {
-        deliver: (entries) => gateway?.deliver(entries),
-        resyncAll: () => gateway?.resyncAll(),
-      });
-      closers.add('live sequencer', sequencer, (s) => s.stop());
-      const live = new LiveDelivery(broker, config.brokerNamespace, logger, {
-        onMessage: (m) => {
-          if (m.kind === 'notifications') sequencer.receive(m.batch, m.entries);
-          else gateway?.announceRead(m.ids ? { userId: m.userId, ids: m.ids, unreadCount: m.unreadCount } : { userId: m.userId, all: true, unreadCount: m.unreadCount });
+    const app = createHttpApp({
+      logger,
+      metrics,
+      corsOrigins: config.corsOrigins,
+      bodyLimit: config.httpBodyLimit,
+      readiness: readiness(pool, broker),
+      mount: (a) => mountInboxRoutes(a, { verifier, inbox, readState }),
+    });
+    const server = await listen(app);
+    gateway = closers.add(
+      'websocket',
+      new WsGateway({
+        verifier,
+        inbox: {
+          unreadCount: (u) => inbox.unreadCount(u),
+          latestSeq: (u) => inbox.latestSeq(u),
+          readAfter: (u, after, limit) => inbox.after(u, after, limit),
         },
-        onResubscribed: () => {
-          void inbox.lastBatch().then((last) => {
-            sequencer.reset(last + 1);
-            gateway?.resyncAll();
-          });
-        },
-      });
-      closers.add('live delivery', live, (l) => l.close());
-      await live.waitReady();
-      const readState: ReadStateDeps = {
+        markRead: (u, ids) => markRead(readState, u, ids),
+        markAllRead: (u) => markAllRead(readState, u),
+        logger,
+        limits: config.ws,
+      }),
+      (g) => g.close(),
+    );
+    gateway.attach(server);
+
+    const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer(broker, config.brokerNamespace, directory, logger, metrics), (c) => c.stop());
+    await directoryConsumer.waitReady();
+    const requests = createNotificationConsumer(
+      broker,
+      config.brokerNamespace,
+      config.batch,
+      {
         inbox,
-        announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
-      };
-
-      const app = createHttpApp({
+        directory,
         logger,
-        metrics,
-        corsOrigins: config.corsOrigins,
-        bodyLimit: config.httpBodyLimit,
-        readiness: readiness(pool, broker),
-        mount: (a) => mountInboxRoutes(a, { verifier, inbox, readState }),
-      });
-      server = closers.add('http', await listen(app, config.port, config.httpHost), close);
-      gateway = closers.add(
-        'websocket',
-        new WsGateway({
-          verifier,
-          inbox: {
-            unreadCount: (u) => inbox.unreadCount(u),
-            latestSeq: (u) => inbox.latestSeq(u),
-            readAfter: (u, after, limit) => inbox.after(u, after, limit),
-          },
-          markRead: (u, ids) => markRead(readState, u, ids),
-          markAllRead: (u) => markAllRead(readState, u),
-          logger,
-          limits: config.ws,
-        }),
-        (g) => g.close(),
-      );
-      gateway.attach(server);
+        deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
+      },
+      logger,
+      metrics,
+    );
+    closers.add('notification consumer', requests, (c) => c.stop());
+    await requests.waitReady();
 
-      const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer(broker, config.brokerNamespace, directory, logger, metrics), (c) => c.stop());
-      await directoryConsumer.waitReady();
-      const requests = createNotificationConsumer(
-        broker,
-        config.brokerNamespace,
-        config.batch,
-        {
-          inbox,
-          directory,
-          logger,
-          deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
-        },
-        logger,
-        metrics,
-      );
-      closers.add('notification consumer', requests, (c) => c.stop());
-      await requests.waitReady();
+    const mailer = closers.add('mailer', createMailer(config, logger), (m) => m.close());
+    const emails = createEmailConsumer(
+      broker,
+      config.brokerNamespace,
+      createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
+      logger,
+      metrics,
+    );
+    closers.add('email consumer', emails, (c) => c.stop());
+    await emails.waitReady();
 
-      const mailer = closers.add('mailer', createMailer(config, logger), (m) => m.close());
-      const emails = createEmailConsumer(
-        broker,
-        config.brokerNamespace,
-        createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
-        logger,
-        metrics,
-      );
-      closers.add('email consumer', emails, (c) => c.stop());
-      await emails.waitReady();
-
-      const pruner = closers.add('retention', new RetentionPruner(inbox, config.retentionDays, logger), (p) => p.stop());
-      pruner.start();
-      logger.info('notification service started', { port: portOf(server), namespace: config.brokerNamespace });
-    },
-
-    async stop() {
-      // Reverse order: consumers stop taking messages first, sockets and HTTP close, then the
-      // broker, the mailer and the pool.
-      await closers.closeAll();
-      logger.info('notification service stopped');
-    },
-  };
+    const pruner = closers.add('retention', new RetentionPruner(inbox, config.retentionDays, logger), (p) => p.stop());
+    pruner.start();
+  });
 }
 
 /** SMTP when SMTP_URL is set; otherwise (never in production, config refuses it) the log. */
