@@ -4,13 +4,12 @@
  * Each service's `service.ts` wires its own use cases between them.
  */
 import type { Server } from 'node:http';
-import type { RequestListener } from 'node:http';
 import type { CommonConfig } from './config.js';
 import { close, listen, portOf } from './http/server.js';
 import { Closers, type RunningService } from './lifecycle.js';
 import { createPool, ensureDatabase, isDatabaseUp, type Pool } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import type { ReadinessCheck } from './http/app.js';
+import type { HttpApp, ReadinessCheck } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { Broker } from './messaging/broker.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -63,7 +62,7 @@ export interface StartKit extends Observability {
   openDatabase(migrationsDir: string): Promise<Pool>;
   openBroker(): Promise<Broker>;
   /** Listens on the configured host and port; the service's port() reports it. */
-  listen(app: RequestListener): Promise<Server>;
+  listen(app: HttpApp): Promise<Server>;
 }
 
 /**
@@ -85,7 +84,11 @@ export function defineService(
     closers,
     openDatabase: async (dir) => closers.add('database', await openDatabase(config, dir, logger), (p) => p.end()),
     openBroker: async () => closers.add('broker', await openBroker(config, logger), (b) => b.close()),
-    listen: async (app) => (server = closers.add('http', await listen(app, config.port, config.httpHost), close)),
+    listen: async (app) => {
+      server = await listen(app, config.port, config.httpHost);
+      closers.add('http', app, close);
+      return server;
+    },
   };
   return {
     logger,

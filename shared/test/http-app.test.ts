@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
-import { createHttpApp } from '@warren/shared/http/app';
+import { createHttpApp, type HttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import { validateBody } from '@warren/shared/http/validate';
+import { bodyOf } from '@warren/shared/http/validate';
 import { createMetrics } from '@warren/shared/metrics';
 import { currentRequestId } from '@warren/shared/request-context';
 import { captureLogs } from '../../test/support/logs.js';
@@ -20,20 +19,22 @@ describe('createHttpApp', () => {
   const logs = captureLogs('http-test');
   const metrics = createMetrics('http-test', 'test');
   let ready = true;
-  let server: Server;
+  let app: HttpApp;
   let base: string;
 
   before(async () => {
-    const app = createHttpApp({
+    app = await createHttpApp({
       logger: logs.logger,
       metrics,
       corsOrigins: ['https://app.example.com'],
       bodyLimit: '1kb',
       readiness: [{ name: 'broker', check: () => ready }],
       mount: (app) => {
-        app.post('/things', validateBody(thingSchema), (req, res) => {
-          logs.logger.info('thing created', { name: (req.body as z.output<typeof thingSchema>).name });
-          res.status(201).json({ thing: req.body, requestId: currentRequestId() ?? null });
+        app.post('/things', async (req, reply) => {
+          const thing = bodyOf(thingSchema, req);
+          logs.logger.info('thing created', { name: thing.name });
+          reply.code(201);
+          return { thing, requestId: currentRequestId() ?? null };
         });
         app.get('/boom', () => {
           throw new Error('secret SQL here');
@@ -43,12 +44,12 @@ describe('createHttpApp', () => {
         });
       },
     });
-    server = await listen(app, 0, '127.0.0.1');
+    const server = await listen(app, 0, '127.0.0.1');
     base = `http://127.0.0.1:${portOf(server)}`;
   });
 
   after(async () => {
-    await close(server);
+    await close(app);
   });
 
   function postThings(body: string, headers: Record<string, string> = {}) {

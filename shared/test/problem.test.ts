@@ -38,11 +38,11 @@ describe('toAppError / toProblem', () => {
     assert.equal('instance' in problem, false);
   });
 
-  it('When body-parser reports unparseable JSON, then it becomes 400 malformed_json', () => {
+  it('When fastify reports unparseable JSON, then it becomes 400 malformed_json', () => {
     // Arrange
     const err = Object.assign(new SyntaxError('Unexpected token } in JSON at position 7'), {
-      status: 400,
-      type: 'entity.parse.failed',
+      statusCode: 400,
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
     });
 
     // Act
@@ -54,9 +54,9 @@ describe('toAppError / toProblem', () => {
     assert.doesNotMatch(toProblem(appError).detail, /position 7/);
   });
 
-  it('When body-parser reports a body over the limit, then it becomes 413 payload_too_large', () => {
+  it('When fastify reports a body over the limit, then it becomes 413 payload_too_large', () => {
     // Arrange
-    const err = { status: 413, type: 'entity.too.large' };
+    const err = { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' };
 
     // Act
     const appError = toAppError(err);

@@ -67,7 +67,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
         lockout: config.lockout,
       },
     };
-    const app = createHttpApp({
+    const app = await createHttpApp({
       logger,
       metrics,
       corsOrigins: [],

@@ -31,16 +31,16 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
     closers.add('rpc client', rpc, (r) => r.close());
     const idempotency = new IdempotencyRepository(pool);
-    const app = createHttpApp({
+    const app = await createHttpApp({
       logger,
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => {
+      mount: async (a) => {
         const authenticated = [requireAuth(verifier), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: authRateLimit(config.authRateLimitPerMinute) });
+        mountAuthRoutes(a, { rpc, verifier, rateLimit: await authRateLimit(a, config.authRateLimitPerMinute) });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
         mountNotificationRoutes(a, { publisher, idempotency, namespace: config.brokerNamespace, authenticated });

@@ -67,7 +67,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
     };
 
-    const app = createHttpApp({
+    const app = await createHttpApp({
       logger,
       metrics,
       corsOrigins: config.corsOrigins,

@@ -1,17 +1,29 @@
 /**
- * The express app every service starts from: security headers (helmet), CORS from config,
- * a JSON body limit, a request id that feeds the logs and travels on, request metrics,
- * /healthz, /readyz, /metrics, a problem-details 404 and one error handler for everything.
- * Services add their routes with `mount` before the 404 and error handler are attached.
+ * The HTTP app every service starts from, on Fastify (chosen for its per-request cost: see
+ * docs/decisions/0010-fastify.md): security headers (@fastify/helmet), CORS from config, JSON
+ * bodies only and size-limited, a request id that feeds the logs and travels on, request
+ * metrics and access log, /healthz, /readyz, /metrics, problem details for every error and
+ * for unknown routes. Services add their routes in `mount`.
  */
-import cors from 'cors';
-import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
-import helmet from 'helmet';
+import { AsyncResource } from 'node:async_hooks';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
+
+export type HttpApp = FastifyInstance;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the requireAuth guard (shared/src/auth/require-auth.ts). */
+    auth: VerifiedAccessToken | null;
+  }
+}
 
 export interface ReadinessCheck {
   name: string;
@@ -22,65 +34,76 @@ export interface HttpAppOptions {
   logger: Logger;
   metrics: Metrics;
   corsOrigins: string[];
+  /** Such as '100kb' (config checks the form). */
   bodyLimit: string;
   readiness: ReadinessCheck[];
   /** Number of proxies in front whose X-Forwarded-For is trusted (0: none). */
   trustProxy?: number | false;
-  mount: (app: Express) => void;
+  mount: (app: HttpApp) => void | Promise<void>;
 }
 
-export function createHttpApp(opts: HttpAppOptions): Express {
-  const { logger, metrics } = opts;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', opts.trustProxy ?? false);
-  app.set('etag', false);
+const requestScope = Symbol('warren.requestScope');
+type ScopedRequest = FastifyRequest & { [requestScope]?: AsyncResource };
 
-  app.use((req, res, next) => {
-    const requestId = sanitizeRequestId(req.get('x-request-id'));
-    res.setHeader('X-Request-Id', requestId);
-    res.locals.requestId = requestId;
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // Route pattern, not the raw path, keeps label cardinality bounded.
-      const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'other');
-      metrics.httpRequestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      runWithRequestId(requestId, () =>
-        logger.info('request', {
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          ms: Math.round(seconds * 1000),
-        }),
-      );
+export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
+  const { logger, metrics } = opts;
+  const app = fastify({
+    logger: false,
+    bodyLimit: parseSize(opts.bodyLimit),
+    // Hop count as Express had it: the nearest `trustProxy` proxies' X-Forwarded-For entries.
+    trustProxy: opts.trustProxy ? (_addr: string, hop: number) => hop < (opts.trustProxy as number) : false,
+    // Our own id rule (safe characters, else a fresh UUID) instead of trusting the header as is.
+    requestIdHeader: false,
+    genReqId: (req) => sanitizeRequestId(req.headers['x-request-id']),
+    // Idle keep-alive sockets close before a load balancer's typical 60 s and after clients' 4 s.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  app.server.headersTimeout = 10_000;
+  app.decorateRequest('auth', null);
+
+  // Request id in AsyncLocalStorage for the logger and the publisher. The request's body events
+  // run in another async context than its first hook, so the context is captured in an
+  // AsyncResource on arrival and re-entered once the body is parsed (preValidation).
+  app.addHook('onRequest', (req: ScopedRequest, reply, done) => {
+    reply.header('X-Request-Id', req.id);
+    runWithRequestId(req.id, () => {
+      req[requestScope] = new AsyncResource('warren.http.request');
+      done();
     });
-    runWithRequestId(requestId, () => next());
+  });
+  app.addHook('preValidation', (req: ScopedRequest, _reply, done) => {
+    const scope = req[requestScope];
+    if (scope) scope.runInAsyncScope(done);
+    else done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    // Route pattern, not the raw path, keeps label cardinality bounded.
+    const route = req.routeOptions.url ?? (reply.statusCode === 404 ? 'unmatched' : 'other');
+    metrics.httpRequestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    runWithRequestId(req.id, () =>
+      logger.info('request', { method: req.method, path: pathOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }),
+    );
+    done();
   });
 
-  app.use(helmet());
-  app.use(
-    cors({
-      origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
+  await app.register(fastifyHelmet);
+  if (opts.corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: opts.corsOrigins,
       credentials: true,
       exposedHeaders: ['X-Request-Id', 'Retry-After'],
       maxAge: 600,
-    }),
-  );
-  app.use(express.json({ limit: opts.bodyLimit }));
-  // A body must be JSON. Besides clear errors, this keeps HTML forms (which cannot send
-  // application/json cross-site without a CORS preflight) from reaching any endpoint.
-  app.use((req, _res, next) => {
-    if (req.readable && hasBody(req) && !req.is('application/json')) {
-      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
-    }
-    next();
-  });
+    });
+  }
+  // A body must be JSON (Fastify answers 415 for any other type). Besides clear errors, this
+  // keeps HTML forms, which cannot send application/json cross-site without a CORS preflight,
+  // from reaching any endpoint.
+  app.removeContentTypeParser('text/plain');
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
     const results = await Promise.all(
       opts.readiness.map(async (r) => {
         try {
@@ -91,30 +114,45 @@ export function createHttpApp(opts: HttpAppOptions): Express {
       }),
     );
     const ready = results.every(([, s]) => s === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) };
   });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('Content-Type', metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 
-  opts.mount(app);
+  await opts.mount(app);
 
-  app.use((_req, _res, next) => next(AppError.notFound('route_not_found', 'No such route.')));
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.setNotFoundHandler((req, reply) => {
+    sendProblem(req, reply, AppError.notFound('route_not_found', 'No such route.'));
+  });
+  app.setErrorHandler((err, req, reply) => {
     const appError = toAppError(err);
     if (appError.status >= 500 && !(err instanceof AppError)) {
-      logger.error('unhandled error', { err, method: req.method, path: req.path });
+      runWithRequestId(req.id, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
     }
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(appError.headers ?? {})) res.setHeader(k, v);
-    res.status(appError.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(appError, req.originalUrl.split('?')[0])));
+    sendProblem(req, reply, appError);
   });
   return app;
 }
 
-function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+function sendProblem(req: FastifyRequest, reply: FastifyReply, err: AppError): void {
+  if (reply.sent) return;
+  for (const [k, v] of Object.entries(err.headers ?? {})) reply.header(k, v);
+  reply.code(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(err, pathOf(req))));
 }
 
-export type { Router };
+function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? req.url : req.url.slice(0, q);
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** '100kb' → 102400. */
+export function parseSize(size: string): number {
+  const m = /^(\d+)(b|kb|mb)$/i.exec(size);
+  if (!m) throw new Error(`not a size: ${size}`);
+  return Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number);
+}

@@ -1,7 +1,7 @@
 /**
- * Maps any error to RFC 9457 problem details. Only AppErrors and body-parser's own
- * client errors say anything specific; everything else is a generic 500 whose cause
- * is logged, never sent (no stack, SQL or host name reaches a client).
+ * Maps any error to RFC 9457 problem details. Only AppErrors and the HTTP framework's own
+ * client errors (bad JSON, too large, not JSON) say anything specific; everything else is a
+ * generic 500 whose cause is logged, never sent (no stack, SQL or host name reaches a client).
  */
 import { AppError, type FieldError } from '../errors.js';
 
@@ -18,27 +18,25 @@ export interface ProblemDetails {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://warren.dev/problems/';
 
-/** body-parser / http-errors errors carry a status and a `type` such as 'entity.too.large'. */
+/** Fastify's own client errors carry a statusCode and a stable `code` such as FST_ERR_CTP_BODY_TOO_LARGE. */
 interface HttpLibError {
-  status?: number;
   statusCode?: number;
-  type?: string;
-  expose?: boolean;
+  code?: string;
 }
 
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as HttpLibError;
-  const status = e?.status ?? e?.statusCode;
+  const status = e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    switch (e.type) {
-      case 'entity.parse.failed':
+    switch (e.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return AppError.badRequest('malformed_json', 'The request body is not valid JSON.');
-      case 'entity.too.large':
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return new AppError(413, 'payload_too_large', 'Payload Too Large', 'The request body is too large.');
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return new AppError(415, 'unsupported_encoding', 'Unsupported Media Type', 'The body encoding is not supported.');
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.');
       default:
         return new AppError(status, 'bad_request', 'Bad Request', 'The request could not be processed.');
     }

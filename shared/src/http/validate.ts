@@ -1,5 +1,4 @@
 /** zod validation at the HTTP boundary: a bad body or query is a 400 naming every bad field. */
-import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
 import { AppError, type FieldError } from '../errors.js';
 
@@ -13,18 +12,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   return result.data;
 }
 
-/** Replaces req.body with the parsed (and defaulted, trimmed) value. */
-export function validateBody<S extends z.ZodType>(schema: S) {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    req.body = parseOrThrow(schema, req.body ?? {});
-    next();
-  };
+/** The parsed (defaulted, trimmed) body; a missing body is validated as `{}`. */
+export function bodyOf<S extends z.ZodType>(schema: S, req: { body?: unknown }): z.output<S> {
+  return parseOrThrow(schema, req.body ?? {});
 }
 
-/** Parsed query lands in res.locals.query (express 5 makes req.query read-only). */
-export function validateQuery<S extends z.ZodType>(schema: S) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    res.locals.query = parseOrThrow(schema, req.query, 'query string');
-    next();
-  };
+export function queryOf<S extends z.ZodType>(schema: S, req: { query?: unknown }): z.output<S> {
+  return parseOrThrow(schema, req.query ?? {}, 'query string');
 }

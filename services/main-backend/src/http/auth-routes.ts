@@ -3,12 +3,13 @@
  * validates its body, is rate-limited per IP, and forwards to the auth service over RPC; the
  * auth service's errors come back as problem details with their status and code.
  */
-import type { Express, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
 import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
+import type { HttpApp } from '@warren/shared/http/app';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
-import { validateBody } from '@warren/shared/http/validate';
+import { bodyOf } from '@warren/shared/http/validate';
 import { clientInfo } from './actor.js';
 
 const email = z.email().max(254);
@@ -25,49 +26,45 @@ const schemas = {
   reset: z.object({ email, code, newPassword: password }).strict(),
 };
 
-function noStore(res: Response) {
-  res.setHeader('Cache-Control', 'no-store');
-}
+export function mountAuthRoutes(app: HttpApp, deps: { rpc: RpcClient; verifier: AccessTokenVerifier; rateLimit: preHandlerHookHandler }) {
+  const { rpc } = deps;
+  const limited = { preHandler: deps.rateLimit };
 
-export function mountAuthRoutes(app: Express, deps: { rpc: RpcClient; verifier: AccessTokenVerifier; rateLimit: import('express').RequestHandler }) {
-  const { rpc, rateLimit } = deps;
-  const body = <S extends z.ZodType>(req: Request) => req.body as z.output<S>;
-
-  app.post('/auth/register', rateLimit, validateBody(schemas.register), async (req, res) => {
-    const result = await rpc.call(authRpc.register, { ...body<typeof schemas.register>(req), ...clientInfo(req) });
-    res.status(202).json(result);
+  app.post('/auth/register', limited, async (req, reply) => {
+    const result = await rpc.call(authRpc.register, { ...bodyOf(schemas.register, req), ...clientInfo(req) });
+    reply.code(202);
+    return result;
   });
 
-  app.post('/auth/verify-email', rateLimit, validateBody(schemas.verifyEmail), async (req, res) => {
-    res.json(await rpc.call(authRpc.verifyEmail, { ...body<typeof schemas.verifyEmail>(req), ...clientInfo(req) }));
-  });
+  app.post('/auth/verify-email', limited, async (req) => rpc.call(authRpc.verifyEmail, { ...bodyOf(schemas.verifyEmail, req), ...clientInfo(req) }));
 
-  const login = async (req: Request, res: Response) => {
-    const result = await rpc.call(authRpc.login, { ...body<typeof schemas.login>(req), ...clientInfo(req) });
-    noStore(res);
-    res.json(result);
+  const login = async (req: FastifyRequest, reply: FastifyReply) => {
+    const result = await rpc.call(authRpc.login, { ...bodyOf(schemas.login, req), ...clientInfo(req) });
+    reply.header('Cache-Control', 'no-store');
+    return result;
   };
-  app.post('/login', rateLimit, validateBody(schemas.login), login);
-  app.post('/auth/login', rateLimit, validateBody(schemas.login), login);
+  app.post('/login', limited, login);
+  app.post('/auth/login', limited, login);
 
-  app.post('/auth/refresh', rateLimit, validateBody(schemas.refresh), async (req, res) => {
-    const result = await rpc.call(authRpc.refresh, { ...body<typeof schemas.refresh>(req), ...clientInfo(req) });
-    noStore(res);
-    res.json(result);
+  app.post('/auth/refresh', limited, async (req, reply) => {
+    const result = await rpc.call(authRpc.refresh, { ...bodyOf(schemas.refresh, req), ...clientInfo(req) });
+    reply.header('Cache-Control', 'no-store');
+    return result;
   });
 
-  app.post('/auth/password/forgot', rateLimit, validateBody(schemas.forgot), async (req, res) => {
-    await rpc.call(authRpc.forgotPassword, { ...body<typeof schemas.forgot>(req), ...clientInfo(req) });
-    res.status(202).json({ status: 'accepted' });
+  app.post('/auth/password/forgot', limited, async (req, reply) => {
+    await rpc.call(authRpc.forgotPassword, { ...bodyOf(schemas.forgot, req), ...clientInfo(req) });
+    reply.code(202);
+    return { status: 'accepted' };
   });
 
-  app.post('/auth/password/reset', rateLimit, validateBody(schemas.reset), async (req, res) => {
-    await rpc.call(authRpc.resetPassword, { ...body<typeof schemas.reset>(req), ...clientInfo(req) });
-    res.json({ status: 'password_changed' });
+  app.post('/auth/password/reset', limited, async (req) => {
+    await rpc.call(authRpc.resetPassword, { ...bodyOf(schemas.reset, req), ...clientInfo(req) });
+    return { status: 'password_changed' };
   });
 
-  app.get('/.well-known/jwks.json', async (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.json(await deps.verifier.publicJwks());
+  app.get('/.well-known/jwks.json', async (_req, reply) => {
+    reply.header('Cache-Control', 'public, max-age=300');
+    return deps.verifier.publicJwks();
   });
 }

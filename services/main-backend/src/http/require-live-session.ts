@@ -4,7 +4,7 @@
  * SESSION_CHECK_CACHE_SECONDS (default 10 s) instead of at the token's expiry. Answers are
  * cached per session id, in a bounded map.
  */
-import type { NextFunction, Request, Response } from 'express';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import { authOf } from '@warren/shared/auth/require-auth';
 import { AppError } from '@warren/shared/errors';
@@ -12,10 +12,10 @@ import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 
 const MAX_ENTRIES = 50_000;
 
-export function requireLiveSession(rpc: RpcClient, cacheSeconds: number) {
+export function requireLiveSession(rpc: RpcClient, cacheSeconds: number): preHandlerAsyncHookHandler {
   const cache = new Map<string, { active: boolean; until: number }>();
-  return async (_req: Request, res: Response, next: NextFunction) => {
-    const { sid } = authOf(res);
+  return async (req) => {
+    const { sid } = authOf(req);
     const now = Date.now();
     let entry = cache.get(sid);
     if (!entry || entry.until <= now) {
@@ -27,6 +27,5 @@ export function requireLiveSession(rpc: RpcClient, cacheSeconds: number) {
       while (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value as string);
     }
     if (!entry.active) throw AppError.unauthorized('session_ended', 'This session has ended; log in again.');
-    next();
   };
 }

@@ -1,9 +1,9 @@
 /** The inbox over REST: a page of the user's notifications, and the exact unread count. */
-import type { Express } from 'express';
 import { z } from 'zod';
 import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
 import { authOf, requireAuth } from '@warren/shared/auth/require-auth';
-import { validateQuery } from '@warren/shared/http/validate';
+import type { HttpApp } from '@warren/shared/http/app';
+import { queryOf } from '@warren/shared/http/validate';
 import type { InboxRepository } from '../db/inbox-repository.js';
 import { parsePublicId } from '../domain/notification-id.js';
 import { markAllRead, markRead, type ReadStateDeps } from '../domain/read-state.js';
@@ -16,28 +16,28 @@ const pageQuerySchema = z.object({
     .refine((v) => v === undefined || parsePublicId(v) !== undefined, 'must be a notification id'),
 });
 
-export function mountInboxRoutes(app: Express, deps: { verifier: AccessTokenVerifier; inbox: InboxRepository; readState: ReadStateDeps }) {
-  const auth = requireAuth(deps.verifier);
+export function mountInboxRoutes(app: HttpApp, deps: { verifier: AccessTokenVerifier; inbox: InboxRepository; readState: ReadStateDeps }) {
+  const authenticated = { preHandler: requireAuth(deps.verifier) };
 
-  app.get('/inbox', auth, validateQuery(pageQuerySchema), async (_req, res) => {
-    const q = res.locals.query as z.output<typeof pageQuerySchema>;
-    const { items, more } = await deps.inbox.page(authOf(res).sub, q.limit, q.before && parsePublicId(q.before));
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null });
+  app.get('/inbox', authenticated, async (req, reply) => {
+    const q = queryOf(pageQuerySchema, req);
+    const { items, more } = await deps.inbox.page(authOf(req).sub, q.limit, q.before && parsePublicId(q.before));
+    reply.header('Cache-Control', 'no-store');
+    return { items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null };
   });
 
-  app.get('/inbox/unread-count', auth, async (_req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ count: await deps.inbox.unreadCount(authOf(res).sub) });
+  app.get('/inbox/unread-count', authenticated, async (req, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    return { count: await deps.inbox.unreadCount(authOf(req).sub) };
   });
 
-  app.post('/inbox/read-all', auth, async (_req, res) => {
-    await markAllRead(deps.readState, authOf(res).sub);
-    res.status(204).end();
+  app.post('/inbox/read-all', authenticated, async (req, reply) => {
+    await markAllRead(deps.readState, authOf(req).sub);
+    reply.code(204).send();
   });
 
-  app.post('/inbox/:id/read', auth, async (req, res) => {
-    await markRead(deps.readState, authOf(res).sub, [String(req.params.id)]);
-    res.status(204).end();
+  app.post<{ Params: { id: string } }>('/inbox/:id/read', authenticated, async (req, reply) => {
+    await markRead(deps.readState, authOf(req).sub, [req.params.id]);
+    reply.code(204).send();
   });
 }
