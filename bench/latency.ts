@@ -6,7 +6,7 @@
  */
 import type { Session } from './accounts.js';
 import { DeliveryTracker } from './delivery-tracker.js';
-import type { HttpClient } from './http-client.js';
+import type { SendConnections } from './send-connections.js';
 import { send, title } from './notifications.js';
 import { openSocket } from './socket-client.js';
 import { nowMs, percentile, sleep } from './stats.js';
@@ -29,8 +29,8 @@ export interface LatencyResult {
   lateSends: number;
 }
 
-export async function measureLatency(opts: { http: HttpClient; mainUrl: string; wsUrl: string; admin: Session; runId: string; rate: number; seconds: number }): Promise<LatencyResult> {
-  const { http, mainUrl, admin, runId, rate } = opts;
+export async function measureLatency(opts: { sender: SendConnections; wsUrl: string; admin: Session; runId: string; rate: number; seconds: number }): Promise<LatencyResult> {
+  const { sender, admin, runId, rate } = opts;
   const count = Math.round(rate * opts.seconds);
   const tracker = new DeliveryTracker(runId, 'lat', count);
   const socket = openSocket(opts.wsUrl, admin.accessToken, { onNotification: tracker.onNotification });
@@ -49,7 +49,7 @@ export async function measureLatency(opts: { http: HttpClient; mainUrl: string; 
       if (wait > 0) await sleep(wait);
       const sentAt = nowMs();
       if (sentAt - slot > 5) lateSends += 1;
-      const p = send(http, mainUrl, admin.accessToken, admin.userId, title(runId, 'lat', i), { sentAt }).then(
+      const p = send(sender, admin.userId, title(runId, 'lat', i), { sentAt }).then(
         (status) => {
           if (status === 202) {
             acceptMs.push(nowMs() - sentAt);

@@ -21,6 +21,7 @@ import { login, registerUsers, startCodeInbox, type CodeInbox, type Session } fr
 import { writeChart } from './chart-svg.js';
 import { cpuSnapshot } from './cpu-accounting.js';
 import { HttpClient } from './http-client.js';
+import { SendConnections } from './send-connections.js';
 import { measureIdleSockets } from './idle-sockets.js';
 import { measureLatency } from './latency.js';
 import { measurePipeline } from './pipeline.js';
@@ -157,7 +158,9 @@ async function main(): Promise<void> {
 
   const figures: Figures = {};
   const errors: Record<string, string> = {};
-  const common = { http, mainUrl: endpoints.mainUrl, wsUrl: endpoints.notificationWsUrl, admin, runId };
+  // The admin's sends: keep-alive connections, as many as sends in flight.
+  const sender = new SendConnections(endpoints.mainUrl, admin.accessToken, CONCURRENCY);
+  const common = { sender, wsUrl: endpoints.notificationWsUrl, admin, runId };
   // CPU by process during the throughput phases (services only when the benchmark started them).
   const snapshot = () => cpuSnapshot({ bench: process.pid, ...(stack?.pids ?? {}) }, stack?.databasePrefix);
   try {
@@ -181,10 +184,11 @@ async function main(): Promise<void> {
     }
     if (phases.has('replay')) {
       figures.replay = await phase('replay', 3 * 60_000, errors, () =>
-        measureReplay({ ...common, notificationUrl: endpoints.notificationUrl, count: COUNTS.replay, concurrency: CONCURRENCY }),
+        measureReplay({ ...common, http, notificationUrl: endpoints.notificationUrl, count: COUNTS.replay, concurrency: CONCURRENCY }),
       );
     }
   } finally {
+    sender.close();
     log('stopping the stack and dropping its databases and queues…');
     await cleanup();
   }

@@ -4,7 +4,7 @@
  * length. The raw-broker phase publishes a `notification.requested` message of the same size.
  */
 import { randomUUID } from 'node:crypto';
-import type { HttpClient } from './http-client.js';
+import type { SendConnections } from './send-connections.js';
 
 const BODY = 'Your weekly report is ready. Open the dashboard to review the figures for your team and approve the pending items.';
 
@@ -22,10 +22,9 @@ export function sendBody(userId: string, t: string, data: Record<string, unknown
   return { recipients: { userIds: [userId] }, title: t, body: BODY, type: 'bench', data };
 }
 
-/** POST /notifications; resolves with the HTTP status (202 when the broker confirmed it). */
-export async function send(http: HttpClient, mainUrl: string, token: string, userId: string, t: string, data: Record<string, unknown> = {}): Promise<number> {
-  const res = await http.post(`${mainUrl}/notifications`, sendBody(userId, t, data), token);
-  return res.status;
+/** POST /notifications as the sender's user; resolves with the HTTP status (202 when the broker confirmed it). */
+export function send(sender: SendConnections, userId: string, t: string, data: Record<string, unknown> = {}): Promise<number> {
+  return sender.post('/notifications', sendBody(userId, t, data));
 }
 
 /** A `notification.requested` message as main-backend publishes it (for the raw-broker phase). */

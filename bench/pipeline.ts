@@ -8,8 +8,8 @@
 import type { Session } from './accounts.js';
 import { cpuMsPer, type CpuSnapshot } from './cpu-accounting.js';
 import { DeliveryTracker } from './delivery-tracker.js';
-import type { HttpClient } from './http-client.js';
 import { send, title } from './notifications.js';
+import type { SendConnections } from './send-connections.js';
 import { openSocket } from './socket-client.js';
 import { nowMs, runBounded } from './stats.js';
 
@@ -31,8 +31,7 @@ export interface PipelineResult {
 }
 
 export async function measurePipeline(opts: {
-  http: HttpClient;
-  mainUrl: string;
+  sender: SendConnections;
   wsUrl: string;
   admin: Session;
   runId: string;
@@ -41,7 +40,7 @@ export async function measurePipeline(opts: {
   warmup: number;
   cpuSnapshot?: () => CpuSnapshot;
 }): Promise<PipelineResult> {
-  const { http, mainUrl, admin, runId, count, concurrency } = opts;
+  const { sender, admin, runId, count, concurrency } = opts;
   const warm = new DeliveryTracker(runId, 'warm', opts.warmup);
   const measured = new DeliveryTracker(runId, 'pipe', count);
   const socket = openSocket(opts.wsUrl, admin.accessToken, {
@@ -53,7 +52,7 @@ export async function measurePipeline(opts: {
   try {
     await socket.ready;
     // Warm-up: JIT, connection pools and the broker channels, not counted.
-    await runBounded(opts.warmup, concurrency, async (i) => void (await send(http, mainUrl, admin.accessToken, admin.userId, title(runId, 'warm', i))));
+    await runBounded(opts.warmup, concurrency, async (i) => void (await send(sender, admin.userId, title(runId, 'warm', i))));
     if (!(await warm.waitComplete(30_000))) throw new Error(`warm-up: ${warm.received}/${opts.warmup} delivered`);
 
     let accepted = 0;
@@ -61,7 +60,7 @@ export async function measurePipeline(opts: {
     const cpuBefore = opts.cpuSnapshot?.();
     const start = nowMs();
     await runBounded(count, concurrency, async (i) => {
-      const status = await send(http, mainUrl, admin.accessToken, admin.userId, title(runId, 'pipe', i));
+      const status = await send(sender, admin.userId, title(runId, 'pipe', i));
       if (status === 202) accepted += 1;
       lastAccepted = nowMs();
     });

@@ -8,6 +8,7 @@
 import type { Session } from './accounts.js';
 import { DeliveryTracker } from './delivery-tracker.js';
 import type { HttpClient } from './http-client.js';
+import type { SendConnections } from './send-connections.js';
 import { send, title } from './notifications.js';
 import { openSocket } from './socket-client.js';
 import { nowMs, runBounded, waitUntil } from './stats.js';
@@ -25,14 +26,14 @@ export interface ReplayResult {
   storeSeconds: number;
 }
 
-export async function measureReplay(opts: { http: HttpClient; mainUrl: string; notificationUrl: string; wsUrl: string; admin: Session; runId: string; count: number; concurrency: number }): Promise<ReplayResult> {
-  const { http, mainUrl, admin, runId, count } = opts;
+export async function measureReplay(opts: { http: HttpClient; sender: SendConnections; notificationUrl: string; wsUrl: string; admin: Session; runId: string; count: number; concurrency: number }): Promise<ReplayResult> {
+  const { http, sender, admin, runId, count } = opts;
 
   // 1. A socket sees one marker: its id is where the client's knowledge ends.
   const marker = new DeliveryTracker(runId, 'mark', 1);
   const first = openSocket(opts.wsUrl, admin.accessToken, { onNotification: marker.onNotification });
   await first.ready;
-  await send(http, mainUrl, admin.accessToken, admin.userId, title(runId, 'mark', 0));
+  await send(sender, admin.userId, title(runId, 'mark', 0));
   if (!(await marker.waitComplete(10_000))) throw new Error('marker notification not delivered');
   const after = marker.lastSeenId;
   await first.close();
@@ -43,7 +44,7 @@ export async function measureReplay(opts: { http: HttpClient; mainUrl: string; n
   const storeStart = nowMs();
   let refused = 0;
   await runBounded(count, opts.concurrency, async (i) => {
-    if ((await send(http, mainUrl, admin.accessToken, admin.userId, title(runId, 'miss', i))) !== 202) refused += 1;
+    if ((await send(sender, admin.userId, title(runId, 'miss', i))) !== 202) refused += 1;
   });
   if (refused > 0) throw new Error(`${refused} sends refused while preparing the replay`);
   if (!(await waitUntil(async () => (await unread()) >= before + count, 60_000, 100))) throw new Error('missed notifications not stored in time');

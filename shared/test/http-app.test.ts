@@ -160,6 +160,19 @@ describe('createHttpApp', () => {
     assert.deepEqual(await res.json(), { status: 'ok' });
   });
 
+  it('When any answer goes out, success or problem, then it carries the security headers', async () => {
+    // Act
+    const answers = [await fetch(`${base}/healthz`), await fetch(`${base}/nope`), await fetch(`${base}/boom`)];
+
+    // Assert
+    for (const res of answers) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `status ${res.status}`);
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+      assert.equal(res.headers.get('x-powered-by'), null);
+    }
+  });
+
   it('When a readiness check returns false, then /readyz is 503; when true, 200', async () => {
     // Arrange
     ready = false;

@@ -155,7 +155,7 @@ export class Consumer<S extends z.ZodType> {
   private async runBatch(batch: Pending<z.output<S>>[]): Promise<void> {
     try {
       await this.handleBatch(batch.map(({ payload, meta }) => ({ payload, meta })));
-      for (const item of batch) this.ack(item);
+      this.ackBatch(batch);
       return;
     } catch (err) {
       if (batch.length === 1) return this.failed(batch[0] as Pending<z.output<S>>, err);
@@ -169,6 +169,23 @@ export class Consumer<S extends z.ZodType> {
         await this.failed(item, err);
       }
     }
+  }
+
+  /**
+   * One ack frame per channel for a whole handled batch (`multiple`: every delivery up to the
+   * batch's highest tag), which costs the broker a fraction of one ack per message. Safe because
+   * every earlier delivery on that channel is already settled: batches run one at a time, invalid
+   * messages are settled on arrival, and later deliveries (the next batch filling) have higher tags.
+   */
+  private ackBatch(batch: Pending<unknown>[]) {
+    const last = new Map<Channel, Pending<unknown>>();
+    for (const item of batch) {
+      const seen = last.get(item.ch);
+      if (!seen || item.meta.raw.fields.deliveryTag > seen.meta.raw.fields.deliveryTag) last.set(item.ch, item);
+    }
+    for (const [ch, item] of last) settle(() => ch.ack(item.meta.raw, true));
+    for (const item of batch) item.settled();
+    this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'ack' }, batch.length);
   }
 
   private ack(item: Pending<unknown>) {
