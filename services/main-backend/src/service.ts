@@ -18,6 +18,7 @@ import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
 import { requireAuth } from '@warren/shared/auth/require-auth';
+import { topology } from '@warren/shared/contracts/topology';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
@@ -43,7 +44,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         mountAuthRoutes(a, { rpc, verifier, rateLimit: await authRateLimit(a, config.authRateLimitPerMinute) });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, { publisher, idempotency, namespace: config.brokerNamespace, authenticated });
+        mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });
       },
     });
     await listen(app);

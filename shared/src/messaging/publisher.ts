@@ -60,7 +60,16 @@ export class Publisher {
     payload: z.input<S>,
     opts: PublishOptions = {},
   ): Promise<string> {
-    const body = schema.parse(payload);
+    return this.publishValidated(exchange, routingKey, schema.parse(payload), opts);
+  }
+
+  /**
+   * Publishes a message assembled only from parts already validated against the same contract
+   * (an HTTP body parsed with the message's own content schemas, plus ids and times the server
+   * made), without parsing it a second time: on the send path that second parse was ~4 % of
+   * main-backend's CPU. Anything else goes through `publish`.
+   */
+  async publishValidated<T>(exchange: string, routingKey: string, body: T, opts: PublishOptions = {}): Promise<string> {
     const messageId = opts.messageId ?? randomUUID();
     try {
       await this.channel.publish(

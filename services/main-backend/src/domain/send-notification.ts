@@ -5,8 +5,8 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
-import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { notificationContentSchema, recipientsSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
+import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { AppError } from '@warren/shared/errors';
 import type { Publisher } from '@warren/shared/messaging/publisher';
 import type { IdempotencyRepository } from '../db/idempotency-repository.js';
@@ -17,7 +17,8 @@ export type SendNotificationBody = z.output<typeof sendNotificationBodySchema>;
 export interface SendNotificationDeps {
   publisher: Publisher;
   idempotency: IdempotencyRepository;
-  namespace: string;
+  /** The namespace's events exchange. */
+  exchange: string;
 }
 
 export async function sendNotification(
@@ -39,13 +40,9 @@ export async function sendNotification(
     }
   }
   try {
-    await deps.publisher.publish(
-      topology(deps.namespace).eventsExchange,
-      ROUTING_KEYS.notificationRequested,
-      notificationRequestedSchema,
-      { ...body, notificationId, requestedBy: { userId: senderId }, requestedAt: new Date().toISOString() },
-      { messageId: notificationId },
-    );
+    // The body was parsed with the message's own content and recipient schemas at the edge.
+    const message: NotificationRequested = { ...body, notificationId, requestedBy: { userId: senderId }, requestedAt: new Date().toISOString() };
+    await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, message, { messageId: notificationId });
   } catch {
     throw AppError.unavailable('broker_unavailable', 'The notification could not be queued; try again.');
   }
