@@ -8,16 +8,18 @@ export function encode(payload: unknown): Buffer {
   return Buffer.from(JSON.stringify(payload));
 }
 
-/** Properties every Warren message carries: id, JSON content type, correlation header. */
-export function baseProperties(messageId: string, extra: Options.Publish = {}): Options.Publish {
+/**
+ * Properties every Warren message carries: id, JSON content type, correlation header. It fills
+ * in `props`, a fresh object from the caller, instead of copying it: on the send path each
+ * object spread costs a few microseconds of a ~0.3 ms request.
+ */
+export function baseProperties(messageId: string, props: Options.Publish = {}): Options.Publish {
+  props.messageId = messageId;
+  props.contentType = 'application/json';
+  props.timestamp = Math.floor(Date.now() / 1000);
   const requestId = currentRequestId();
-  return {
-    ...extra,
-    messageId,
-    contentType: 'application/json',
-    timestamp: Math.floor(Date.now() / 1000),
-    headers: { ...(extra.headers ?? {}), ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}) },
-  };
+  if (requestId) (props.headers ??= {})[REQUEST_ID_HEADER] = requestId;
+  return props;
 }
 
 export function requestIdOf(msg: ConsumeMessage): unknown {

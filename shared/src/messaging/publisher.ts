@@ -80,7 +80,7 @@ export class Publisher {
           persistent: opts.persistent ?? true,
           mandatory: true,
           type: routingKey,
-          headers: opts.headers,
+          headers: opts.headers && { ...opts.headers },
         }),
       );
     } catch (err) {

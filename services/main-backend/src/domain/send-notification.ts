@@ -41,7 +41,16 @@ export async function sendNotification(
   }
   try {
     // The body was parsed with the message's own content and recipient schemas at the edge.
-    const message: NotificationRequested = { ...body, notificationId, requestedBy: { userId: senderId }, requestedAt: new Date().toISOString() };
+    const message: NotificationRequested = {
+      notificationId,
+      recipients: body.recipients,
+      title: body.title,
+      body: body.body,
+      type: body.type,
+      data: body.data,
+      requestedBy: { userId: senderId },
+      requestedAt: new Date().toISOString(),
+    };
     await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, message, { messageId: notificationId });
   } catch {
     throw AppError.unavailable('broker_unavailable', 'The notification could not be queued; try again.');
