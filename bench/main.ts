@@ -49,7 +49,7 @@ const COUNTS = quick
   : { raw: 20_000, pipeline: 10_000, warmup: 500, latencySeconds: 10, replay: 5000, sockets: 5000, socketUsers: 10 };
 const LATENCY_RATE = 200;
 /** Sends in flight in the throughput and replay phases (--concurrency=N to explore). */
-const DEFAULT_CONCURRENCY = 64;
+const DEFAULT_CONCURRENCY = 256;
 const CONCURRENCY = Number(option('concurrency') ?? DEFAULT_CONCURRENCY);
 if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1 || CONCURRENCY > 1024) throw new Error('--concurrency must be 1 to 1024');
 /** One user may hold at most this many sockets on the stack the benchmark starts (config maximum: 1000). */
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       figures.rawBroker = await phase('rawBroker', 3 * 60_000, errors, () => measureRawBroker({ rabbitmqUrl: RABBITMQ_URL, namespace, userId: admin.userId, count: COUNTS.raw, repetitions: 3, cpuSnapshot: snapshot }));
     }
     if (phases.has('pipeline')) {
-      figures.pipeline = await phase('pipeline', 5 * 60_000, errors, () => measurePipeline({ ...common, count: COUNTS.pipeline, concurrency: CONCURRENCY, warmup: COUNTS.warmup, cpuSnapshot: snapshot }));
+      figures.pipeline = await phase('pipeline', 5 * 60_000, errors, () => measurePipeline({ ...common, count: COUNTS.pipeline, concurrency: CONCURRENCY, warmup: COUNTS.warmup, repetitions: 3, cpuSnapshot: snapshot }));
       if (figures.pipeline && figures.rawBroker) figures.pipeline.ratioToRaw = figures.pipeline.perSecond / figures.rawBroker.perSecond;
     }
     if (phases.has('latency')) {

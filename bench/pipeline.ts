@@ -14,6 +14,8 @@ import { openSocket } from './socket-client.js';
 import { nowMs, runBounded } from './stats.js';
 
 export interface PipelineResult {
+  /** The rate of each repetition; the other figures are the median one's. */
+  repetitions?: number[];
   sent: number;
   accepted: number;
   delivered: number;
@@ -30,7 +32,7 @@ export interface PipelineResult {
   cpuMsPerNotification?: Record<string, number>;
 }
 
-export async function measurePipeline(opts: {
+type PipelineOptions = {
   sender: SendConnections;
   wsUrl: string;
   admin: Session;
@@ -39,10 +41,29 @@ export async function measurePipeline(opts: {
   concurrency: number;
   warmup: number;
   cpuSnapshot?: () => CpuSnapshot;
-}): Promise<PipelineResult> {
+};
+
+/**
+ * Like the raw ceiling, the median of `repetitions` runs (seconds-long runs swing with whatever
+ * else the machine does); only the first warms up.
+ */
+export async function measurePipeline(opts: PipelineOptions & { repetitions: number }): Promise<PipelineResult> {
+  const runs: PipelineResult[] = [];
+  for (let i = 0; i < opts.repetitions; i++) {
+    const run = await measureOnce({ ...opts, warmup: i === 0 ? opts.warmup : 0 }, `pipe${i}`);
+    runs.push(run);
+    // A run that lost or repeated a delivery is the result: it must not hide behind a median.
+    if (!run.allDelivered) return { ...run, repetitions: runs.map((r) => Math.round(r.perSecond)) };
+  }
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  const median = sorted[Math.floor(sorted.length / 2)] as PipelineResult;
+  return { ...median, warmup: opts.warmup, repetitions: runs.map((r) => Math.round(r.perSecond)) };
+}
+
+async function measureOnce(opts: PipelineOptions, phase: string): Promise<PipelineResult> {
   const { sender, admin, runId, count, concurrency } = opts;
   const warm = new DeliveryTracker(runId, 'warm', opts.warmup);
-  const measured = new DeliveryTracker(runId, 'pipe', count);
+  const measured = new DeliveryTracker(runId, phase, count);
   const socket = openSocket(opts.wsUrl, admin.accessToken, {
     onNotification: (n, at) => {
       warm.onNotification(n, at);
@@ -52,15 +73,17 @@ export async function measurePipeline(opts: {
   try {
     await socket.ready;
     // Warm-up: JIT, connection pools and the broker channels, not counted.
-    await runBounded(opts.warmup, concurrency, async (i) => void (await send(sender, admin.userId, title(runId, 'warm', i))));
-    if (!(await warm.waitComplete(30_000))) throw new Error(`warm-up: ${warm.received}/${opts.warmup} delivered`);
+    if (opts.warmup > 0) {
+      await runBounded(opts.warmup, concurrency, async (i) => void (await send(sender, admin.userId, title(runId, 'warm', i))));
+      if (!(await warm.waitComplete(30_000))) throw new Error(`warm-up: ${warm.received}/${opts.warmup} delivered`);
+    }
 
     let accepted = 0;
     let lastAccepted = 0;
     const cpuBefore = opts.cpuSnapshot?.();
     const start = nowMs();
     await runBounded(count, concurrency, async (i) => {
-      const status = await send(sender, admin.userId, title(runId, 'pipe', i));
+      const status = await send(sender, admin.userId, title(runId, phase, i));
       if (status === 202) accepted += 1;
       lastAccepted = nowMs();
     });

@@ -77,6 +77,7 @@ export function checks(f: Figures, errors: Record<string, string>): Check[] {
       target: `≥ ${TARGETS.pipelineRatio} × raw, every delivery made`,
       pass: ratio !== undefined && ratio >= TARGETS.pipelineRatio && p.allDelivered,
       note:
+        (p.repetitions && p.repetitions.length > 1 ? `median of ${p.repetitions.join(', ')} notif/s; ` : '') +
         (p.allDelivered ? `${p.delivered}/${p.sent} delivered once each` : `${p.accepted} accepted, ${p.delivered}/${p.sent} delivered, ${p.duplicates} duplicates`) +
         `, ${p.concurrency} sends in flight, 202s at ${Math.round(p.acceptedPerSecond)}/s${cpuLine(p.cpuMsPerNotification)}`,
     });
