@@ -46,7 +46,7 @@ const cpuProfile = (option('cpu-prof')?.split(',') ?? []).filter((s): s is Servi
 
 const COUNTS = quick
   ? { raw: 5000, pipeline: 2000, warmup: 200, latencySeconds: 3, replay: 1000, sockets: 500, socketUsers: 2 }
-  : { raw: 20_000, pipeline: 10_000, warmup: 500, latencySeconds: 10, replay: 5000, sockets: 5000, socketUsers: 10 };
+  : { raw: 20_000, pipeline: 10_000, warmup: 3000, latencySeconds: 10, replay: 5000, sockets: 5000, socketUsers: 10 };
 const LATENCY_RATE = 200;
 /** Sends in flight in the throughput and replay phases (--concurrency=N to explore). */
 const DEFAULT_CONCURRENCY = 256;
