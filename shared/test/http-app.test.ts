@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
@@ -36,6 +37,8 @@ describe('createHttpApp', () => {
           reply.code(201);
           return { thing, requestId: currentRequestId() ?? null };
         });
+        app.post('/empty', async (req) => ({ body: req.body ?? null }));
+        app.patch('/things/:id', async (req) => ({ id: (req.params as { id: string }).id }));
         app.get('/boom', () => {
           throw new Error('secret SQL here');
         });
@@ -231,6 +234,67 @@ describe('createHttpApp', () => {
       () => logs.lines.some((l) => l.message === 'request' && l.requestId === 'trace-body-1' && l.status === 201),
       'the access log line',
     );
+  });
+
+  it('When a JSON request has an empty body, then it is no body (not malformed JSON)', async () => {
+    // Act
+    const res = await fetch(`${base}/empty`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+
+    // Assert
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { body: null });
+  });
+
+  it('When the path has a trailing slash or other letter case, then it reaches the same route', async () => {
+    // Act
+    const slash = await fetch(`${base}/healthz/`);
+    const upper = await fetch(`${base}/HEALTHZ`);
+
+    // Assert
+    assert.equal(slash.status, 200);
+    assert.equal(upper.status, 200);
+  });
+
+  it('When the URL does not decode, then 404 problem details with the usual headers', async () => {
+    // Act
+    const res = await fetch(`${base}/healthz%zz`);
+
+    // Assert
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(((await res.json()) as { code: string }).code, 'route_not_found');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(res.headers.get('x-request-id'));
+  });
+
+  it('When the request is not even HTTP, then 400 problem details and the connection closes', async () => {
+    // Act
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(base).port), '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (text += d));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+
+    // Assert
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /content-type: application\/problem\+json/i);
+    assert.equal((JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'bad_request');
+  });
+
+  it('When a CORS preflight asks for PATCH or DELETE from an allowed origin, then they are allowed', async () => {
+    // Act
+    const res = await fetch(`${base}/things/1`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PATCH' },
+    });
+
+    // Assert
+    assert.ok(res.status < 300);
+    assert.match(res.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+    assert.match(res.headers.get('access-control-allow-methods') ?? '', /DELETE/);
   });
 
   it('When a CORS preflight comes from an allowed origin, then it is allowed; from another origin, it is not', async () => {

@@ -13,7 +13,7 @@ import { notificationRequestedSchema } from '@warren/shared/contracts/notificati
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { AppError } from '@warren/shared/errors';
 import { Broker } from '@warren/shared/messaging/broker';
-import { PermanentError, type MessageMeta } from '@warren/shared/messaging/consumer';
+import { Consumer, PermanentError, type MessageMeta } from '@warren/shared/messaging/consumer';
 import { PublishError } from '@warren/shared/messaging/publisher';
 import { DEADLINE_HEADER, DIRECT_REPLY_TO } from '@warren/shared/messaging/rpc-protocol';
 import { route } from '@warren/shared/messaging/rpc-server';
@@ -182,6 +182,50 @@ describe('Consumer', () => {
     await waitFor(() => attempts.length === 2, 'the retry');
     await sleep(200);
     assert.deepEqual(attempts, [1, 2]);
+    assert.equal(await f.messageCount(f.queue), 0);
+    assert.equal(await f.messageCount(f.dlq), 0);
+  });
+
+  it('When a batch handler rejects with something that is not an Error, then no message is acked unhandled', { timeout: 20_000 }, async () => {
+    // Arrange: batches of up to 3; the first call rejects with `undefined`. Every later batch
+    // is acked with one multiple-ack, so a message of the first batch left open would be acked
+    // without ever being handled.
+    const f = await fixture();
+    const publisher = f.publisher(f.broker('pub'));
+    const handled = new Set<string>();
+    let calls = 0;
+    const consumer = new Consumer(
+      f.broker('sub'),
+      {
+        name: 'batch-test',
+        namespace: f.ns,
+        queue: f.queue,
+        schema: notificationRequestedSchema,
+        prefetch: 10,
+        batchSize: 3,
+        maxWaitMs: 50,
+        retryDelayMs: 10,
+        batchHandler: async (items) => {
+          if (++calls === 1) throw undefined;
+          for (const i of items) handled.add(i.payload.notificationId);
+        },
+      },
+      f.logs.logger,
+      f.metrics,
+    );
+    cleanups.push(() => consumer.stop(2000));
+    await consumer.waitReady();
+    const sent = [notification(), notification(), notification(), notification(), notification(), notification()];
+
+    // Act
+    for (const n of sent.slice(0, 3)) await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
+    await waitFor(() => calls >= 1, 'the first batch');
+    for (const n of sent.slice(3)) await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
+
+    // Assert
+    await waitFor(() => handled.size === sent.length, 'every message handled');
+    await consumer.stop(2000);
+    assert.deepEqual([...handled].sort(), sent.map((n) => n.notificationId).sort());
     assert.equal(await f.messageCount(f.queue), 0);
     assert.equal(await f.messageCount(f.dlq), 0);
   });

@@ -7,6 +7,7 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyCors from '@fastify/cors';
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from 'helmet';
@@ -48,6 +49,7 @@ type ScopedRequest = FastifyRequest & { [requestScope]?: AsyncResource };
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   const { logger, metrics } = opts;
+  const security = securityHeaders();
   const app = fastify({
     logger: false,
     bodyLimit: parseSize(opts.bodyLimit),
@@ -59,7 +61,19 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     // Idle keep-alive sockets close before a load balancer's typical 60 s and after clients' 4 s.
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // While draining, requests on open keep-alive connections are still served (as Express did).
+    return503OnClosing: false,
+    // Express's routing: /users/ is /users, and paths match whatever their case.
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
+    // Errors Fastify raises before any hook runs (a URL that does not decode, say) still get
+    // problem details and the headers every answer carries.
+    frameworkErrors: (err, req, reply) => {
+      reply.headers(security);
+      reply.header('X-Request-Id', req.id);
+      sendProblem(req, reply, err.code === 'FST_ERR_BAD_URL' ? AppError.notFound('route_not_found', 'No such route.') : AppError.badRequest('bad_request', 'The request could not be processed.'));
+    },
+    // Requests Node's parser cannot even read (malformed HTTP, oversized headers, timeouts).
+    clientErrorHandler: answerClientError,
   });
   app.server.headersTimeout = 10_000;
   app.decorateRequest('auth', null);
@@ -68,7 +82,6 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   // AsyncLocalStorage for the logger and the publisher. The request's body events
   // run in another async context than its first hook, so the context is captured in an
   // AsyncResource on arrival and re-entered once the body is parsed (preValidation).
-  const security = securityHeaders();
   app.addHook('onRequest', (req: ScopedRequest, reply, done) => {
     reply.headers(security);
     reply.header('X-Request-Id', req.id);
@@ -97,13 +110,22 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
       origin: opts.corsOrigins,
       credentials: true,
       exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
       maxAge: 600,
+      // An OPTIONS request that is not a preflight goes on to the routes (a problem 404), not a text/plain 400.
+      strictPreflight: false,
     });
   }
   // A body must be JSON (Fastify answers 415 for any other type). Besides clear errors, this
   // keeps HTML forms, which cannot send application/json cross-site without a CORS preflight,
-  // from reaching any endpoint.
-  app.removeContentTypeParser('text/plain');
+  // from reaching any endpoint. An empty JSON body is no body (clients that always send the
+  // header POST /auth/logout that way), not malformed JSON.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(req, body as string, done);
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -160,6 +182,24 @@ function sendProblem(req: FastifyRequest, reply: FastifyReply, err: AppError): v
   if (reply.sent) return;
   for (const [k, v] of Object.entries(err.headers ?? {})) reply.header(k, v);
   reply.code(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(err, pathOf(req))));
+}
+
+/** What Fastify's default client-error handler writes, as problem details. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError(408, 'request_timeout', 'Request Timeout', 'The request took too long to arrive.')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppError(431, 'headers_too_large', 'Request Header Fields Too Large', 'The request headers are too large.')
+        : AppError.badRequest('bad_request', 'The request could not be processed.');
+  const body = JSON.stringify(toProblem(appError));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${appError.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 function pathOf(req: FastifyRequest): string {

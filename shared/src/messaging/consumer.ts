@@ -65,6 +65,12 @@ interface Pending<T> extends BatchItem<T> {
   ch: Channel;
   /** Resolves the delivery's promise once it is acked or nacked (the subscription waits on it at stop). */
   settled: () => void;
+  /** Acked or nacked already. */
+  done?: boolean;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export class Consumer<S extends z.ZodType> {
@@ -147,9 +153,18 @@ export class Consumer<S extends z.ZodType> {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
-    this.chain = this.chain.then(() => this.runBatch(batch)).catch((err: Error) => {
-      this.logger.error('batch handling broke', { queue: this.opts.queue, err: err.message });
-    });
+    this.chain = this.chain
+      .then(() => this.runBatch(batch))
+      .catch((err: unknown) => {
+        // Whatever broke, no delivery of this batch may stay open: the next batch's multiple
+        // ack would cover it. Requeued, it is handled again (handlers are idempotent).
+        this.logger.error('batch handling broke; its open messages are requeued', { queue: this.opts.queue, err: messageOf(err) });
+        for (const item of batch) {
+          if (item.done) continue;
+          settle(() => item.ch.nack(item.meta.raw, false, true));
+          this.finish(item);
+        }
+      });
   }
 
   private async runBatch(batch: Pending<z.output<S>>[]): Promise<void> {
@@ -159,7 +174,7 @@ export class Consumer<S extends z.ZodType> {
       return;
     } catch (err) {
       if (batch.length === 1) return this.failed(batch[0] as Pending<z.output<S>>, err);
-      this.logger.warn('batch failed, handling its messages one by one', { queue: this.opts.queue, size: batch.length, err: (err as Error).message });
+      this.logger.warn('batch failed, handling its messages one by one', { queue: this.opts.queue, size: batch.length, err: messageOf(err) });
     }
     for (const item of batch) {
       try {
@@ -184,20 +199,20 @@ export class Consumer<S extends z.ZodType> {
       if (!seen || item.meta.raw.fields.deliveryTag > seen.meta.raw.fields.deliveryTag) last.set(item.ch, item);
     }
     for (const [ch, item] of last) settle(() => ch.ack(item.meta.raw, true));
-    for (const item of batch) item.settled();
+    for (const item of batch) this.finish(item);
     this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'ack' }, batch.length);
   }
 
   private ack(item: Pending<unknown>) {
     settle(() => item.ch.ack(item.meta.raw));
-    item.settled();
+    this.finish(item);
     this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'ack' });
   }
 
   private async failed(item: Pending<unknown>, err: unknown): Promise<void> {
     const { queue } = this.opts;
     const { raw, messageId, deliveryAttempt, requestId } = item.meta;
-    const message = (err as Error).message;
+    const message = messageOf(err);
     if (err instanceof PermanentError) this.deadLetter(item.ch, raw, requestId, 'permanent_error', message);
     else if (deliveryAttempt >= this.maxAttempts) this.deadLetter(item.ch, raw, requestId, 'max_attempts', message);
     else {
@@ -206,6 +221,11 @@ export class Consumer<S extends z.ZodType> {
       await sleep(this.retryDelayMs * deliveryAttempt);
       settle(() => item.ch.nack(raw, false, true));
     }
+    this.finish(item);
+  }
+
+  private finish(item: Pending<unknown>): void {
+    item.done = true;
     item.settled();
   }
 

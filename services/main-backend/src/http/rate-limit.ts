@@ -13,6 +13,9 @@ export async function authRateLimit(app: HttpApp, perMinute: number): Promise<pr
   await app.register(fastifyRateLimit, {
     global: false,
     enableDraftSpec: true,
+    // Addresses counted at once (an LRU; the plugin's default is 5 000, too few to stop a spread-out
+    // guessing run). ~100 bytes each, so memory stays bounded at ~10 MB.
+    cache: 100_000,
     errorResponseBuilder: (_req, context) =>
       new AppError(429, 'rate_limited', 'Too Many Requests', 'Too many requests from this address; slow down.', undefined, {
         'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))),
