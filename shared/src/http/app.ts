@@ -50,6 +50,7 @@ type ScopedRequest = FastifyRequest & { [requestScope]?: AsyncResource };
 export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   const { logger, metrics } = opts;
   const security = securityHeaders();
+  const stamp = (reply: FastifyReply, requestId: string) => reply.headers(security).header('X-Request-Id', requestId);
   const app = fastify({
     logger: false,
     bodyLimit: parseSize(opts.bodyLimit),
@@ -68,8 +69,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     // Errors Fastify raises before any hook runs (a URL that does not decode, say) still get
     // problem details and the headers every answer carries.
     frameworkErrors: (err, req, reply) => {
-      reply.headers(security);
-      reply.header('X-Request-Id', req.id);
+      stamp(reply, req.id);
       sendProblem(req, reply, err.code === 'FST_ERR_BAD_URL' ? AppError.notFound('route_not_found', 'No such route.') : AppError.badRequest('bad_request', 'The request could not be processed.'));
     },
     // Requests Node's parser cannot even read (malformed HTTP, oversized headers, timeouts).
@@ -83,8 +83,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   // run in another async context than its first hook, so the context is captured in an
   // AsyncResource on arrival and re-entered once the body is parsed (preValidation).
   app.addHook('onRequest', (req: ScopedRequest, reply, done) => {
-    reply.headers(security);
-    reply.header('X-Request-Id', req.id);
+    stamp(reply, req.id);
     runWithRequestId(req.id, () => {
       req[requestScope] = new AsyncResource('warren.http.request');
       done();
