@@ -1,6 +1,6 @@
 /**
- * Listening and closing: `close` stops taking connections, ends idle keep-alive sockets and
- * waits for requests in flight (Fastify's close with forceCloseConnections 'idle').
+ * Listening and closing: `close` stops taking connections, ends idle keep-alive sockets (Node's
+ * server.close does since v19) and waits for requests in flight (Fastify's close).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

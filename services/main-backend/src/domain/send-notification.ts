@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { notificationContentSchema, recipientsSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
+import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { AppError } from '@warren/shared/errors';
 import type { Publisher } from '@warren/shared/messaging/publisher';
@@ -41,7 +41,7 @@ export async function sendNotification(
   }
   try {
     // The body was parsed with the message's own content and recipient schemas at the edge.
-    const message: NotificationRequested = {
+    const message: z.output<typeof notificationRequestedSchema> = {
       notificationId,
       recipients: body.recipients,
       title: body.title,
@@ -51,7 +51,7 @@ export async function sendNotification(
       requestedBy: { userId: senderId },
       requestedAt: new Date().toISOString(),
     };
-    await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, message, { messageId: notificationId });
+    await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
   } catch {
     throw AppError.unavailable('broker_unavailable', 'The notification could not be queued; try again.');
   }
