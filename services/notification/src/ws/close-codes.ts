@@ -10,7 +10,7 @@ export const CLOSE = {
   internalError: 1011,
   /** The server holds WS_MAX_CONNECTIONS sockets already; try again later. */
   tryAgainLater: 1013,
-  /** Missing, invalid or expired token (and not renewed in time), or a renewal for another user. */
+  /** Missing, invalid or expired token (and not renewed in time), a renewal for another user, or the session ended. */
   unauthorized: 4001,
   /** The client did not read fast enough (its unsent data passed WS_MAX_BUFFERED_BYTES); reconnect with ?after=. */
   slowConsumer: 4008,
