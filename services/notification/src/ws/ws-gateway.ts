@@ -130,6 +130,7 @@ export class WsGateway {
       ws.close(code, reason);
     };
     const auth = await this.verify(token);
+    if (auth === 'unavailable') return refuse(CLOSE.tryAgainLater, 'try again later');
     if (!auth) return refuse(CLOSE.unauthorized, 'unauthorized');
     const { limits } = this.deps;
     if (this.registry.size >= limits.maxConnections) return refuse(CLOSE.tryAgainLater, 'server full');
@@ -188,6 +189,8 @@ export class WsGateway {
         return;
       case 'auth': {
         const auth = await this.verify(frame.token);
+        // The current token still holds until it expires: the client may renew again later.
+        if (auth === 'unavailable') return void conn.send({ type: 'error', code: 'service_unavailable', message: 'The token cannot be checked right now; try again.' });
         if (!auth || auth.sub !== userId) return conn.ws.close(CLOSE.unauthorized, 'invalid token');
         if (this.deps.ended.isEnded(auth.sid)) return conn.ws.close(CLOSE.unauthorized, 'session ended');
         this.registry.moveToSession(conn, auth.sid);
@@ -206,12 +209,17 @@ export class WsGateway {
     }
   }
 
-  private async verify(token: string | undefined): Promise<VerifiedAccessToken | undefined> {
+  /**
+   * The token's claims; undefined for a bad token (4001); 'unavailable' when it cannot be
+   * judged now (keys unreachable: an unknown kid during a broker outage), which is no reason
+   * for a client to log its user out.
+   */
+  private async verify(token: string | undefined): Promise<VerifiedAccessToken | undefined | 'unavailable'> {
     if (!token) return undefined;
     try {
       return await this.deps.verifier.verify(token);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return err instanceof AppError && err.status === 401 ? undefined : 'unavailable';
     }
   }
 
