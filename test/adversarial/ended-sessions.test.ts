@@ -191,6 +191,30 @@ describe('ended sessions on the notification service', () => {
     assert.equal((await call(`${stack.notificationUrl}/inbox`, { token: again.accessToken })).status, 200, 'the new session works');
   });
 
+  it('When a replica missed an announcement that another replica recorded, then it refuses the session within seconds', async () => {
+    const user = await newUser('missed');
+    const sockets = [await readySocket(stack.notificationWsUrl, user.accessToken), await readySocket(replica.wsUrl, user.accessToken)];
+    // Arrange what a replica that was disconnected sees: the ended session only in the database,
+    // recorded by the durable consumer of another replica, no live announcement.
+    const db = new pg.Client({ connectionString: stack.env.NOTIFICATION_DATABASE_URL });
+    await db.connect();
+    const since = Date.now();
+    try {
+      await db.query(
+        `INSERT INTO ended_sessions (session_id, user_id, ended_at, expires_at) VALUES ($1, $2, now(), now() + interval '16 minutes')`,
+        [user.session.id, user.user.id],
+      );
+    } finally {
+      await db.end();
+    }
+    for (const s of sockets) {
+      const { code, elapsedMs } = await closeOf(s, since);
+      assert.equal(code, 4001);
+      assert.ok(elapsedMs < 8000, `closed after ${elapsedMs} ms (the database is re-read every 2 s)`);
+    }
+    await assertRefusedOnRest(user.accessToken);
+  });
+
   it('When a replica starts after a session ended, then it refuses that session too', async () => {
     const user = await newUser('late');
     const socket = await readySocket(stack.notificationWsUrl, user.accessToken);
