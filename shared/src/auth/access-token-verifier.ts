@@ -110,14 +110,15 @@ export class AccessTokenVerifier {
   }
 
   /**
-   * A known key is used at once. An unknown kid waits for a fetch (at most one a
-   * `minRefetchIntervalMs`): after a successful one it is simply not a key of ours; when the
-   * fetch fails, or failed just before, the token cannot be judged and the caller gets 503/504.
+   * A known key is used at once. An unknown kid waits for a fetch (the one under way, or a new
+   * one at most every `minRefetchIntervalMs`): after a successful one it is simply not a key of
+   * ours; when the fetch fails, or failed just before, the token cannot be judged and the caller
+   * gets 503/504.
    */
   private async keyFor(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
-    if (!this.jwks || Date.now() - this.attemptedAt > this.minInterval) await this.refresh();
+    if (this.inflight || !this.jwks || Date.now() - this.attemptedAt >= this.minInterval) await this.refresh();
     else if (this.lastAttemptFailed) throw AppError.unavailable('keys_unavailable', 'The token cannot be checked right now; try again.');
     return this.keys.get(kid);
   }
@@ -125,7 +126,7 @@ export class AccessTokenVerifier {
   /** Starts a background refresh when the set is past its TTL (the known keys stay in use meanwhile). */
   private refreshIfStale(): void {
     const now = Date.now();
-    if (!this.jwks || now - this.fetchedAt <= this.ttl || this.inflight || now - this.attemptedAt <= this.minInterval) return;
+    if (!this.jwks || now - this.fetchedAt <= this.ttl || this.inflight || now - this.attemptedAt < this.minInterval) return;
     this.refresh().catch((err: Error) => this.opts.onRefreshFailed?.(err));
   }
 
