@@ -63,6 +63,8 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
       `${namespace}.notification.users.dlq`,
       `${namespace}.email.requests.dlq`,
       `${namespace}.auth.rpc`,
+      `${namespace}.notification.sessions`,
+      `${namespace}.notification.sessions.dlq`,
       ...extraQueues,
     ];
     for (const q of queues) await ch.deleteQueue(q);

@@ -4,7 +4,10 @@
  * `stop()` undoes it in reverse order.
  */
 import { fileURLToPath } from 'node:url';
+import type { Channel } from 'amqplib';
+import { declareSessionEndedQueue } from '@warren/shared/auth/session-ended-topology';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { createHttpApp } from '@warren/shared/http/app';
@@ -42,18 +45,25 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
     const broker = await openBroker();
     const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+    // session.ended must always have its durable queue to land in, before the relay publishes one.
+    const sessionQueue = broker.channel('session-ended topology', {
+      confirm: false,
+      setup: (ch) => declareSessionEndedQueue(ch as Channel, config.brokerNamespace),
+    });
+    closers.add('session-ended topology', sessionQueue, (c) => c.close());
+    await sessionQueue.waitForConnect();
     const relay = new OutboxRelay({
       pool,
       publisher,
       exchange: topology(config.brokerNamespace).eventsExchange,
-      schemas: { [ROUTING_KEYS.userUpserted]: userUpsertedSchema },
+      schemas: { [ROUTING_KEYS.userUpserted]: userUpsertedSchema, [ROUTING_KEYS.sessionEnded]: sessionEndedSchema },
       logger,
     });
     closers.add('outbox relay', relay, (r) => r.stop());
     relay.start();
     const deps: AuthDeps = {
       users,
-      sessions: new SessionsRepository(pool),
+      sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),
       codes: new CodesRepository(pool),
       audit: new AuditRepository(pool),
       keys,

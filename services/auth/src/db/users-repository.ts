@@ -1,5 +1,5 @@
 /** Users, their role's permissions, and the lockout counters, in the auth database. */
-import { inTransaction, type Pool } from '@warren/shared/db/database';
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 
 export interface UserRecord {
@@ -103,9 +103,14 @@ export class UsersRepository {
 
   /**
    * Changes a role unless that would leave no admin (checked under a lock, so two admins
-   * demoting each other at once cannot both succeed). Returns the previous role.
+   * demoting each other at once cannot both succeed). Returns the previous role. `alsoInTx`
+   * runs in the same transaction once the role changed (a demotion ends the user's sessions).
    */
-  async changeRole(id: string, role: Role): Promise<{ previous: Role } | 'not_found' | 'last_admin'> {
+  async changeRole(
+    id: string,
+    role: Role,
+    alsoInTx?: (client: PoolClient, previous: Role) => Promise<unknown>,
+  ): Promise<{ previous: Role } | 'not_found' | 'last_admin'> {
     return inTransaction(this.pool, async (client) => {
       await client.query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE");
       const { rows } = await client.query<{ role: Role }>('SELECT role FROM users WHERE id = $1 FOR UPDATE', [id]);
@@ -117,6 +122,7 @@ export class UsersRepository {
       }
       await client.query('UPDATE users SET role = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, role]);
       await client.query(`${ANNOUNCE_USER} FROM users u WHERE u.id = $1`, [id]);
+      await alsoInTx?.(client, current.role);
       return { previous: current.role };
     });
   }
