@@ -7,7 +7,15 @@ const base64Key = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
 
+const requiredInProduction = z
+  .string({ error: 'required when NODE_ENV=production (signing keys are never stored in clear in production)' })
+  .pipe(base64Key);
+
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
+  // In production a missing key would store the signing keys in clear: anyone who can read the
+  // auth database could mint tokens every verifier accepts. So there it is required, decided
+  // here (like SMTP_URL in the notification service) so it is reported with every other bad variable.
+  const production = env.NODE_ENV === 'production';
   return loadConfig(
     'auth',
     env,
@@ -24,7 +32,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
           /** How often each replica re-reads the signing keys (so a rotation reaches all of them). */
           SIGNING_KEYS_RELOAD_SECONDS: seconds.max(3600).default(60),
           /** Encrypts signing keys at rest in the auth database (AES-256-GCM). */
-          AUTH_KEY_ENCRYPTION_KEY: base64Key.optional(),
+          AUTH_KEY_ENCRYPTION_KEY: production ? requiredInProduction : base64Key.optional(),
         })
         .superRefine((v, ctx) => {
           if (Boolean(v.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(v.BOOTSTRAP_ADMIN_PASSWORD)) {
