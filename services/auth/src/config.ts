@@ -25,6 +25,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
           ACCESS_TOKEN_TTL: seconds.max(86_400).default(900),
           LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
           LOGIN_LOCKOUT_SECONDS: seconds.max(86_400).default(900),
+          /** The owner is emailed when the account sees LOGIN_LOCKOUT_THRESHOLD failures in this window; once per window. */
+          LOGIN_ALERT_WINDOW_SECONDS: seconds.max(7 * 86_400).default(3600),
           REFRESH_TOKEN_TTL: seconds.default(2_592_000),
           BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
           BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(128).optional(),
@@ -43,7 +45,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     (v) => ({
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
-      lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS },
+      lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS, alertWindowSeconds: v.LOGIN_ALERT_WINDOW_SECONDS },
       signingKeysReloadSeconds: v.SIGNING_KEYS_RELOAD_SECONDS,
       bootstrapAdmin:
         v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD

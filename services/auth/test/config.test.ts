@@ -35,7 +35,7 @@ describe('auth configuration', () => {
     const c = loadAuthConfig({});
     assert.equal(c.accessTokenTtlSeconds, 900);
     assert.equal(c.refreshTokenTtlSeconds, 2_592_000);
-    assert.deepEqual(c.lockout, { threshold: 5, seconds: 900 });
+    assert.deepEqual(c.lockout, { threshold: 5, seconds: 900, alertWindowSeconds: 3600 });
     assert.equal(c.bootstrapAdmin, undefined);
   });
 });

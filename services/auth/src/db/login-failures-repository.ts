@@ -1,0 +1,152 @@
+/**
+ * Failed logins per account and client address (`login_failures`), and per account from every
+ * address (`login_failure_alerts`, for the owner's alert email).
+ *
+ * A login attempt is reserved (counted as a failure) before its password is checked, under the
+ * row's lock in a short transaction, so thirty concurrent guesses cannot all be evaluated: once
+ * `threshold` attempts are in flight or failed, the rest are refused unchecked. A success gives
+ * the address a clean slate. The alert is claimed and written to the outbox in one transaction,
+ * so a burst is announced once per window however many replicas see it.
+ */
+import { inTransaction, type Pool } from '@warren/shared/db/database';
+import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
+
+export type Reservation =
+  | { kind: 'granted' }
+  /** The address is locked out of this account until `until`. */
+  | { kind: 'locked'; until: Date }
+  /** The address must wait until `until` before its next attempt (progressive delay). */
+  | { kind: 'throttled'; until: Date };
+
+export interface LockoutPolicy {
+  threshold: number;
+  lockSeconds: number;
+}
+
+/** Failures from an address that stays quiet this long are forgotten. */
+export const FAILURE_MEMORY_SECONDS = 3600;
+/** The progressive delay starts after this many failures in a row (a typo or two costs nothing). */
+export const DELAY_AFTER_FAILURES = 3;
+export const MAX_DELAY_SECONDS = 60;
+
+/** Seconds an address waits after its `failures`-th failure in a row: 0, 0, 1, 2, 4 … 60. */
+export function delayAfter(failures: number): number {
+  return failures < DELAY_AFTER_FAILURES ? 0 : Math.min(2 ** (failures - DELAY_AFTER_FAILURES), MAX_DELAY_SECONDS);
+}
+
+interface Row {
+  failures: number;
+  notBefore: Date | null;
+  lockedUntil: Date | null;
+  updatedAt: Date;
+  now: Date;
+}
+
+export class LoginFailuresRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async reserve(userId: string, ip: string, policy: LockoutPolicy): Promise<Reservation> {
+    return inTransaction(this.pool, async (tx) => {
+      await tx.query('INSERT INTO login_failures (user_id, ip) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, ip]);
+      const { rows } = await tx.query<Row>(
+        `SELECT failures, not_before AS "notBefore", locked_until AS "lockedUntil", updated_at AS "updatedAt", now() AS now
+         FROM login_failures WHERE user_id = $1 AND ip = $2 FOR UPDATE`,
+        [userId, ip],
+      );
+      const row = rows[0] as Row;
+      const now = row.now.getTime();
+      if (row.lockedUntil && row.lockedUntil.getTime() > now) return { kind: 'locked', until: row.lockedUntil };
+      if (row.notBefore && row.notBefore.getTime() > now) return { kind: 'throttled', until: row.notBefore };
+      // A lock that has run out, or a long quiet spell, starts the count again.
+      const stale = Boolean(row.lockedUntil) || now - row.updatedAt.getTime() > FAILURE_MEMORY_SECONDS * 1000;
+      const failures = stale ? 0 : row.failures;
+      // Attempts already in flight fill the threshold too: refuse without checking the password.
+      if (failures >= policy.threshold) return { kind: 'locked', until: new Date(now + policy.lockSeconds * 1000) };
+      await tx.query(
+        `UPDATE login_failures SET failures = $3, locked_until = NULL, not_before = NULL, updated_at = now()
+         WHERE user_id = $1 AND ip = $2`,
+        [userId, ip, failures + 1],
+      );
+      return { kind: 'granted' };
+    });
+  }
+
+  /**
+   * The reserved attempt failed. At `threshold` failures the address is locked for
+   * `lockSeconds` and its count starts again; below it, the next attempt waits `delayAfter`.
+   */
+  async recordFailure(userId: string, ip: string, policy: LockoutPolicy): Promise<{ lockedUntil: Date | null; failures: number }> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<{ failures: number; lockedUntil: Date | null }>(
+        `SELECT failures, locked_until AS "lockedUntil" FROM login_failures WHERE user_id = $1 AND ip = $2 FOR UPDATE`,
+        [userId, ip],
+      );
+      const failures = rows[0]?.failures ?? 1;
+      if (failures >= policy.threshold) {
+        const { rows: locked } = await tx.query<{ lockedUntil: Date }>(
+          `UPDATE login_failures SET failures = 0, not_before = NULL, updated_at = now(),
+             locked_until = now() + make_interval(secs => $3)
+           WHERE user_id = $1 AND ip = $2 RETURNING locked_until AS "lockedUntil"`,
+          [userId, ip, policy.lockSeconds],
+        );
+        return { lockedUntil: locked[0]?.lockedUntil ?? null, failures };
+      }
+      await tx.query(
+        `UPDATE login_failures SET updated_at = now(),
+           not_before = CASE WHEN $3::int > 0 THEN now() + make_interval(secs => $3) END
+         WHERE user_id = $1 AND ip = $2`,
+        [userId, ip, delayAfter(failures)],
+      );
+      // Rows of addresses long gone would otherwise pile up with an attack from many addresses.
+      await tx.query(
+        `DELETE FROM login_failures WHERE user_id = $1 AND updated_at < now() - interval '1 day'
+           AND (locked_until IS NULL OR locked_until < now())`,
+        [userId],
+      );
+      return { lockedUntil: null, failures };
+    });
+  }
+
+  /** A success from this address: its count and delay are gone (other addresses keep theirs). */
+  async clear(userId: string, ip: string): Promise<void> {
+    await this.pool.query('DELETE FROM login_failures WHERE user_id = $1 AND ip = $2', [userId, ip]);
+  }
+
+  /**
+   * Counts a failure against the account (every address) in a window of `windowSeconds`. When
+   * the count reaches `threshold` and the owner has not been told in this window, claims the
+   * alert and writes its `email.requested` to the outbox, in one transaction; true if it did.
+   */
+  async countForAlert(
+    user: { id: string; email: string; name: string },
+    threshold: number,
+    windowSeconds: number,
+  ): Promise<boolean> {
+    return inTransaction(this.pool, async (tx) => {
+      await tx.query(
+        `INSERT INTO login_failure_alerts AS a (user_id, window_started_at, failures) VALUES ($1, now(), 1)
+         ON CONFLICT (user_id) DO UPDATE SET
+           failures = CASE WHEN a.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE a.failures + 1 END,
+           window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(secs => $2) THEN now() ELSE a.window_started_at END`,
+        [user.id, windowSeconds],
+      );
+      const { rows } = await tx.query<{ failures: number }>(
+        `UPDATE login_failure_alerts SET alerted_at = now()
+         WHERE user_id = $1 AND failures >= $2 AND (alerted_at IS NULL OR alerted_at <= now() - make_interval(secs => $3))
+         RETURNING failures`,
+        [user.id, threshold, windowSeconds],
+      );
+      const claimed = rows[0];
+      if (!claimed) return false;
+      await tx.query(
+        `INSERT INTO outbox (routing_key, payload) VALUES ($1, jsonb_build_object(
+           'to', $2::text, 'template', 'login_failures',
+           'variables', jsonb_strip_nulls(jsonb_build_object('name', $3::text, 'failedLogins', $4::int)),
+           'requestedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))`,
+        // A name the email contract would refuse is left out rather than block the outbox.
+        [ROUTING_KEYS.emailRequested, user.email, user.name.length <= 100 ? user.name : null, claimed.failures],
+      );
+      return true;
+    });
+  }
+}
