@@ -102,3 +102,43 @@ describe('lockout as a weapon', () => {
     assert.equal((await login('198.51.100.21', ADMIN.password)).status, 200, 'the owner signs in from elsewhere');
   });
 });
+
+describe('a guessing run spread over many addresses', () => {
+  const threshold = 2;
+  let stack: Stack;
+  let db: pg.Client;
+
+  before(async () => {
+    stack = await startStack({ TRUST_PROXY: '1', LOGIN_LOCKOUT_THRESHOLD: String(threshold), LOGIN_ALERT_WINDOW_SECONDS: '3600' });
+    db = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+    await stack?.stop();
+  });
+
+  const login = (from: string, password: string) =>
+    call(`${stack.mainUrl}/login`, { body: { email: ADMIN.email, password }, headers: { 'x-forwarded-for': from } });
+
+  it('When 20 × the threshold failures come from many addresses, then new addresses are held off unchecked, and the owner’s usual address still signs in', async () => {
+    const usual = '198.51.100.30';
+    assert.equal((await login(usual, ADMIN.password)).status, 200, 'the owner has signed in from here before');
+
+    // Each address stays under its own lock; together they reach the account-wide cap (2 × 20).
+    for (let a = 0; a < 20; a++) {
+      for (let i = 0; i < threshold; i++) assert.ok([401, 423].includes((await login(`203.0.113.${a + 1}`, `spread-${a}-${i}`)).status));
+    }
+    const fresh = '203.0.113.200';
+    const heldOff = await login(fresh, 'spread-fresh');
+    assert.equal(heldOff.status, 429);
+    assert.equal(heldOff.body.code, 'login_throttled');
+    const retryAfter = Number(heldOff.headers.get('retry-after'));
+    assert.ok(retryAfter > 3000 && retryAfter <= 3600, `Retry-After ${retryAfter}: until the window ends`);
+    assert.equal((await login(fresh, ADMIN.password)).status, 429, 'not even checked from a new address');
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE event = 'login_failed' AND ip = $1", [fresh]);
+    assert.equal(rows[0]?.n, 0, 'nothing from the new address was checked');
+
+    assert.equal((await login(usual, ADMIN.password)).status, 200, 'the owner, from an address it used before, signs in');
+  });
+});

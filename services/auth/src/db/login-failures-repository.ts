@@ -5,7 +5,9 @@
  * A login attempt is reserved (counted as a failure) before its password is checked, under the
  * row's lock in a short transaction, so thirty concurrent guesses cannot all be evaluated: once
  * `threshold` attempts are in flight or failed, the rest are refused unchecked. A success gives
- * the address a clean slate. The alert is claimed and written to the outbox in one transaction,
+ * the address a clean slate. Past ACCOUNT_CAP_FACTOR × threshold failures on the account in a
+ * window, from any addresses, addresses new to the account wait for the window to end (the
+ * owner's usual addresses are not affected). The alert is claimed and written to the outbox in one transaction,
  * so a burst is announced once per window however many replicas see it.
  */
 import { inTransaction, type Pool } from '@warren/shared/db/database';
@@ -21,7 +23,16 @@ export type Reservation =
 export interface LockoutPolicy {
   threshold: number;
   lockSeconds: number;
+  /** The account-wide window (alerts, and the cap below). */
+  windowSeconds: number;
 }
+
+/**
+ * Account-wide failures in a window, as a multiple of the threshold, past which only addresses
+ * that have held a session of the account may still try: per-address locks alone would let a
+ * guessing run spread over many addresses go on for ever. 20 × 5 = 100 an hour by default.
+ */
+export const ACCOUNT_CAP_FACTOR = 20;
 
 /** Failures from an address that stays quiet this long are forgotten. */
 export const FAILURE_MEMORY_SECONDS = 3600;
@@ -62,6 +73,15 @@ export class LoginFailuresRepository {
       const failures = stale ? 0 : row.failures;
       // Attempts already in flight fill the threshold too: refuse without checking the password.
       if (failures >= policy.threshold) return { kind: 'locked', until: new Date(now + policy.lockSeconds * 1000) };
+      const { rows: run } = await tx.query<{ until: Date }>(
+        `SELECT window_started_at + make_interval(secs => $2) AS until FROM login_failure_alerts
+         WHERE user_id = $1 AND failures >= $3 AND window_started_at > now() - make_interval(secs => $2)`,
+        [userId, policy.windowSeconds, policy.threshold * ACCOUNT_CAP_FACTOR],
+      );
+      if (run[0]) {
+        const known = await tx.query('SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2 LIMIT 1', [userId, ip]);
+        if (!known.rowCount) return { kind: 'throttled', until: run[0].until };
+      }
       await tx.query(
         `UPDATE login_failures SET failures = $3, locked_until = NULL, not_before = NULL, updated_at = now()
          WHERE user_id = $1 AND ip = $2`,
@@ -117,11 +137,8 @@ export class LoginFailuresRepository {
    * the count reaches `threshold` and the owner has not been told in this window, claims the
    * alert and writes its `email.requested` to the outbox, in one transaction; true if it did.
    */
-  async countForAlert(
-    user: { id: string; email: string; name: string },
-    threshold: number,
-    windowSeconds: number,
-  ): Promise<boolean> {
+  async countForAlert(user: { id: string; email: string; name: string }, policy: LockoutPolicy): Promise<boolean> {
+    const { threshold, windowSeconds } = policy;
     return inTransaction(this.pool, async (tx) => {
       await tx.query(
         `INSERT INTO login_failure_alerts AS a (user_id, window_started_at, failures) VALUES ($1, now(), 1)

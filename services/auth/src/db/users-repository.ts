@@ -60,12 +60,13 @@ export class UsersRepository {
   }
 
   /**
-   * A new password also lifts every lockout and delay of the account, from every address:
-   * resetting is how a locked-out user gets back in.
+   * A new password also lifts every lockout and delay of the account, from every address, and
+   * the account-wide count: resetting is how a locked-out user gets back in.
    */
   async setPassword(id: string, passwordHash: string): Promise<void> {
     await this.pool.query(
-      `WITH cleared AS (DELETE FROM login_failures WHERE user_id = $1)
+      `WITH cleared AS (DELETE FROM login_failures WHERE user_id = $1),
+            forgotten AS (DELETE FROM login_failure_alerts WHERE user_id = $1)
        UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`,
       [id, passwordHash],
     );

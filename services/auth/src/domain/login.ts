@@ -10,7 +10,9 @@
  * (423 with Retry-After). Each attempt is reserved before the password is checked, so
  * concurrent guesses cannot exceed the threshold. A success clears that address; a password
  * reset clears them all. When the account sees LOGIN_LOCKOUT_THRESHOLD failures from any
- * addresses within LOGIN_ALERT_WINDOW_SECONDS, its owner is emailed, once per window.
+ * addresses within LOGIN_ALERT_WINDOW_SECONDS, its owner is emailed, once per window; at 20 times
+ * that, addresses that never held a session of the account wait for the window to end (429), so
+ * a guessing run spread over many addresses is bounded too.
  */
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
@@ -58,7 +60,8 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPai
   }
   // Requests that reach auth without an address share one count.
   const address = input.ip ?? '';
-  const policy = { threshold: deps.settings.lockout.threshold, lockSeconds: deps.settings.lockout.seconds };
+  const { threshold, seconds: lockSeconds, alertWindowSeconds: windowSeconds } = deps.settings.lockout;
+  const policy = { threshold, lockSeconds, windowSeconds };
   const reservation = await deps.loginFailures.reserve(user.id, address, policy);
   if (reservation.kind === 'locked') {
     await deps.audit.record('login_refused_locked', { userId: user.id, ...client });
@@ -71,7 +74,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPai
   if (!(await verifyPassword(user.passwordHash, input.password))) {
     const { lockedUntil } = await deps.loginFailures.recordFailure(user.id, address, policy);
     await deps.audit.record('login_failed', { userId: user.id, ...client, details: { reason: 'wrong_password' } });
-    if (await deps.loginFailures.countForAlert(user, policy.threshold, deps.settings.lockout.alertWindowSeconds)) {
+    if (await deps.loginFailures.countForAlert(user, policy)) {
       await deps.audit.record('login_failures_alerted', { userId: user.id, ...client });
     }
     if (lockedUntil) {

@@ -22,7 +22,8 @@ CREATE TABLE login_failures (
 );
 
 -- Failed logins per account from every address in a window, and when the owner was last told:
--- a burst is emailed to the owner at most once per window.
+-- a burst is emailed to the owner at most once per window. Far past the threshold (a guessing run
+-- spread over many addresses), only addresses that have held a session of the account may try.
 CREATE TABLE login_failure_alerts (
   user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
   window_started_at timestamptz NOT NULL DEFAULT now(),
@@ -30,7 +31,11 @@ CREATE TABLE login_failure_alerts (
   alerted_at timestamptz
 );
 
+-- "Has this address signed in to this account before?", asked during such a run.
+CREATE INDEX sessions_user_ip_idx ON sessions (user_id, ip);
+
 -- Down Migration
+DROP INDEX sessions_user_ip_idx;
 DROP TABLE login_failure_alerts;
 DROP TABLE login_failures;
 ALTER TABLE code_attempts DROP COLUMN issue_window_started_at, DROP COLUMN issued, DROP COLUMN window_started_at;
