@@ -2,14 +2,15 @@
  * Telling taken addresses from free ones, tried through the main backend's HTTP API: odd input
  * (U+0000, control characters in the name) must get the same answer for both, and both paths
  * must do the same work (counted in argon2 hashes, the cost that dominates; wall-clock medians
- * only compared with a generous ratio). Also: the registrant's name never reaches the mailbox
- * being registered, whose owner may not be the registrant.
+ * only compared with a generous ratio); login's delays and locks must treat an unknown email
+ * like a taken one. Also: the registrant's name never reaches the mailbox being registered, whose
+ * owner may not be the registrant.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import argon2 from 'argon2';
 import pg from 'pg';
-import { call } from '../support/http.js';
+import { call, sleep } from '../support/http.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { ADMIN, startStack, type Stack } from '../support/stack.js';
 
@@ -132,5 +133,26 @@ describe('registration does not tell taken addresses from free ones', () => {
       assert.doesNotMatch(body, /URGENT|555|evil/);
     }
     assert.match(mail.text, /^Hello,\n/);
+  });
+
+  it('When wrong passwords are tried on a taken and on an unknown email, then both are delayed and locked alike', async () => {
+    const sequences: Record<string, { status: number; code: string }[]> = {};
+    for (const email of [ADMIN.email, 'nobody-at-all@warren.test']) {
+      const seen: { status: number; code: string }[] = [];
+      const deadline = Date.now() + 30_000;
+      while (seen.filter((s) => s.status !== 429).length < 6) {
+        assert.ok(Date.now() < deadline, `${email}: the delays ended in time`);
+        const res = await call(`${stack.mainUrl}/login`, { body: { email, password: 'not the password 1' } });
+        seen.push({ status: res.status, code: res.body.code });
+        if (res.status === 429) await sleep(250);
+      }
+      sequences[email] = seen;
+    }
+    const evaluated = (email: string) => sequences[email]?.filter((s) => s.status !== 429).map((s) => `${s.status} ${s.code}`);
+    assert.deepEqual(evaluated(ADMIN.email), [...Array(4).fill('401 invalid_credentials'), '423 account_locked', '423 account_locked']);
+    assert.deepEqual(evaluated('nobody-at-all@warren.test'), evaluated(ADMIN.email), 'an unknown email answers exactly the same');
+    for (const email of Object.keys(sequences)) {
+      assert.ok(sequences[email]?.some((s) => s.status === 429 && s.code === 'login_throttled'), `${email}: delayed too`);
+    }
   });
 });

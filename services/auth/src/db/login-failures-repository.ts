@@ -1,6 +1,7 @@
 /**
- * Failed logins per account and client address (`login_failures`), and per account from every
- * address (`login_failure_alerts`, for the owner's alert email).
+ * Failed logins per email and client address (`login_failures`: account or not, so an unknown
+ * email is delayed and locked like a real one), and per account from every address
+ * (`login_failure_alerts`, for the owner's alert email and the account-wide cap).
  *
  * A login attempt is reserved (counted as a failure) before its password is checked, under the
  * row's lock in a short transaction, so thirty concurrent guesses cannot all be evaluated: once
@@ -10,7 +11,7 @@
  * owner's usual addresses are not affected). The alert is claimed and written to the outbox in one transaction,
  * so a burst is announced once per window however many replicas see it.
  */
-import { inTransaction, type Pool } from '@warren/shared/db/database';
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 
 export type Reservation =
@@ -56,13 +57,14 @@ interface Row {
 export class LoginFailuresRepository {
   constructor(private readonly pool: Pool) {}
 
-  async reserve(userId: string, ip: string, policy: LockoutPolicy): Promise<Reservation> {
+  /** `userId`: the account of the email, if there is one (only accounts have an account-wide cap). */
+  async reserve(email: string, ip: string, policy: LockoutPolicy, userId: string | undefined): Promise<Reservation> {
     return inTransaction(this.pool, async (tx) => {
-      await tx.query('INSERT INTO login_failures (user_id, ip) VALUES ($1, $2) ON CONFLICT DO NOTHING', [userId, ip]);
+      await tx.query('INSERT INTO login_failures (email_lower, ip) VALUES (lower($1), $2) ON CONFLICT DO NOTHING', [email, ip]);
       const { rows } = await tx.query<Row>(
         `SELECT failures, not_before AS "notBefore", locked_until AS "lockedUntil", updated_at AS "updatedAt", now() AS now
-         FROM login_failures WHERE user_id = $1 AND ip = $2 FOR UPDATE`,
-        [userId, ip],
+         FROM login_failures WHERE email_lower = lower($1) AND ip = $2 FOR UPDATE`,
+        [email, ip],
       );
       const row = rows[0] as Row;
       const now = row.now.getTime();
@@ -73,63 +75,71 @@ export class LoginFailuresRepository {
       const failures = stale ? 0 : row.failures;
       // Attempts already in flight fill the threshold too: refuse without checking the password.
       if (failures >= policy.threshold) return { kind: 'locked', until: new Date(now + policy.lockSeconds * 1000) };
-      const { rows: run } = await tx.query<{ until: Date }>(
-        `SELECT window_started_at + make_interval(secs => $2) AS until FROM login_failure_alerts
-         WHERE user_id = $1 AND failures >= $3 AND window_started_at > now() - make_interval(secs => $2)`,
-        [userId, policy.windowSeconds, policy.threshold * ACCOUNT_CAP_FACTOR],
-      );
-      if (run[0]) {
+      const run = userId ? await this.accountWideRun(tx, userId, policy) : undefined;
+      if (run && userId) {
         const known = await tx.query('SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2 LIMIT 1', [userId, ip]);
-        if (!known.rowCount) return { kind: 'throttled', until: run[0].until };
+        if (!known.rowCount) return { kind: 'throttled', until: run.until };
       }
       await tx.query(
         `UPDATE login_failures SET failures = $3, locked_until = NULL, not_before = NULL, updated_at = now()
-         WHERE user_id = $1 AND ip = $2`,
-        [userId, ip, failures + 1],
+         WHERE email_lower = lower($1) AND ip = $2`,
+        [email, ip, failures + 1],
       );
       return { kind: 'granted' };
     });
+  }
+
+  /** The end of the account's window if its failures in it reached the account-wide cap. */
+  private async accountWideRun(tx: PoolClient, userId: string, policy: LockoutPolicy): Promise<{ until: Date } | undefined> {
+    const { rows } = await tx.query<{ until: Date }>(
+      `SELECT window_started_at + make_interval(secs => $2) AS until FROM login_failure_alerts
+       WHERE user_id = $1 AND failures >= $3 AND window_started_at > now() - make_interval(secs => $2)`,
+      [userId, policy.windowSeconds, policy.threshold * ACCOUNT_CAP_FACTOR],
+    );
+    return rows[0];
   }
 
   /**
    * The reserved attempt failed. At `threshold` failures the address is locked for
    * `lockSeconds` and its count starts again; below it, the next attempt waits `delayAfter`.
    */
-  async recordFailure(userId: string, ip: string, policy: LockoutPolicy): Promise<{ lockedUntil: Date | null; failures: number }> {
+  async recordFailure(email: string, ip: string, policy: LockoutPolicy): Promise<{ lockedUntil: Date | null; failures: number }> {
     return inTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<{ failures: number; lockedUntil: Date | null }>(
-        `SELECT failures, locked_until AS "lockedUntil" FROM login_failures WHERE user_id = $1 AND ip = $2 FOR UPDATE`,
-        [userId, ip],
+        `SELECT failures, locked_until AS "lockedUntil" FROM login_failures WHERE email_lower = lower($1) AND ip = $2 FOR UPDATE`,
+        [email, ip],
       );
       const failures = rows[0]?.failures ?? 1;
       if (failures >= policy.threshold) {
         const { rows: locked } = await tx.query<{ lockedUntil: Date }>(
           `UPDATE login_failures SET failures = 0, not_before = NULL, updated_at = now(),
              locked_until = now() + make_interval(secs => $3)
-           WHERE user_id = $1 AND ip = $2 RETURNING locked_until AS "lockedUntil"`,
-          [userId, ip, policy.lockSeconds],
+           WHERE email_lower = lower($1) AND ip = $2 RETURNING locked_until AS "lockedUntil"`,
+          [email, ip, policy.lockSeconds],
         );
         return { lockedUntil: locked[0]?.lockedUntil ?? null, failures };
       }
       await tx.query(
         `UPDATE login_failures SET updated_at = now(),
            not_before = CASE WHEN $3::int > 0 THEN now() + make_interval(secs => $3) END
-         WHERE user_id = $1 AND ip = $2`,
-        [userId, ip, delayAfter(failures)],
+         WHERE email_lower = lower($1) AND ip = $2`,
+        [email, ip, delayAfter(failures)],
       );
-      // Rows of addresses long gone would otherwise pile up with an attack from many addresses.
+      // Rows untouched for a day (an attack from many addresses, or on many emails) would pile
+      // up; each failure removes a few, oldest first, so the table is trimmed at the pace it grows.
       await tx.query(
-        `DELETE FROM login_failures WHERE user_id = $1 AND updated_at < now() - interval '1 day'
-           AND (locked_until IS NULL OR locked_until < now())`,
-        [userId],
+        `DELETE FROM login_failures WHERE ctid IN (
+           SELECT ctid FROM login_failures WHERE updated_at < now() - interval '1 day'
+             AND (locked_until IS NULL OR locked_until < now())
+           ORDER BY updated_at LIMIT 10)`,
       );
       return { lockedUntil: null, failures };
     });
   }
 
   /** A success from this address: its count and delay are gone (other addresses keep theirs). */
-  async clear(userId: string, ip: string): Promise<void> {
-    await this.pool.query('DELETE FROM login_failures WHERE user_id = $1 AND ip = $2', [userId, ip]);
+  async clear(email: string, ip: string): Promise<void> {
+    await this.pool.query('DELETE FROM login_failures WHERE email_lower = lower($1) AND ip = $2', [email, ip]);
   }
 
   /**

@@ -65,7 +65,7 @@ export class UsersRepository {
    */
   async setPassword(id: string, passwordHash: string): Promise<void> {
     await this.pool.query(
-      `WITH cleared AS (DELETE FROM login_failures WHERE user_id = $1),
+      `WITH cleared AS (DELETE FROM login_failures WHERE email_lower = (SELECT lower(email) FROM users WHERE id = $1)),
             forgotten AS (DELETE FROM login_failure_alerts WHERE user_id = $1)
        UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`,
       [id, passwordHash],
@@ -78,7 +78,7 @@ export class UsersRepository {
    */
   async list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]> {
     const { rows } = await this.pool.query<UserRecord & { lockedUntil: Date | null }>(
-      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.user_id = users.id) AS "lockedUntil"
+      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
        FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
       [afterId ?? null, limit],
     );

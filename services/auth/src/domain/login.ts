@@ -3,7 +3,8 @@
  * unknown email still costs an argon2 verification). 403 for an address whose registration is
  * not verified yet, said only to someone who knows its password.
  *
- * Failures are counted per account AND client address, so a stranger's guesses cannot lock
+ * Failures are counted per email AND client address (unknown emails too, so the answers
+ * reveal nothing), so a stranger's guesses cannot lock
  * the owner out from everywhere: after a few failures in a row an address waits before its next
  * try (1 s, 2 s, 4 s … answered 429 with Retry-After, never by holding the request), and at
  * LOGIN_LOCKOUT_THRESHOLD failures it is locked out of that account for LOGIN_LOCKOUT_SECONDS
@@ -17,10 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
+import type { LockoutPolicy } from '../db/login-failures-repository.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
 import { tokenPair, type TokenUser } from './session-tokens.js';
-import { assertNoNul } from './text-input.js';
+import { assertStorableText } from './text-input.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
 export interface LoginInput extends ClientInfo {
@@ -49,42 +51,37 @@ function throttled(until: Date): AppError {
 }
 
 export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPair> {
-  assertNoNul({ email: input.email, password: input.password });
+  assertStorableText({ email: input.email, password: input.password });
   const client = { ip: input.ip, userAgent: input.userAgent };
   if (input.password.length > MAX_PASSWORD_INPUT) throw invalidCredentials();
   const user = await deps.users.findByEmail(input.email);
-  if (!user) {
-    await refuseUnknown(deps, input);
-    await deps.audit.record('login_failed', { ...client, details: { reason: 'unknown_email' } });
-    throw invalidCredentials();
-  }
-  // Requests that reach auth without an address share one count.
+  // Counted per email as typed, account or not: an unknown email is delayed and locked exactly
+  // like a real one. Requests that reach auth without an address share one count.
   const address = input.ip ?? '';
   const { threshold, seconds: lockSeconds, alertWindowSeconds: windowSeconds } = deps.settings.lockout;
   const policy = { threshold, lockSeconds, windowSeconds };
-  const reservation = await deps.loginFailures.reserve(user.id, address, policy);
+  const reservation = await deps.loginFailures.reserve(input.email, address, policy, user?.id);
   if (reservation.kind === 'locked') {
-    await deps.audit.record('login_refused_locked', { userId: user.id, ...client });
+    await deps.audit.record('login_refused_locked', { userId: user?.id, ...client });
     throw locked(reservation.until);
   }
   if (reservation.kind === 'throttled') {
-    await deps.audit.record('login_throttled', { userId: user.id, ...client });
+    await deps.audit.record('login_throttled', { userId: user?.id, ...client });
     throw throttled(reservation.until);
   }
+  if (!user) {
+    await refuseUnknown(deps, input, address);
+    await deps.audit.record('login_failed', { ...client, details: { reason: 'unknown_email' } });
+    throw await failed(deps, input.email, address, policy, client);
+  }
   if (!(await verifyPassword(user.passwordHash, input.password))) {
-    const { lockedUntil } = await deps.loginFailures.recordFailure(user.id, address, policy);
     await deps.audit.record('login_failed', { userId: user.id, ...client, details: { reason: 'wrong_password' } });
     if (await deps.loginFailures.countForAlert(user, policy)) {
       await deps.audit.record('login_failures_alerted', { userId: user.id, ...client });
     }
-    if (lockedUntil) {
-      await deps.audit.record('account_locked', { userId: user.id, ...client, details: { until: lockedUntil.toISOString() } });
-      deps.logger.warn('address locked out of an account', { userId: user.id });
-      throw locked(lockedUntil);
-    }
-    throw invalidCredentials();
+    throw await failed(deps, input.email, address, policy, client, user.id);
   }
-  await deps.loginFailures.clear(user.id, address);
+  await deps.loginFailures.clear(input.email, address);
   if (!user.emailVerifiedAt) throw notVerified();
   const pair = await startSession(deps, user, client);
   await deps.audit.record('login_succeeded', { userId: user.id, ...client, details: { sessionId: pair.session.id } });
@@ -92,15 +89,34 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPai
   return pair;
 }
 
+/** Records a failed attempt: the error to answer, 423 if it locked the address out. */
+async function failed(
+  deps: AuthDeps,
+  email: string,
+  address: string,
+  policy: LockoutPolicy,
+  client: ClientInfo,
+  userId?: string,
+): Promise<AppError> {
+  const { lockedUntil } = await deps.loginFailures.recordFailure(email, address, policy);
+  if (!lockedUntil) return invalidCredentials();
+  await deps.audit.record('account_locked', { userId, ...client, details: { until: lockedUntil.toISOString() } });
+  if (userId) deps.logger.warn('address locked out of an account', { userId });
+  return locked(lockedUntil);
+}
+
 /**
  * No account has this email. If a registration for it awaits verification and the password is
  * its password, say so (403); otherwise spend the time a real check would have taken.
  */
-async function refuseUnknown(deps: AuthDeps, input: LoginInput): Promise<void> {
+async function refuseUnknown(deps: AuthDeps, input: LoginInput, address: string): Promise<void> {
   // Only the newest registration is pending: a later one voided the earlier ones.
   const hash = (await deps.codes.newestLive('verify_email', input.email))?.payload.passwordHash;
   if (typeof hash !== 'string') return spendVerificationTime(input.password);
-  if (await verifyPassword(hash, input.password)) throw notVerified();
+  if (await verifyPassword(hash, input.password)) {
+    await deps.loginFailures.clear(input.email, address);
+    throw notVerified();
+  }
 }
 
 function notVerified() {

@@ -8,11 +8,11 @@ import type { AuthDeps, ClientInfo } from './deps.js';
 import { CODE_TTL_SECONDS, claimCodeIssue, consumeCode, prepareCode, storeCode } from './one-time-codes.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { hashPassword } from './passwords.js';
-import { assertNoNul } from './text-input.js';
+import { assertStorableText } from './text-input.js';
 import { AppError } from '@warren/shared/errors';
 
 export async function forgotPassword(deps: AuthDeps, input: { email: string } & ClientInfo): Promise<Record<string, never>> {
-  assertNoNul({ email: input.email });
+  assertStorableText({ email: input.email });
   const { code, codeHash } = await prepareCode();
   const user = await deps.users.findByEmail(input.email);
   if (!user) return {};
@@ -39,7 +39,7 @@ export async function resetPassword(
   deps: AuthDeps,
   input: { email: string; code: string; newPassword: string } & ClientInfo,
 ): Promise<Record<string, never>> {
-  assertNoNul({ email: input.email, code: input.code, newPassword: input.newPassword });
+  assertStorableText({ email: input.email, code: input.code, newPassword: input.newPassword });
   assertPasswordAcceptable(input.newPassword, 'newPassword');
   const payload = await consumeCode(deps.codes, 'password_reset', input.email, input.code);
   const user = await deps.users.findById(String(payload.userId));

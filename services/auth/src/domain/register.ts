@@ -11,7 +11,7 @@ import type { AuthDeps, ClientInfo } from './deps.js';
 import { CODE_TTL_SECONDS, claimCodeIssue, consumeCode, prepareCode, storeCode } from './one-time-codes.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { hashPassword } from './passwords.js';
-import { assertNoNul, registrationName } from './text-input.js';
+import { assertStorableText, registrationName } from './text-input.js';
 
 export interface RegisterInput extends ClientInfo {
   email: string;
@@ -20,7 +20,7 @@ export interface RegisterInput extends ClientInfo {
 }
 
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ status: 'pending_verification' }> {
-  assertNoNul({ email: input.email, password: input.password, name: input.name });
+  assertStorableText({ email: input.email, password: input.password, name: input.name });
   const name = registrationName(input.name);
   assertPasswordAcceptable(input.password);
   const passwordHash = await hashPassword(input.password);
@@ -50,7 +50,7 @@ export interface VerifyEmailInput extends ClientInfo {
 
 /** Presenting the code creates the account (a verified employee) from its registration. */
 export async function verifyEmail(deps: AuthDeps, input: VerifyEmailInput): Promise<{ status: 'verified' }> {
-  assertNoNul({ email: input.email, code: input.code });
+  assertStorableText({ email: input.email, code: input.code });
   const payload = await consumeCode(deps.codes, 'verify_email', input.email, input.code);
   const created = await deps.users.createVerifiedIfAbsent({
     email: input.email,

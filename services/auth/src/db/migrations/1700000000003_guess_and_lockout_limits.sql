@@ -7,19 +7,22 @@ ALTER TABLE code_attempts
   ADD COLUMN issued integer NOT NULL DEFAULT 0,
   ADD COLUMN issue_window_started_at timestamptz NOT NULL DEFAULT now();
 
--- Failed logins per account AND client address: a lock (or a delay) applies to the address the
--- guesses come from, so a stranger's guesses cannot lock the owner out everywhere. `failures`
--- counts attempts reserved before their password is checked, so concurrent guesses cannot
--- outrun the threshold. (users.failed_logins and users.locked_until are no longer used.)
+-- Failed logins per email AND client address: a lock (or a delay) applies to the address the
+-- guesses come from, so a stranger's guesses cannot lock the owner out everywhere. Keyed by the
+-- email as typed (lower-cased), account or not, so an unknown email is delayed and locked exactly
+-- like a real one and the answers reveal nothing. `failures` counts attempts reserved before their
+-- password is checked, so concurrent guesses cannot outrun the threshold.
+-- (users.failed_logins and users.locked_until are no longer used.)
 CREATE TABLE login_failures (
-  user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  email_lower text NOT NULL,
   ip text NOT NULL,
   failures integer NOT NULL DEFAULT 0,
   not_before timestamptz,
   locked_until timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (user_id, ip)
+  PRIMARY KEY (email_lower, ip)
 );
+CREATE INDEX login_failures_updated_at_idx ON login_failures (updated_at);
 
 -- Failed logins per account from every address in a window, and when the owner was last told:
 -- a burst is emailed to the owner at most once per window. Far past the threshold (a guessing run
