@@ -8,8 +8,8 @@
  * `threshold` attempts are in flight or failed, the rest are refused unchecked. A success gives
  * the address a clean slate. Past ACCOUNT_CAP_FACTOR × threshold failures on the account in a
  * window, from any addresses, addresses new to the account wait for the window to end (the
- * owner's usual addresses are not affected). The alert is claimed and written to the outbox in one transaction,
- * so a burst is announced once per window however many replicas see it.
+ * owner's usual addresses are not affected). The alert is claimed and written to the outbox in
+ * one transaction, so a burst is announced once per window however many replicas see it.
  */
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
