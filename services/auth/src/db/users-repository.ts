@@ -1,4 +1,4 @@
-/** Users, their role's permissions, and the lockout counters, in the auth database. */
+/** Users and their role's permissions, in the auth database (lockouts: login-failures-repository.ts). */
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 
@@ -9,13 +9,11 @@ export interface UserRecord {
   role: Role;
   passwordHash: string;
   emailVerifiedAt: Date | null;
-  failedLogins: number;
-  lockedUntil: Date | null;
   createdAt: Date;
 }
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
-  failed_logins AS "failedLogins", locked_until AS "lockedUntil", created_at AS "createdAt"`;
+  created_at AS "createdAt"`;
 
 /** The `user.upserted` event of row `u`, written to the outbox in the same transaction as the change. */
 const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
@@ -62,40 +60,26 @@ export class UsersRepository {
   }
 
   /**
-   * Counts a failed login atomically. Reaching `threshold` locks the account for `lockSeconds`
-   * and restarts the count, so the first failure after the lock ends does not re-lock at once.
+   * A new password also lifts every lockout and delay of the account, from every address, and
+   * the account-wide count: resetting is how a locked-out user gets back in.
    */
-  async recordFailedLogin(id: string, threshold: number, lockSeconds: number): Promise<{ lockedUntil: Date | null }> {
-    const { rows } = await this.pool.query<{ lockedUntil: Date | null }>(
-      `UPDATE users SET
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END,
-         failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END
-       WHERE id = $1
-       RETURNING CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"`,
-      [id, threshold, lockSeconds],
-    );
-    return rows[0] ?? { lockedUntil: null };
-  }
-
-  async clearFailedLogins(id: string): Promise<void> {
-    await this.pool.query(
-      'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)',
-      [id],
-    );
-  }
-
-  /** A new password also lifts a lockout: resetting is how a locked-out user gets back in. */
   async setPassword(id: string, passwordHash: string): Promise<void> {
     await this.pool.query(
-      'UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1',
+      `WITH cleared AS (DELETE FROM login_failures WHERE email_lower = (SELECT lower(email) FROM users WHERE id = $1)),
+            forgotten AS (DELETE FROM login_failure_alerts WHERE user_id = $1)
+       UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`,
       [id, passwordHash],
     );
   }
 
-  /** Keyset page by id: stable under inserts, no OFFSET scan. */
-  async list(limit: number, afterId?: string): Promise<UserRecord[]> {
-    const { rows } = await this.pool.query<UserRecord>(
-      `SELECT ${COLUMNS} FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+  /**
+   * Keyset page by id: stable under inserts, no OFFSET scan. `lockedUntil`: the latest lock of
+   * any client address out of the account.
+   */
+  async list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]> {
+    const { rows } = await this.pool.query<UserRecord & { lockedUntil: Date | null }>(
+      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
+       FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
       [afterId ?? null, limit],
     );
     return rows;
