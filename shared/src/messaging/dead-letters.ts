@@ -15,17 +15,39 @@
  *   so a message that dies again at once is not replayed in a loop.
  */
 import type { ChannelModel, ConfirmChannel, GetMessage, MessageProperties, Options } from 'amqplib';
+import { ATTEMPTS_HEADER, FAILURES_HEADER, ROUTING_KEY_HEADER } from './envelope.js';
 
-/** Headers the broker writes when it dead-letters a message; a replay starts without them. */
-const DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason', 'x-delivery-count'];
+/**
+ * Headers a replay starts without: the broker's death and delivery bookkeeping, and the
+ * consumer's retry counts (a replayed message gets its full number of attempts again).
+ */
+const RESET_HEADERS = [
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+  'x-delivery-count',
+  ATTEMPTS_HEADER,
+  FAILURES_HEADER,
+  'x-warren-retry-id',
+];
 /** How many times a message was replayed from a dead-letter queue (for whoever reads it next). */
 export const REPLAYS_HEADER = 'x-warren-replays';
 
 export interface DeadLetter {
   messageId: string | undefined;
-  /** Where it is replayed to: the exchange and routing key it had when it entered its work queue. */
+  /**
+   * Where it is replayed to: the exchange and routing key it had when it entered its work queue
+   * (for a copy back from a delay queue: the default exchange and the work queue's name), or the
+   * work queue itself when no death record names it.
+   */
   exchange: string | undefined;
   routingKey: string | undefined;
+  /** The routing key it was first published with (`notification.requested`, ...). */
+  publishedAs: string | undefined;
   /** The work queue it died in. */
   queue: string | undefined;
   /** The broker's reason: `rejected` (the consumer gave up on it), `delivery_limit`, `expired`. */
@@ -109,7 +131,7 @@ export async function replayDeadLetters(
       // Not the one asked for: held unacknowledged until the channel closes, which puts it back.
       if (opts.messageId !== undefined && letter.messageId !== opts.messageId) continue;
       if (letter.exchange === undefined || letter.routingKey === undefined) {
-        result.kept.push({ ...letter, why: 'no x-death record of its work queue: origin unknown' });
+        result.kept.push({ ...letter, why: 'origin unknown: no x-death record, and the queue is not named <work queue>.dlq' });
         continue;
       }
       const why = await republish(ch, returned, msg, letter);
@@ -131,7 +153,7 @@ export async function replayDeadLetters(
 async function republish(ch: ConfirmChannel, returned: Set<string>, msg: GetMessage, letter: DeadLetter): Promise<string | undefined> {
   const p = msg.properties;
   const headers: Record<string, unknown> = { ...(p.headers ?? {}) };
-  for (const h of DEATH_HEADERS) delete headers[h];
+  for (const h of RESET_HEADERS) delete headers[h];
   headers[REPLAYS_HEADER] = letter.replays + 1;
   const props: Options.Publish = { ...publishProperties(p), headers, mandatory: true };
   // An id to recognise a basic.return by; Warren's messages always carry one.
@@ -172,21 +194,32 @@ function describe(msg: GetMessage, deadLetterQueue: string, withBody: boolean): 
   // The record of its work queue (newest first): how it entered that queue is where it goes back.
   const death = deaths.find((d) => String(d.queue) === workQueue) ?? deaths[0];
   const routingKeys = Array.isArray(death?.['routing-keys']) ? (death['routing-keys'] as unknown[]) : [];
+  // Without a usable record, straight back into the work queue (the default exchange routes by queue name).
+  const origin =
+    death && typeof death.exchange === 'string' && routingKeys.length > 0
+      ? { exchange: death.exchange, routingKey: String(routingKeys[0]) }
+      : workQueue !== undefined
+        ? { exchange: '', routingKey: workQueue }
+        : { exchange: undefined, routingKey: undefined };
   const requestId = headers['x-request-id'];
   const replays = Number(headers[REPLAYS_HEADER] ?? 0);
   return {
     messageId: msg.properties.messageId === undefined ? undefined : String(msg.properties.messageId),
-    exchange: death && typeof death.exchange === 'string' ? death.exchange : undefined,
-    routingKey: routingKeys.length > 0 ? String(routingKeys[0]) : undefined,
-    queue: death ? String(death.queue) : undefined,
+    ...origin,
+    publishedAs: stringOr(headers[ROUTING_KEY_HEADER]) ?? stringOr(msg.properties.type) ?? origin.routingKey,
+    queue: death ? String(death.queue) : workQueue,
     reason: death ? String(death.reason) : undefined,
     deaths: death ? Number(death.count ?? 1) : 0,
     deadLetteredAt: deathTime(death?.time),
     replays: Number.isFinite(replays) ? replays : 0,
-    requestId: typeof requestId === 'string' ? requestId : undefined,
+    requestId: stringOr(requestId),
     bytes: msg.content.length,
     ...(withBody ? { body: msg.content.toString('utf8') } : {}),
   };
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** amqplib decodes an AMQP timestamp as `{'!': 'timestamp', value: seconds}`. */
