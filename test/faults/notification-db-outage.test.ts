@@ -178,7 +178,7 @@ describe('notification database outage', () => {
     const t = topology(stack.env.BROKER_NAMESPACE as string);
     const usersQueue = t.notificationUsersQueue;
     const retriedUsers = () =>
-      stack.logs.notification.lines.filter((l) => l.message === 'message failed, retried later' && l.queue === usersQueue).length;
+      stack.logs.notification.lines.filter((l) => l.message === 'message failed, will retry' && l.queue === usersQueue).length;
     const retriedBefore = retriedUsers();
 
     // Act: both changes while the notification database is down, for longer than the retries
