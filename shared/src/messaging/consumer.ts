@@ -286,7 +286,7 @@ export class Consumer<S extends z.ZodType> {
     const next = { attempt: counts.attempt, failures: counts.failures + (countsAsFailure ? 1 : 0) };
     try {
       const delayMs = await this.retries.schedule(queue, raw, next);
-      this.logger.warn('message failed, retried later', {
+      this.logger.warn('message failed, will retry', {
         queue,
         messageId,
         requestId,
