@@ -89,7 +89,7 @@ describe('registration emails behind a greylisting relay', () => {
       assert.ok(attemptsAt(address) >= 2, `${address} was deferred before`);
     }
     assert.equal(await waiting(t.deadLetterQueueOf(t.emailRequestsQueue)), 0, 'no deferred email was dead-lettered');
-    const retries = notificationLines('message failed, retried later');
+    const retries = notificationLines('message failed, will retry');
     assert.ok(retries.length >= 10 && retries.every((l) => /^SMTP send failed: EENVELOPE 45[01] on RCPT TO$/.test(String(l.err))), 'deferrals retried through the broker');
     assert.ok(!stack.logs.notification.text().includes('@greylisted.test'), 'no address in the logs');
   });
@@ -108,7 +108,7 @@ describe('registration emails behind a greylisting relay', () => {
     assert.match(String(dead?.detail), /^SMTP server refused the email: EENVELOPE 550 on RCPT TO$/);
     await waitFor(async () => (await waiting(t.deadLetterQueueOf(t.emailRequestsQueue))) === deadBefore + 1, 'the email in the dead-letter queue');
     assert.equal(attemptsAt('nobody@rejecting.test'), 1, 'one RCPT TO, no retry');
-    assert.equal(notificationLines('message failed, retried later').filter((l) => l.messageId === dead?.messageId).length, 0);
+    assert.equal(notificationLines('message failed, will retry').filter((l) => l.messageId === dead?.messageId).length, 0);
     for (const q of retryQueuesOf(t.emailRequestsQueue)) assert.equal(await waiting(q), 0, `nothing waits in ${q}`);
   });
 });

@@ -116,7 +116,7 @@ describe('sending requested emails by SMTP', () => {
     const [dead] = fx.linesOf('message dead-lettered', messageId);
     assert.equal(dead?.reason, 'permanent_error');
     assert.match(String(dead?.detail), /550 on RCPT TO/);
-    assert.equal(fx.linesOf('message failed, retried later', messageId).length, 0);
+    assert.equal(fx.linesOf('message failed, will retry', messageId).length, 0);
     await waitFor(async () => (await fx.deadLetterCount()) === deadBefore + 1, 'the rejected request in the dead-letter queue');
     assert.ok(!fx.logs.text().includes('rejected@example.test'), 'the address is not logged, not even in the SMTP reply');
     assert.equal(smtp.messages.filter((m) => m.envelope.to.includes('rejected@example.test')).length, 0);
@@ -144,14 +144,14 @@ describe('sending while the SMTP server is down', () => {
 
     // Act
     const messageId = await fx.publishEmail(emailRequest({ to: 'dave@example.test', variables: { code } }));
-    await waitFor(() => fx.linesOf('message failed, retried later', messageId).length >= 1, 'a failed first attempt', 10_000);
+    await waitFor(() => fx.linesOf('message failed, will retry', messageId).length >= 1, 'a failed first attempt', 10_000);
     smtp = await startSmtpServer({ port });
     const email = await smtp.waitForMessage((m) => m.envelope.to.includes('dave@example.test'), 15_000);
 
     // Assert
     assert.equal(codeIn(email), code);
     await waitFor(() => fx.linesOf('email sent', messageId).length === 1, 'the email sent line');
-    const [retry] = fx.linesOf('message failed, retried later', messageId);
+    const [retry] = fx.linesOf('message failed, will retry', messageId);
     assert.match(String(retry?.err), /^SMTP server unreachable: ESOCKET\/ECONNREFUSED/);
     assert.equal(retry?.unavailable, true, 'an unreachable server does not count against the attempts');
     assert.equal(fx.linesOf('message dead-lettered', messageId).length, 0);
