@@ -145,12 +145,12 @@ describe('dead-lettering by the real consumers, and replay', () => {
     // Arrange
     await notificationDb.query('DROP TRIGGER test_refuse_poison ON inbox_items');
     const listed = JSON.parse((await dlq('list', 'notification.requests', '--json')).stdout);
-    const origins = listed.items.map((d: Record<string, unknown>) => [d.publishedAs, d.exchange, d.routingKey, d.reason]);
+    const origins = listed.items.map((d: Record<string, unknown>) => [d.publishedAs, d.exchange, d.routingKey, d.reason, d.attempts]);
     assert.deepEqual(origins, [
-      // came back from a delay queue before it died: replayed straight to the work queue
-      ['notification.requested', '', t.notificationRequestsQueue, 'rejected'],
+      // came back from a delay queue before it died at its last attempt: replayed straight to the work queue
+      ['notification.requested', '', t.notificationRequestsQueue, 'rejected', NOTIFICATION_MAX_ATTEMPTS],
       // died at its first attempt: replayed as it was published
-      ['notification.requested', t.eventsExchange, 'notification.requested', 'rejected'],
+      ['notification.requested', t.eventsExchange, 'notification.requested', 'rejected', 1],
     ]);
 
     // Act

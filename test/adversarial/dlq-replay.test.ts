@@ -130,7 +130,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
       listing.items.map((d: Record<string, unknown>) => [d.messageId, d.exchange, d.routingKey, d.queue, d.reason, d.requestId, 'body' in d]),
       [a, a, b].map((n) => [n.notificationId, t.eventsExchange, 'notification.requested', t.notificationRequestsQueue, 'rejected', `req-${n.notificationId}`, false]),
     );
-    assert.ok(human.stdout.includes(`${a.notificationId}  notification.requested → ${t.eventsExchange} notification.requested  reason=rejected deaths=1 replays=0`), human.stdout);
+    assert.ok(human.stdout.includes(`${a.notificationId}  notification.requested → ${t.eventsExchange} notification.requested  reason=rejected attempts=1 deaths=1 replays=0`), human.stdout);
     for (const out of [listed.stdout, human.stdout]) assert.ok(!out.includes('private words'), 'no body without --bodies');
     assert.ok(withBodies.stdout.includes('the body of dead letter A: private words'), 'bodies on request');
     assert.equal(await deadLetters(), 3, 'listing took nothing away');

@@ -22,7 +22,7 @@ Commands:
   list                          how many dead letters each work queue has
   list <queue> [--limit N]      the first N (default 100) dead letters of <queue>, left in place:
                                 message id, routing key, where a replay sends it, reason,
-                                deaths, replays, time of death, size
+                                attempt it died at, deaths, replays, time of death, size
        [--bodies]               also print each message body (may contain one-time codes)
   replay <queue> [--limit N]    publish dead letters again to the exchange and routing key they
                                 came from (all that were waiting, or the first N), each acked
@@ -103,7 +103,7 @@ async function countOf(conn: ChannelModel, queue: string): Promise<number | null
 function line(d: DeadLetter, extra = ''): string {
   const at = d.deadLetteredAt?.toISOString() ?? '-';
   const route = `→ ${d.exchange || '(default exchange)'} ${d.routingKey ?? '-'}`;
-  return `${d.messageId ?? '(no id)'}  ${d.publishedAs ?? '-'} ${route}  reason=${d.reason ?? '-'} deaths=${d.deaths} replays=${d.replays}  ${at}  ${d.bytes} B${extra}`;
+  return `${d.messageId ?? '(no id)'}  ${d.publishedAs ?? '-'} ${route}  reason=${d.reason ?? '-'} attempts=${d.attempts} deaths=${d.deaths} replays=${d.replays}  ${at}  ${d.bytes} B${extra}`;
 }
 
 async function main(argv: string[]): Promise<number> {

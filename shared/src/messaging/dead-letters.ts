@@ -50,9 +50,14 @@ export interface DeadLetter {
   publishedAs: string | undefined;
   /** The work queue it died in. */
   queue: string | undefined;
-  /** The broker's reason: `rejected` (the consumer gave up on it), `delivery_limit`, `expired`. */
+  /**
+   * The broker's reason: `rejected` (the consumer gave up on it: its log line "message
+   * dead-lettered" with this message id says why), `delivery_limit`, `expired`.
+   */
   reason: string | undefined;
-  /** How many times it was dead-lettered from that queue (more than 1 after a failed replay). */
+  /** The consumer's attempt it died at: 1 means at once (invalid, permanent), more means after retries. */
+  attempts: number;
+  /** How many times the broker dead-lettered it from that queue (its x-death count). */
   deaths: number;
   deadLetteredAt: Date | undefined;
   /** Earlier replays of this message. */
@@ -203,12 +208,14 @@ function describe(msg: GetMessage, deadLetterQueue: string, withBody: boolean): 
         : { exchange: undefined, routingKey: undefined };
   const requestId = headers['x-request-id'];
   const replays = Number(headers[REPLAYS_HEADER] ?? 0);
+  const earlierAttempts = Number(headers[ATTEMPTS_HEADER] ?? 0);
   return {
     messageId: msg.properties.messageId === undefined ? undefined : String(msg.properties.messageId),
     ...origin,
     publishedAs: stringOr(headers[ROUTING_KEY_HEADER]) ?? stringOr(msg.properties.type) ?? origin.routingKey,
     queue: death ? String(death.queue) : workQueue,
     reason: death ? String(death.reason) : undefined,
+    attempts: (Number.isInteger(earlierAttempts) && earlierAttempts > 0 ? earlierAttempts : 0) + 1,
     deaths: death ? Number(death.count ?? 1) : 0,
     deadLetteredAt: deathTime(death?.time),
     replays: Number.isFinite(replays) ? replays : 0,
