@@ -59,15 +59,16 @@ describe('registration emails behind a greylisting relay', () => {
     assert.deepEqual(answers.map((r) => r.status), GREYLISTED.map(() => 202));
     await waitFor(() => GREYLISTED.every((a) => attemptsAt(a) >= 1), 'every greylisted email tried once', 10_000);
 
-    // Act
-    const started = Date.now();
+    // Act: the clock starts when the registration is accepted (its email is queued by then; the
+    // password hashing before that is no email delay, and takes long on a busy machine)
     const registered = await register('normal@example.test');
+    const accepted = Date.now();
     const email = await smtp.waitForMessage((m) => m.envelope.to.includes('normal@example.test'), 30_000);
-    const elapsedMs = Date.now() - started;
+    const elapsedMs = Date.now() - accepted;
 
     // Assert
     assert.equal(registered.status, 202);
-    assert.ok(elapsedMs <= 2000, `the normal code arrived ${elapsedMs} ms after the registration`);
+    assert.ok(elapsedMs <= 2000, `the normal code arrived ${elapsedMs} ms after the registration was accepted`);
     assert.match(codeIn(email), /^\d{6}$/);
     assert.ok(GREYLISTED.every((a) => received(a) === 0), 'the greylisted ones are still deferred');
     assert.ok(smtp.recipientAttempts.some((a) => a.answer === 450) && smtp.recipientAttempts.some((a) => a.answer === 451));
