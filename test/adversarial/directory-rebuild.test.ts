@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createPool } from '@warren/shared/db/database';
+import { UsersRepository } from '../../services/auth/src/db/users-repository.js';
 import { waitFor } from '../../shared/test/helpers.js';
 import { call } from '../support/http.js';
+import { captureLogs } from '../support/logs.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { login, startStack, type Stack } from '../support/stack.js';
 
@@ -103,6 +106,26 @@ describe('rebuilding the user directory from auth (npm run directory:rebuild)', 
     await waitFor(async () => (await titles(admin.accessToken)).includes('after the second rebuild'), 'the admin got it', 10_000);
     assert.deepEqual(await directoryRow(employee.user.id), promotedRow, 'still a manager, same version');
     assert.ok(!(await titles(employee.accessToken)).includes('after the second rebuild'), 'a manager is not addressed as an employee');
+  });
+
+  it('When users are announced a page at a time, then every user is announced exactly once', async () => {
+    // Arrange: pages of one user, so the paging itself is exercised
+    const { logger } = captureLogs('auth');
+    const pool = createPool(stack.env.AUTH_DATABASE_URL as string, 1, logger);
+    try {
+      // Act
+      const result = await new UsersRepository(pool).announceAll(1);
+
+      // Assert
+      assert.equal(result.users, 2);
+      const { rows } = await pool.query<{ userId: string }>(
+        `SELECT payload->>'userId' AS "userId" FROM outbox WHERE id BETWEEN $1 AND $2 ORDER BY id`,
+        [result.firstOutboxId, result.lastOutboxId],
+      );
+      assert.deepEqual(rows.map((r) => r.userId).sort(), [admin.user.id, employee.user.id].sort());
+    } finally {
+      await pool.end();
+    }
   });
 
   it('When an option is wrong, then it exits 1 with the usage and announces nothing', async () => {

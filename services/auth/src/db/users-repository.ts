@@ -113,17 +113,19 @@ export class UsersRepository {
     let firstOutboxId: number | undefined;
     let lastOutboxId: number | undefined;
     for (;;) {
-      const page: { rows: { id: number; userId: string }[] } = await this.pool.query(
+      // bigint comes back as text; outbox ids stay far below 2^53.
+      const page: { rows: { id: string; userId: string }[] } = await this.pool.query(
         `${ANNOUNCE_USER} FROM users u WHERE ($1::uuid IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2
-         RETURNING id::int AS id, payload->>'userId' AS "userId"`,
+         RETURNING id::text AS id, payload->>'userId' AS "userId"`,
         [after, pageSize],
       );
       const { rows } = page;
       if (rows.length === 0) break;
       users += rows.length;
       for (const r of rows) {
-        firstOutboxId = Math.min(firstOutboxId ?? r.id, r.id);
-        lastOutboxId = Math.max(lastOutboxId ?? r.id, r.id);
+        const id = Number(r.id);
+        firstOutboxId = Math.min(firstOutboxId ?? id, id);
+        lastOutboxId = Math.max(lastOutboxId ?? id, id);
         // uuids sort like their lower-case text, so the greatest text is the page's last id.
         if (after === null || r.userId > after) after = r.userId;
       }
