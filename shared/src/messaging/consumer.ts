@@ -185,7 +185,7 @@ export class Consumer<S extends z.ZodType> {
       await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
       this.ack(item);
     } catch (err) {
-      await this.failed(item, err);
+      await this.failed(item, err).catch((broke: unknown) => this.logger.error('handling a failed message broke', { queue: this.opts.queue, err: messageOf(broke) }));
     } finally {
       // Whatever broke, the delivery must not stay open.
       if (!item.done) this.requeue(item, 'handling broke');
