@@ -139,6 +139,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const emails = createEmailConsumer(
       broker,
       config.brokerNamespace,
+      config.email,
       createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
       logger,
       metrics,
@@ -155,7 +156,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
 function createMailer(config: NotificationConfig, logger: Logger): EmailTransport {
   if (config.smtpUrl) {
     logger.info('emails are sent by SMTP', { smtp: maskUrl(config.smtpUrl) });
-    return new SmtpTransport(config.smtpUrl);
+    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency });
   }
   logger.warn('SMTP_URL is unset: emails are written to the log instead of being sent');
   return new LogTransport(logger);

@@ -86,6 +86,39 @@ export class UsersRepository {
   }
 
   /**
+   * Writes the `user.upserted` of every user, at its current version, to the outbox again, a
+   * page of `pageSize` users per statement (so a big table is never one long transaction). For
+   * rebuilding a consumer's directory: a consumer that has this version or a newer one changes
+   * nothing, one that lost the user gets it back. Returns how many users and the outbox ids used.
+   */
+  async announceAll(pageSize = 1000): Promise<{ users: number; firstOutboxId?: number; lastOutboxId?: number }> {
+    let after: string | null = null;
+    let users = 0;
+    let firstOutboxId: number | undefined;
+    let lastOutboxId: number | undefined;
+    for (;;) {
+      // bigint comes back as text; outbox ids stay far below 2^53.
+      const page: { rows: { id: string; userId: string }[] } = await this.pool.query(
+        `${ANNOUNCE_USER} FROM users u WHERE ($1::uuid IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2
+         RETURNING id::text AS id, payload->>'userId' AS "userId"`,
+        [after, pageSize],
+      );
+      const { rows } = page;
+      if (rows.length === 0) break;
+      users += rows.length;
+      for (const r of rows) {
+        const id = Number(r.id);
+        firstOutboxId = Math.min(firstOutboxId ?? id, id);
+        lastOutboxId = Math.max(lastOutboxId ?? id, id);
+        // uuids sort like their lower-case text, so the greatest text is the page's last id.
+        if (after === null || r.userId > after) after = r.userId;
+      }
+      if (rows.length < pageSize) break;
+    }
+    return { users, firstOutboxId, lastOutboxId };
+  }
+
+  /**
    * Changes a role unless that would leave no admin (checked under a lock, so two admins
    * demoting each other at once cannot both succeed). Returns the previous role. `alsoInTx`
    * runs in the same transaction once the role changed (a demotion ends the user's sessions).
