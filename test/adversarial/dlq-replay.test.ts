@@ -122,6 +122,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
       { queue: t.deadLetterQueueOf(t.notificationRequestsQueue), deadLetters: 3 },
       { queue: t.deadLetterQueueOf(t.notificationUsersQueue), deadLetters: 0 },
       { queue: t.deadLetterQueueOf(t.emailRequestsQueue), deadLetters: 0 },
+      { queue: t.deadLetterQueueOf(t.notificationSessionsQueue), deadLetters: 0 },
     ]);
     assert.equal(listed.code, 0, listed.stderr);
     const listing = JSON.parse(listed.stdout);
@@ -181,7 +182,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
 
     // Assert
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /unknown queue "nope" \(known: notification\.requests, notification\.users, email\.requests\)/);
+    assert.match(unknown.stderr, /unknown queue "nope" \(known: notification\.requests, notification\.users, email\.requests, notification\.sessions\)/);
     assert.match(unknown.stderr, /Usage: npm run dlq -- <command>/);
     assert.equal(badLimit.code, 1);
     assert.match(badLimit.stderr, /--limit must be a positive whole number/);

@@ -33,8 +33,8 @@ Options:
   --json                        machine-readable output
   -h, --help                    this text
 
-<queue> is a work queue without its namespace: notification.requests, notification.users or
-email.requests (the full name, with or without .dlq, works too).
+<queue> is a work queue without its namespace: notification.requests, notification.users,
+email.requests or notification.sessions (the full name, with or without .dlq, works too).
 Environment: APP_ENV (dev), BROKER_NAMESPACE (warren.<APP_ENV>), RABBITMQ_URL, as for the services.
 Exit status: 0 done, 1 bad usage or broker unreachable, 2 some messages could not be replayed.`;
 
@@ -46,7 +46,7 @@ function loadSettings() {
   dotenv.config({ quiet: true, path: join(process.env.INIT_CWD ?? process.cwd(), '.env') });
   const config = loadConfig('notification', process.env, () => z.object({}), () => ({}));
   const t = topology(config.brokerNamespace);
-  return { config, t, workQueues: [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue] };
+  return { config, t, workQueues: [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue, t.notificationSessionsQueue] };
 }
 let settings: ReturnType<typeof loadSettings>;
 
