@@ -46,6 +46,7 @@ describe('socket closes that protect the server', () => {
   let stack: Stack;
   let mint: (sub?: string) => string;
   let adminToken: string;
+  let adminId: string;
   const sockets: TestSocket[] = [];
   const open = (token: string, url = stack.notificationWsUrl, opts: { autoPong?: boolean } = {}) => {
     const s = openSocket(`${url}?token=${encodeURIComponent(token)}`, {}, opts);
@@ -64,6 +65,7 @@ describe('socket closes that protect the server', () => {
     stack = await startStack({ WS_HEARTBEAT_MS: String(HEARTBEAT_MS), WS_MAX_CONNECTIONS: String(MAX_CONNECTIONS) });
     const session = await login(stack);
     adminToken = session.accessToken;
+    adminId = session.user.id;
     const key = await activeSigningKey(stack);
     const claims = decodePayload(session.accessToken);
     mint = (sub = randomUUID()) => signWith(key, { ...claims, sub, jti: randomUUID(), iat: Math.floor(Date.now() / 1000) });
@@ -157,8 +159,9 @@ describe('socket closes that protect the server', () => {
   it('When a notification replica shuts down, then its sockets close with 1001 (reconnect elsewhere) and the other replica keeps serving', async () => {
     // Arrange: a second replica on the same broker and database, one socket on each
     const replica = await stack.addNotificationReplica();
-    const user = randomUUID();
-    const token = mint(user);
+    // The admin: a user the directory knows, so the notification below is stored for them.
+    const user = adminId;
+    const token = adminToken;
     const onReplica = open(token, replica.wsUrl);
     const onFirst = open(token);
     await expectReady(onReplica);
