@@ -29,13 +29,13 @@ describe('user directory versions', () => {
   let notificationDb: pg.Pool;
   let admin: Awaited<ReturnType<typeof login>>;
   let user: Awaited<ReturnType<typeof login>>;
+  const credentials = { email: `versions-${randomUUID()}@warren.test`, password: `pw-${randomUUID()}` };
 
   before(async () => {
     smtp = await startSmtpServer();
     stack = await startStack({ SMTP_URL: smtp.url });
     admin = await login(stack);
-    const email = `versions-${randomUUID()}@warren.test`;
-    const password = `pw-${randomUUID()}`;
+    const { email, password } = credentials;
     await call(`${stack.mainUrl}/auth/register`, { body: { email, password, name: 'Versions' } });
     const code = codeIn(await smtp.waitForMessage((m) => m.envelope.to.includes(email), 15_000));
     assert.equal((await call(`${stack.mainUrl}/auth/verify-email`, { body: { email, code } })).status, 200);
@@ -90,6 +90,8 @@ describe('user directory versions', () => {
     // Arrange: the user is promoted to manager through the API; the directory learns it
     const promoted = await call(`${stack.mainUrl}/users/${user.user.id}`, { method: 'PATCH', token: admin.accessToken, body: { role: 'manager' } });
     assert.equal(promoted.status, 200);
+    // A role change may end the user's sessions: sign in again for the inbox reads below.
+    user = await login(stack, credentials.email, credentials.password);
     await until(async () => (await directoryRow(user.user.id))?.role === 'manager', 'the directory to learn the promotion', 15_000);
     const current = (await directoryRow(user.user.id))?.version as number;
     assert.ok(current >= 2, `version ${current}`);

@@ -33,6 +33,7 @@ describe('the outbox relay under faults', () => {
   let authDb: pg.Pool;
   let admin: Awaited<ReturnType<typeof login>>;
   let user: Awaited<ReturnType<typeof login>>;
+  const credentials = { email: `relay-${randomUUID()}@warren.test`, password: `pw-${randomUUID()}` };
   /** A durable queue of our own bound to user.upserted: every announcement the relay publishes. */
   let probeQueue: string;
 
@@ -42,8 +43,7 @@ describe('the outbox relay under faults', () => {
     stack = await startStack({ RABBITMQ_URL: rabbit.url, SMTP_URL: smtp.url });
     authDb = new pg.Pool({ connectionString: stack.env.AUTH_DATABASE_URL, max: 2 });
     admin = await login(stack);
-    const email = `relay-${randomUUID()}@warren.test`;
-    const password = `pw-${randomUUID()}`;
+    const { email, password } = credentials;
     assert.equal((await call(`${stack.mainUrl}/auth/register`, { body: { email, password, name: 'Relay' } })).status, 202);
     const code = codeIn(await smtp.waitForMessage((m) => m.envelope.to.includes(email), 15_000));
     assert.equal((await call(`${stack.mainUrl}/auth/verify-email`, { body: { email, code } })).status, 200);
@@ -136,6 +136,8 @@ describe('the outbox relay under faults', () => {
       const answers = await Promise.all(ports.map(async (p) => (await fetch(`http://127.0.0.1:${p}/readyz`)).status));
       return answers.every((s) => s === 200);
     }, 'every service to be ready again', 60_000, 250);
+    // A role change may end the user's sessions: sign in again for the inbox reads.
+    user = await login(stack, credentials.email, credentials.password);
     await untilRoleReaches('manager', user);
     const ofChange = (await drainProbe()).filter((a) => a.userId === user.user.id && a.version === pending.version);
     assert.equal(ofChange.length, 1, `the change was announced ${ofChange.length} times`);
