@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { databaseName, maintenanceUrl } from '@warren/shared/db/database';
+import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PG_SERVER = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -55,14 +56,12 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
   const conn = await amqplib.connect(RABBITMQ_URL);
   try {
     const ch = await conn.createChannel();
+    const workQueues = [`${namespace}.notification.requests`, `${namespace}.notification.users`, `${namespace}.email.requests`];
     const queues = [
-      `${namespace}.notification.requests`,
-      `${namespace}.notification.requests.dlq`,
-      `${namespace}.email.requests`,
-      `${namespace}.notification.users`,
-      `${namespace}.notification.users.dlq`,
-      `${namespace}.email.requests.dlq`,
+      ...workQueues.flatMap((q) => [q, `${q}.dlq`, ...retryQueuesOf(q)]),
       `${namespace}.auth.rpc`,
+      `${namespace}.notification.sessions`,
+      `${namespace}.notification.sessions.dlq`,
       ...extraQueues,
     ];
     for (const q of queues) await ch.deleteQueue(q);

@@ -8,6 +8,7 @@ export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
   emailRequested: 'email.requested',
   userUpserted: 'user.upserted',
+  sessionEnded: 'session.ended',
   authLogin: 'auth.login',
   authJwks: 'auth.jwks',
 } as const;
