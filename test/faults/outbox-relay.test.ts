@@ -88,7 +88,7 @@ describe('the outbox relay under faults', () => {
   async function outboxRowsOf(userId: string): Promise<{ id: number; version: number; role: string; published: boolean }[]> {
     const { rows } = await authDb.query<{ id: number; version: string; role: string; published: boolean }>(
       `SELECT id, payload->>'version' AS version, payload->>'role' AS role, published_at IS NOT NULL AS published
-       FROM outbox WHERE payload->>'userId' = $1 ORDER BY id`,
+       FROM outbox WHERE routing_key = 'user.upserted' AND payload->>'userId' = $1 ORDER BY id`,
       [userId],
     );
     return rows.map((r) => ({ ...r, version: Number(r.version) }));
