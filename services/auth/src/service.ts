@@ -4,8 +4,6 @@
  * `stop()` undoes it in reverse order.
  */
 import { fileURLToPath } from 'node:url';
-import type { Channel } from 'amqplib';
-import { declareSessionEndedQueue } from '@warren/shared/auth/session-ended-topology';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
@@ -47,13 +45,6 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
     const broker = await openBroker();
     const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
-    // session.ended must always have its durable queue to land in, before the relay publishes one.
-    const sessionQueue = broker.channel('session-ended topology', {
-      confirm: false,
-      setup: (ch) => declareSessionEndedQueue(ch as Channel, config.brokerNamespace),
-    });
-    closers.add('session-ended topology', sessionQueue, (c) => c.close());
-    await sessionQueue.waitForConnect();
     const relay = new OutboxRelay({
       pool,
       publisher,

@@ -12,7 +12,7 @@ import { ROUTING_KEYS, topology } from '../contracts/topology.js';
 import type { Logger } from '../logger.js';
 import type { Broker } from '../messaging/broker.js';
 import { decode } from '../messaging/envelope.js';
-import { declareSessionEndedQueue } from './session-ended-topology.js';
+import { declareTopology } from '../messaging/declare-topology.js';
 
 export class SessionEndedSubscription {
   private readonly channel: ChannelWrapper;
@@ -28,8 +28,8 @@ export class SessionEndedSubscription {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
-        // The durable queue too, so that no announcement is unroutable (see session-ended-topology.ts).
-        await declareSessionEndedQueue(ch, namespace);
+        // The whole topology too (the durable sessions queue among it), so no announcement is unroutable.
+        await declareTopology(ch, namespace);
         const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
         await ch.bindQueue(queue, topology(namespace).eventsExchange, ROUTING_KEYS.sessionEnded);
         await ch.consume(

@@ -46,6 +46,10 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
   await ch.bindQueue(t.notificationUsersQueue, t.eventsExchange, ROUTING_KEYS.userUpserted);
   await declareWorkQueue(ch, t.deadLetterExchange, t.emailRequestsQueue, 'quorum');
   await ch.bindQueue(t.emailRequestsQueue, t.eventsExchange, ROUTING_KEYS.emailRequested);
+  // Declared by every service, auth included: a session.ended published before any notification
+  // replica ever started still lands here instead of being returned as unroutable.
+  await declareWorkQueue(ch, t.deadLetterExchange, t.notificationSessionsQueue, 'quorum');
+  await ch.bindQueue(t.notificationSessionsQueue, t.eventsExchange, ROUTING_KEYS.sessionEnded);
 
   // RPC requests are transient and expire (a classic queue honours per-message TTL). They get
   // no dead-letter exchange on purpose: an expired login request carries a password, and

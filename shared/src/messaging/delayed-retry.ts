@@ -9,10 +9,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Broker } from './broker.js';
 import { RETRY_DELAYS_MS, retryQueueOf } from './declare-topology.js';
-import { retryCopyProperties, type RetryCounts } from './envelope.js';
-
-/** Tells a returned (unroutable) copy apart from the others in flight. */
-const RETRY_ID_HEADER = 'x-warren-retry-id';
+import { RETRY_ID_HEADER, retryCopyProperties, type RetryCounts } from './envelope.js';
 
 /** The delay before attempt number `nextAttempt`: 1 s, 5 s, then the longest tier from there on. */
 export function delayBefore(nextAttempt: number): number {

@@ -47,6 +47,8 @@ export function previousDeliveries(msg: ConsumeMessage): number {
 export const ATTEMPTS_HEADER = 'x-warren-attempts';
 /** Of those, the failures that count against maxAttempts (an unreachable dependency does not). */
 export const FAILURES_HEADER = 'x-warren-failures';
+/** Tells a returned (unroutable) delayed copy apart from the others in flight. */
+export const RETRY_ID_HEADER = 'x-warren-retry-id';
 /** The routing key the message was first published with (a delayed copy comes back under its queue's name). */
 export const ROUTING_KEY_HEADER = 'x-warren-routing-key';
 

@@ -5,7 +5,7 @@
  * to this replica's set at once.
  */
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
-import { sessionEndedQueue } from '@warren/shared/auth/session-ended-topology';
+import { topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
@@ -26,7 +26,7 @@ export function createSessionEndedConsumer(
     {
       name: 'ended-sessions',
       namespace,
-      queue: sessionEndedQueue(namespace),
+      queue: topology(namespace).notificationSessionsQueue,
       schema: sessionEndedSchema,
       prefetch: 200,
       batchSize: 100,
