@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, sleep } from '../support/http.js';
+import { call } from '../support/http.js';
 import { ADMIN, startStack, type Stack } from '../support/stack.js';
+import { until } from '../support/wait.js';
 
 describe('account lockout', () => {
   let stack: Stack;
@@ -41,8 +42,8 @@ describe('account lockout', () => {
     const right = await attempt(ADMIN.password);
     assert.equal(right.status, 423, 'the right password does not open a locked account');
 
-    await sleep(2100);
-    assert.equal((await attempt(ADMIN.password)).status, 200, 'unlocked after the period');
+    // Polled (a refused attempt does not extend the lock): the lock lifts once its 2 s are over.
+    await until(async () => (await attempt(ADMIN.password)).status === 200, 'the lock to lift', 15_000, 200);
     assert.equal((await attempt('wrong-d')).status, 401, 'the count restarted: one failure does not re-lock');
   });
 
@@ -54,7 +55,8 @@ describe('account lockout', () => {
       const { rows } = await client.query<{ event: string; details: object }>('SELECT event, details FROM audit_log ORDER BY id');
       const events = rows.map((r) => r.event);
       for (const e of ['login_failed', 'account_locked', 'login_refused_locked', 'login_succeeded']) assert.ok(events.includes(e), e);
-      assert.doesNotMatch(JSON.stringify(rows), /wrong-|an admin passphrase/);
+      assert.ok(!JSON.stringify(rows).includes(ADMIN.password), 'the right password is never recorded');
+      assert.doesNotMatch(JSON.stringify(rows), /wrong-/);
     } finally {
       await client.end();
     }

@@ -1,24 +1,28 @@
 /**
  * A dev stack and a qa stack started with default settings on one machine share the broker
- * and the database server and never see each other's messages or data. The stacks run
- * in-process with only APP_ENV (and free ports) set, so the default namespaces and database
- * names are the ones `APP_ENV=dev npm start` and `APP_ENV=qa npm start` use. Those databases are
- * left in place afterwards: they are the developers' own.
+ * and the database server and never see each other's messages or data. The two stacks here
+ * differ only in APP_ENV: every name they use is the default APP_ENV gives (`warren.dev`,
+ * `warren_auth_qa`, ...), moved under one prefix unique to this run, so the test proves the
+ * defaults keep the partitions apart without touching the developers' own `warren_*_dev/qa`
+ * databases and namespaces. Both stacks' databases and namespaces are dropped afterwards, and
+ * the admins get random passwords.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { databaseName } from '@warren/shared/db/database';
 import { loadAuthConfig } from '../../services/auth/src/config.js';
 import { createAuthService } from '../../services/auth/src/service.js';
 import { loadMainConfig } from '../../services/main-backend/src/config.js';
 import { createMainBackendService } from '../../services/main-backend/src/service.js';
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
 import { createNotificationService } from '../../services/notification/src/service.js';
-import { uniqueSuffix } from '../support/env.js';
+import { deleteNamespace, dropDatabase, uniqueSuffix } from '../support/env.js';
 import { call, sleep } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
 import { openSocket } from '../support/ws-client.js';
 
-interface DefaultStack {
+interface PartitionStack {
   env: Record<string, string>;
   mainUrl: string;
   notificationUrl: string;
@@ -26,53 +30,93 @@ interface DefaultStack {
   stop(): Promise<void>;
 }
 
-/** Only APP_ENV, free ports and a bootstrap admin: every name comes from the defaults. */
-async function startDefaultStack(appEnv: 'dev' | 'qa', admin: { email: string; password: string }): Promise<DefaultStack> {
-  const env: Record<string, string> = {
+/** `postgres://…/warren_auth_dev` → `postgres://…/warren_test_<run>_warren_auth_dev`. */
+function prefixedDatabase(defaultUrl: string, run: string): string {
+  const url = new URL(defaultUrl);
+  url.pathname = `/warren_test_${run}_${databaseName(defaultUrl)}`;
+  return url.toString();
+}
+
+/**
+ * The names `APP_ENV=<appEnv> npm start` would use, each under this run's prefix: the
+ * namespace and database names still come from the defaults, so a default that failed to
+ * tell dev from qa would make both stacks share them here too.
+ */
+function partitionEnv(appEnv: 'dev' | 'qa', run: string): Record<string, string> {
+  const defaults = { APP_ENV: appEnv };
+  const namespace = loadNotificationConfig(defaults).brokerNamespace;
+  return {
     APP_ENV: appEnv,
     NODE_ENV: 'test',
+    BROKER_NAMESPACE: `test-${run}.${namespace}`,
+    AUTH_DATABASE_URL: prefixedDatabase(loadAuthConfig(defaults).databaseUrl, run),
+    MAIN_DATABASE_URL: prefixedDatabase(loadMainConfig(defaults).databaseUrl, run),
+    NOTIFICATION_DATABASE_URL: prefixedDatabase(loadNotificationConfig(defaults).databaseUrl, run),
     AUTH_PORT: '0',
     MAIN_BACKEND_PORT: '0',
     NOTIFICATION_PORT: '0',
     HTTP_HOST: '127.0.0.1',
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  };
+}
+
+async function startPartition(appEnv: 'dev' | 'qa', run: string, admin: { email: string; password: string }): Promise<PartitionStack> {
+  const env: Record<string, string> = {
+    ...partitionEnv(appEnv, run),
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   };
   const auth = createAuthService(loadAuthConfig(env), { logger: captureLogs('auth').logger });
   const main = createMainBackendService(loadMainConfig(env), { logger: captureLogs('main-backend').logger });
   const notification = createNotificationService(loadNotificationConfig(env), { logger: captureLogs('notification').logger });
-  await auth.start();
-  await Promise.all([main.start(), notification.start()]);
+  const stop = async () => {
+    await Promise.allSettled([main.stop(), notification.stop()]);
+    await auth.stop().catch(() => undefined);
+    await Promise.allSettled([
+      dropDatabase(env.AUTH_DATABASE_URL as string),
+      dropDatabase(env.MAIN_DATABASE_URL as string),
+      dropDatabase(env.NOTIFICATION_DATABASE_URL as string),
+      deleteNamespace(env.BROKER_NAMESPACE as string),
+    ]);
+  };
+  try {
+    await auth.start();
+    await Promise.all([main.start(), notification.start()]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return {
     env,
     mainUrl: `http://127.0.0.1:${main.port()}`,
     notificationUrl: `http://127.0.0.1:${notification.port()}`,
     wsUrl: `ws://127.0.0.1:${notification.port()}/ws`,
-    async stop() {
-      await Promise.allSettled([main.stop(), notification.stop()]);
-      await auth.stop();
-    },
+    stop,
   };
 }
 
 describe('dev and qa side by side with default settings', () => {
   const run = uniqueSuffix();
-  // The same address in both partitions, with different passwords: two different accounts.
+  // The same address in both partitions, with different (random) passwords: two accounts.
   const email = `isolation-${run}@warren.test`;
-  const devAdmin = { email, password: `dev partition password ${run}` };
-  const qaAdmin = { email, password: `qa partition password ${run}` };
-  let dev: DefaultStack;
-  let qa: DefaultStack;
+  const devAdmin = { email, password: randomBytes(18).toString('base64url') };
+  const qaAdmin = { email, password: randomBytes(18).toString('base64url') };
+  let dev: PartitionStack;
+  let qa: PartitionStack;
 
   before(async () => {
-    [dev, qa] = await Promise.all([startDefaultStack('dev', devAdmin), startDefaultStack('qa', qaAdmin)]);
+    // Both start even if one fails, so `after` can drop whatever either created.
+    const [d, q] = await Promise.allSettled([startPartition('dev', run, devAdmin), startPartition('qa', run, qaAdmin)]);
+    if (d.status === 'fulfilled') dev = d.value;
+    if (q.status === 'fulfilled') qa = q.value;
+    if (d.status === 'rejected') throw d.reason;
+    if (q.status === 'rejected') throw q.reason;
   });
   after(async () => {
     await Promise.allSettled([dev?.stop(), qa?.stop()]);
   });
 
-  const login = async (stack: DefaultStack, who: { email: string; password: string }) =>
+  const login = async (stack: PartitionStack, who: { email: string; password: string }) =>
     call(`${stack.mainUrl}/login`, { body: { email: who.email, password: who.password } });
 
   it('Then the defaults give each partition its own namespace, databases and ports', () => {
@@ -83,6 +127,16 @@ describe('dev and qa side by side with default settings', () => {
     assert.notEqual(d.databaseUrl, q.databaseUrl);
     assert.match(q.databaseUrl, /warren_notification_qa$/);
     assert.deepEqual([loadMainConfig({ APP_ENV: 'dev' }).port, loadMainConfig({ APP_ENV: 'qa' }).port], [3000, 4000]);
+  });
+
+  it("Then the two stacks run on this run's prefixed copies of those defaults, never the developers' own", () => {
+    assert.equal(dev.env.BROKER_NAMESPACE, `test-${run}.warren.dev`);
+    assert.equal(qa.env.BROKER_NAMESPACE, `test-${run}.warren.qa`);
+    for (const [stack, appEnv] of [[dev, 'dev'], [qa, 'qa']] as const) {
+      assert.equal(databaseName(stack.env.AUTH_DATABASE_URL as string), `warren_test_${run}_warren_auth_${appEnv}`);
+      assert.equal(databaseName(stack.env.MAIN_DATABASE_URL as string), `warren_test_${run}_warren_main_backend_${appEnv}`);
+      assert.equal(databaseName(stack.env.NOTIFICATION_DATABASE_URL as string), `warren_test_${run}_warren_notification_${appEnv}`);
+    }
   });
 
   it("When each partition's admin logs in, then only its own password works there", async () => {
@@ -124,11 +178,21 @@ describe('dev and qa side by side with default settings', () => {
       if (!inDev) await sleep(50);
     }
     assert.ok(inDev, 'dev stored it');
-    // ... and qa never hears of it.
-    await assert.rejects(qaSocket.next(1000), /no frame/);
+    // ... and qa never hears of it. A sentinel sent in qa after dev's send must be the next
+    // frame qa's socket sees: had dev's message crossed over, it would have come first (one
+    // broker, and dev's was already stored) — no fixed wait needed to prove an absence.
+    const sentinelTitle = `qa sentinel ${run}`;
+    const sentinel = await call(`${qa.mainUrl}/notifications`, {
+      token: qaSession.accessToken,
+      body: { recipients: { userIds: [qaSession.user.id] }, title: sentinelTitle, body: 'qa only' },
+    });
+    assert.equal(sentinel.status, 202);
+    const frame = await qaSocket.next(10_000);
+    assert.equal(frame.type, 'notification');
+    assert.equal((frame.notification as { title: string }).title, sentinelTitle, 'the first frame qa sees is its own');
     const qaPage = await call(`${qa.notificationUrl}/inbox?limit=100`, { token: qaSession.accessToken });
     assert.ok(!qaPage.body.items.some((n: { title: string }) => n.title === title));
-    assert.equal((await call(`${qa.notificationUrl}/inbox/unread-count`, { token: qaSession.accessToken })).body.count, qaUnreadBefore);
+    assert.equal((await call(`${qa.notificationUrl}/inbox/unread-count`, { token: qaSession.accessToken })).body.count, qaUnreadBefore + 1);
     qaSocket.close();
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
 import { call, sleep } from '../support/http.js';
+import { decodePayload } from '../support/forge.js';
 import { startPortalServer, type PortalServer } from '../support/portal-server.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { ADMIN, login, startStack, type Stack } from '../support/stack.js';
@@ -183,7 +184,11 @@ describe('the portals in a real browser', { timeout: 90_000 }, () => {
     const socket = sockets[0]!;
     await until(() => socket.sent.some((f) => JSON.parse(f).type === 'auth'), 'an auth frame on the socket');
     await until(() => socket.received.some((f) => JSON.parse(f).type === 'auth_ok'), 'auth_ok');
-    await sleep(ACCESS_TOKEN_TTL_SECONDS * 1000 * 0.25 + 1500); // the first token has now expired
+    // Wait until the token the socket opened with has expired (read from the socket's URL):
+    // from then on only the renewal can keep the socket open.
+    const firstToken = new URL(socket.ws.url()).searchParams.get('token') ?? '';
+    const firstExpiry = (decodePayload(firstToken).exp as number) * 1000;
+    await until(() => Date.now() > firstExpiry + 500, "the socket's first token to expire", ACCESS_TOKEN_TTL_SECONDS * 1000 + 5000);
 
     const admin = await login(stack);
     await call(`${stack.mainUrl}/notifications`, {

@@ -9,10 +9,16 @@ import { loadMainConfig } from '../../services/main-backend/src/config.js';
 import { createMainBackendService, type MainBackendService } from '../../services/main-backend/src/service.js';
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
 import { createNotificationService, type NotificationService } from '../../services/notification/src/service.js';
+import { randomBytes } from 'node:crypto';
 import { deleteNamespace, dropDatabase, isolatedEnv } from './env.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 
-export const ADMIN = { email: 'admin@warren.test', password: 'an admin passphrase 1' };
+/**
+ * The bootstrap admin of every test stack. Its password is random per test process: an admin
+ * whose password could be read off the repository (or derived from its email) is a standing
+ * account-takeover on any database a crashed run left behind.
+ */
+export const ADMIN = { email: 'admin@warren.test', password: `admin-${randomBytes(18).toString('base64url')}` };
 
 export interface Stack {
   env: Record<string, string>;

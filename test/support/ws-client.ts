@@ -8,8 +8,9 @@ export interface TestSocket {
   close(): void;
 }
 
-export function openSocket(url: string, headers: Record<string, string> = {}): TestSocket {
-  const ws = new WebSocket(url, { headers });
+/** `options` reach the ws client as they are (e.g. `autoPong: false` for a peer that never answers pings). */
+export function openSocket(url: string, headers: Record<string, string> = {}, options: WebSocket.ClientOptions = {}): TestSocket {
+  const ws = new WebSocket(url, { ...options, headers });
   const frames: Record<string, unknown>[] = [];
   const waiters: ((f: Record<string, unknown>) => void)[] = [];
   ws.on('message', (data) => {

@@ -3,12 +3,15 @@
  * change they report, published here with confirms and then marked. Several replicas may run
  * it: `FOR UPDATE SKIP LOCKED` gives each row to one of them. A row whose publish fails stays
  * unpublished and is tried again; consumers dedupe, so a republish after a crash is harmless.
+ * Rows are settled one by one: a row that can never publish (its payload fails its schema, or
+ * no schema knows its routing key) is reported once and left in the outbox for an operator,
+ * and never holds back the rows beside or behind it; the rows that did publish are marked.
  * Rows published more than a day ago are deleted as it goes.
  */
 import type { z } from 'zod';
 import { inTransaction, type Pool } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { Publisher } from './publisher.js';
+import { PublishError, type Publisher } from './publisher.js';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -33,6 +36,8 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private stopped = false;
   private rounds = 0;
+  /** Ids of rows that can never publish, already reported (bounded: reported once each). */
+  private readonly unpublishable = new Set<number>();
 
   constructor(private readonly opts: OutboxRelayOptions) {}
 
@@ -51,21 +56,44 @@ export class OutboxRelay {
   async drain(): Promise<void> {
     const batchSize = this.opts.batchSize ?? 100;
     for (;;) {
-      const published = await inTransaction(this.opts.pool, async (tx) => {
+      const { selected, published, failure } = await inTransaction(this.opts.pool, async (tx) => {
         const { rows } = await tx.query<OutboxRow>(
           `SELECT id, message_id, routing_key, payload FROM outbox WHERE published_at IS NULL
            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
           [batchSize],
         );
-        await Promise.all(rows.map((r) => this.publish(r)));
-        if (rows.length) await tx.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
-        return rows.length;
+        const outcomes = await Promise.allSettled(rows.map((r) => this.publish(r)));
+        const done = rows.filter((_, i) => outcomes[i]?.status === 'fulfilled').map((r) => r.id);
+        if (done.length) await tx.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1)', [done]);
+        let transient: Error | undefined;
+        outcomes.forEach((o, i) => {
+          if (o.status === 'fulfilled') return;
+          const err = o.reason as Error;
+          if (err instanceof PublishError) transient ??= err;
+          else this.reportUnpublishable(rows[i] as OutboxRow, err);
+        });
+        return { selected: rows.length, published: done.length, failure: transient };
       });
-      if (published < batchSize) break;
+      // A broker failure ends the round (the next one retries); so does a batch that moved nothing.
+      if (failure) throw failure;
+      if (selected < batchSize || published === 0) break;
     }
     if (++this.rounds % 1000 === 0) {
       await this.opts.pool.query("DELETE FROM outbox WHERE published_at < now() - interval '1 day'");
     }
+  }
+
+  private reportUnpublishable(row: OutboxRow, err: Error): void {
+    if (this.unpublishable.has(row.id)) return;
+    if (this.unpublishable.size >= 10_000) this.unpublishable.clear();
+    this.unpublishable.add(row.id);
+    // The payload is not logged: it may carry personal data. The id finds the row.
+    this.opts.logger.error('outbox row cannot be published; left in the outbox', {
+      outboxId: row.id,
+      messageId: row.message_id,
+      routingKey: row.routing_key,
+      err: err.message.slice(0, 500),
+    });
   }
 
   private async publish(row: OutboxRow): Promise<void> {
