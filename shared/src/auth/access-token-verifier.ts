@@ -50,6 +50,8 @@ export class AccessTokenVerifier {
   private attemptedAt = 0;
   private lastAttemptFailed = false;
   private inflight: Promise<void> | undefined;
+  /** A fetch waiting for the refetch interval to pass (an unknown kid met just after a fetch). */
+  private scheduled: Promise<void> | undefined;
   private readonly ttl: number;
   private readonly minInterval: number;
 
@@ -118,9 +120,22 @@ export class AccessTokenVerifier {
   private async keyFor(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
-    if (this.inflight || !this.jwks || Date.now() - this.attemptedAt >= this.minInterval) await this.refresh();
+    const sinceAttempt = Date.now() - this.attemptedAt;
+    if (this.inflight || !this.jwks || sinceAttempt >= this.minInterval) await this.refresh();
     else if (this.lastAttemptFailed) throw AppError.unavailable('keys_unavailable', 'The token cannot be checked right now; try again.');
+    // A key rotated in just after our last fetch: wait for the next allowed fetch (under a
+    // second, one for all callers) rather than refuse a valid token and log its user out.
+    else await this.refreshAfter(this.minInterval - sinceAttempt);
     return this.keys.get(kid);
+  }
+
+  private refreshAfter(delayMs: number): Promise<void> {
+    this.scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, delayMs))
+      .then(() => this.refresh())
+      .finally(() => {
+        this.scheduled = undefined;
+      });
+    return this.scheduled;
   }
 
   /** Starts a background refresh when the set is past its TTL (the known keys stay in use meanwhile). */
