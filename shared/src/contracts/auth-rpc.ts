@@ -4,13 +4,16 @@
  */
 import { z } from 'zod';
 import { roleSchema } from './notifications.js';
+import { text } from './text.js';
 import { ROUTING_KEYS } from './topology.js';
 
+// Request text never holds U+0000 (the database could not store or even compare it): a caller
+// publishing one gets invalid_rpc_request (400), never a failed query.
 export const loginRequestSchema = z.object({
-  email: z.string(),
-  password: z.string(),
-  userAgent: z.string().max(512).optional(),
-  ip: z.string().max(64).optional(),
+  email: text(),
+  password: text(),
+  userAgent: text().max(512).optional(),
+  ip: text().max(64).optional(),
 });
 
 
@@ -50,8 +53,8 @@ export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
 
 /** Where a request came from, recorded on sessions and in the audit log. */
 const clientInfo = {
-  userAgent: z.string().max(512).optional(),
-  ip: z.string().max(64).optional(),
+  userAgent: text().max(512).optional(),
+  ip: text().max(64).optional(),
 };
 const actor = z.object({ userId: z.uuid(), sessionId: z.uuid(), ...clientInfo });
 const empty = z.object({});
@@ -83,24 +86,24 @@ export const authRpc = {
   jwks: method(ROUTING_KEYS.authJwks, empty, jwksSchema),
   register: method(
     'auth.register',
-    z.object({ email: z.string(), password: z.string(), name: z.string(), ...clientInfo }),
+    z.object({ email: text(), password: text(), name: text(), ...clientInfo }),
     z.object({ status: z.literal('pending_verification') }),
   ),
   verifyEmail: method(
     'auth.verify-email',
-    z.object({ email: z.string(), code: z.string(), ...clientInfo }),
+    z.object({ email: text(), code: text(), ...clientInfo }),
     z.object({ status: z.literal('verified') }),
   ),
-  refresh: method('auth.refresh', z.object({ refreshToken: z.string(), ...clientInfo }), tokenPairSchema),
+  refresh: method('auth.refresh', z.object({ refreshToken: text(), ...clientInfo }), tokenPairSchema),
   logout: method('auth.logout', actor, empty),
   logoutAll: method('auth.logout-all', actor, empty),
   listSessions: method('auth.sessions.list', actor, z.object({ sessions: z.array(sessionInfoSchema) })),
   revokeSession: method('auth.sessions.revoke', actor.extend({ targetSessionId: z.uuid() }), empty),
   me: method('auth.me', actor, meSchema),
-  forgotPassword: method('auth.password.forgot', z.object({ email: z.string(), ...clientInfo }), empty),
+  forgotPassword: method('auth.password.forgot', z.object({ email: text(), ...clientInfo }), empty),
   resetPassword: method(
     'auth.password.reset',
-    z.object({ email: z.string(), code: z.string(), newPassword: z.string(), ...clientInfo }),
+    z.object({ email: text(), code: text(), newPassword: text(), ...clientInfo }),
     empty,
   ),
   listUsers: method(

@@ -18,6 +18,13 @@ export class DirectoryRepository {
     );
   }
 
+  /** Which of `userIds` the directory knows (auth announced them); the others match no user. */
+  async knownUsers(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ userId: string }>('SELECT user_id AS "userId" FROM directory_users WHERE user_id = ANY($1::uuid[])', [userIds]);
+    return new Set(rows.map((r) => r.userId));
+  }
+
   async usersWithRoles(roles: Role[]): Promise<{ userId: string; role: Role }[]> {
     if (roles.length === 0) return [];
     const { rows } = await this.pool.query<{ userId: string; role: Role }>(
