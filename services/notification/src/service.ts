@@ -72,6 +72,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
+      trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       mount: (a) => mountInboxRoutes(a, { verifier, inbox, readState }),
     });

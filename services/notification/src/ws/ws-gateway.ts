@@ -21,6 +21,7 @@ import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
 import { SocketRegistry } from './socket-registry.js';
+import { UnauthenticatedSockets, type PendingSocket } from './unauthenticated-limits.js';
 
 export interface WsLimits {
   maxPayloadBytes: number;
@@ -28,6 +29,10 @@ export interface WsLimits {
   maxConnections: number;
   maxConnectionsPerUser: number;
   heartbeatMs: number;
+  /** Sockets one client address may hold before they authenticate (see unauthenticated-limits.ts). */
+  maxUnauthenticatedPerAddress: number;
+  /** Proxies in front trusted to set X-Forwarded-For (0: none), for the client address. */
+  trustProxy: number;
 }
 
 export interface WsGatewayDeps {
@@ -53,9 +58,11 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakMap<WebSocket, boolean>();
   readonly registry = new SocketRegistry();
+  private readonly unauthenticated: UnauthenticatedSockets;
 
   constructor(private readonly deps: WsGatewayDeps) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxPayloadBytes, clientTracking: true });
+    this.unauthenticated = new UnauthenticatedSockets({ maxPerAddress: deps.limits.maxUnauthenticatedPerAddress, trustProxy: deps.limits.trustProxy });
     this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -71,9 +78,12 @@ export class WsGateway {
       const after = url.searchParams.get('after');
       const requestId = sanitizeRequestId(req.headers['x-request-id']);
       socket.on('error', () => socket.destroy());
+      const pending = this.unauthenticated.admit(req, socket);
+      if (!pending) return;
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        pending.attach(ws);
         void runWithRequestId(requestId, () =>
-          this.onConnection(ws, token ?? undefined, after).catch((err: Error) => {
+          this.onConnection(ws, pending, token ?? undefined, after).catch((err: Error) => {
             this.deps.logger.error('socket setup failed', { err: err.message });
             ws.resume();
             ws.close(CLOSE.internalError, 'internal error');
@@ -105,17 +115,16 @@ export class WsGateway {
     for (const conn of this.registry.all()) void conn.catchUp().catch(() => undefined);
   }
 
-  private async onConnection(ws: WebSocket, token: string | undefined, after: string | null): Promise<void> {
+  private async onConnection(ws: WebSocket, pending: PendingSocket, token: string | undefined, after: string | null): Promise<void> {
     ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
     // Frames the client sends while the token is checked wait in the socket until the
     // message handler is in place (verification may need a JWKS fetch).
     ws.pause();
-    // A refused socket reads again, so that the close handshake can complete.
-    const refuse = (code: number, reason: string) => {
-      ws.resume();
-      ws.close(code, reason);
-    };
+    // A refused socket reads again, so that the close handshake can complete (not waited for long).
+    const refuse = (code: number, reason: string) => pending.refuse(code, reason);
     const auth = await this.verify(token);
+    // Closed meanwhile (the client left, or the authentication deadline passed).
+    if (ws.readyState !== ws.OPEN) return;
     if (!auth) return refuse(CLOSE.unauthorized, 'unauthorized');
     const { limits } = this.deps;
     if (this.registry.size >= limits.maxConnections) return refuse(CLOSE.tryAgainLater, 'server full');
@@ -129,6 +138,7 @@ export class WsGateway {
       maxBufferedBytes: limits.maxBufferedBytes,
     });
     this.registry.add(conn);
+    pending.authenticated();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     let expiry = this.expireAt(ws, auth.exp);
