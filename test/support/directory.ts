@@ -55,3 +55,20 @@ export async function knownUser(env: Record<string, string>): Promise<string> {
   await announceUsers(env, [id]);
   return id;
 }
+
+/** Waits (10 s at most) until the notification service's directory holds at least `count` users. */
+export async function waitForDirectory(env: Record<string, string>, count: number): Promise<void> {
+  const db = new pg.Client({ connectionString: env.NOTIFICATION_DATABASE_URL });
+  await db.connect();
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM directory_users');
+      if ((rows[0]?.n ?? 0) >= count) return;
+      if (Date.now() > deadline) throw new Error(`the directory did not hold ${count} users within 10 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await db.end();
+  }
+}

@@ -9,6 +9,7 @@ import { loadMainConfig } from '../../services/main-backend/src/config.js';
 import { createMainBackendService, type MainBackendService } from '../../services/main-backend/src/service.js';
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
 import { createNotificationService, type NotificationService } from '../../services/notification/src/service.js';
+import { waitForDirectory } from './directory.js';
 import { deleteNamespace, dropDatabase, isolatedEnv } from './env.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 
@@ -45,6 +46,9 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   // Auth first: the others ask it for the JWKS.
   await auth.start();
   await Promise.all([main.start(), notification.start()]);
+  // The notification service stores notifications only for users its directory knows (auth
+  // announces them through its outbox): tests send to the bootstrap admin from the start.
+  if (env.BOOTSTRAP_ADMIN_EMAIL) await waitForDirectory(env, 1);
   const replicas: NotificationService[] = [];
   return {
     env,
