@@ -109,7 +109,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     await app.register(fastifyCors, {
       origin: opts.corsOrigins,
       credentials: true,
-      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
       methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
       maxAge: 600,
       // An OPTIONS request that is not a preflight goes on to the routes (a problem 404), not a text/plain 400.
