@@ -8,7 +8,7 @@ export const CLOSE = {
   tooLarge: 1009,
   /** Something went wrong on our side; reconnect with ?after=. */
   internalError: 1011,
-  /** The server holds WS_MAX_CONNECTIONS sockets already; try again later. */
+  /** The server holds WS_MAX_CONNECTIONS sockets already, or its database is unavailable; try again later. */
   tryAgainLater: 1013,
   /** Missing, invalid or expired token (and not renewed in time), or a renewal for another user. */
   unauthorized: 4001,

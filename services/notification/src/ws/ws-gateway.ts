@@ -11,7 +11,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from '@warren/shared/auth/access-token-verifier';
-import { AppError } from '@warren/shared/errors';
+import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
+import { toAppError } from '@warren/shared/http/problem';
 import type { Logger } from '@warren/shared/logger';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
 import type { ReadAnnouncement } from '../domain/read-state.js';
@@ -84,8 +85,13 @@ export class WsGateway {
         pending.attach(ws);
         void runWithRequestId(requestId, () =>
           this.onConnection(ws, pending, token ?? undefined, after).catch((err: Error) => {
-            this.deps.logger.error('socket setup failed', { err: err.message });
             ws.resume();
+            // A database that is down is not our bug: "try again later", as REST answers 503.
+            if (isDatabaseUnavailable(err)) {
+              this.deps.logger.warn('socket setup failed: database unavailable', { err: err.message });
+              return ws.close(CLOSE.tryAgainLater, 'database unavailable');
+            }
+            this.deps.logger.error('socket setup failed', { err: err.message });
             ws.close(CLOSE.internalError, 'internal error');
           }),
         );
@@ -191,8 +197,8 @@ export class WsGateway {
           if ('all' in frame) await this.deps.markAllRead(userId);
           else await this.deps.markRead(userId, frame.ids);
         } catch (err) {
-          const code = err instanceof AppError ? err.code : 'internal_error';
-          conn.send({ type: 'error', code, message: err instanceof AppError ? (err.detail ?? err.title) : 'Something went wrong.' });
+          const e = toAppError(err);
+          conn.send({ type: 'error', code: e.code, message: e.detail ?? e.title });
         }
     }
   }
