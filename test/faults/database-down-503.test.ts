@@ -3,7 +3,8 @@
  * there, the cluster is stopped as in a routine restart. Requests that need a database answer
  * 503 with Retry-After and code database_unavailable (they used to answer 500 internal_error):
  * /login (auth's database, over RPC), POST /notifications (auth's session check, main's
- * idempotency keys), /inbox (notification's). Once the cluster is back, the same requests
+ * idempotency keys), /inbox (notification's); a new socket is closed with 1013 (try again later).
+ * Once the cluster is back, the same requests
  * succeed again without restarting anything.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { call, sleep, type JsonResponse } from '../support/http.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { ADMIN, login, startStack, type Stack } from '../support/stack.js';
 import { uniqueSuffix } from '../support/env.js';
+import { openSocket } from '../support/ws-client.js';
 
 describe('Databases down', () => {
   let pg: PrivatePostgres;
@@ -64,6 +66,8 @@ describe('Databases down', () => {
     assert503('GET /inbox', await inbox());
     assert503('GET /inbox/unread-count', await call(`${stack.notificationUrl}/inbox/unread-count`, { token: admin.accessToken }));
     assert.equal((await call(`${stack.notificationUrl}/readyz`)).status, 503);
+    const socket = openSocket(`${stack.notificationWsUrl}?token=${admin.accessToken}`);
+    assert.equal((await socket.closed).code, 1013, 'a socket is told to try again later, not 1011');
 
     // Act: the cluster comes back
     await pg.start();
