@@ -4,8 +4,7 @@
  * 503 with Retry-After and code database_unavailable (they used to answer 500 internal_error):
  * /login (auth's database, over RPC), POST /notifications (auth's session check, main's
  * idempotency keys), /inbox (notification's); a new socket is closed with 1013 (try again later).
- * Once the cluster is back, the same requests
- * succeed again without restarting anything.
+ * Once the cluster is back, the same requests succeed again without restarting anything.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
