@@ -1,8 +1,9 @@
 /**
  * Phantom recipients: a sender naming 1 000 made-up user ids per request used to store 1 000
  * rows each time (25 MB from 3 requests). Now user ids are resolved against the notification
- * service's user directory when the message is consumed: an unknown id stores nothing and is
- * counted in the send's record, ready for the send status. Checked through the public API
+ * service's user directory when the message is consumed (ids it has not heard of yet are
+ * confirmed with auth, the source of truth): an unknown id stores nothing and is counted in the
+ * send's record, ready for the send status. Checked through the public API
  * (the real recipient's inbox) and in the notification database (what was stored).
  */
 import assert from 'node:assert/strict';
@@ -83,6 +84,21 @@ describe('Phantom recipients', () => {
     const record = await sendRecord(id);
     assert.equal(record.rows, 0);
     assert.deepEqual(new Set(record.unknown), new Set(phantoms));
+  });
+
+  it('When a real user is named before their announcement reached the directory, then auth confirms them and the notification is stored', async () => {
+    // Arrange: the admin is real (auth knows them) but the directory has not heard of them yet
+    await db.query('DELETE FROM directory_users WHERE user_id = $1', [adminId]);
+
+    // Act
+    const id = await send({ recipients: { userIds: [adminId] }, title: 'announcement still on its way' });
+
+    // Assert: stored, not counted as unknown, and the directory learned the user from auth's answer
+    const record = await sendRecord(id);
+    assert.equal(record.rows, 1);
+    assert.deepEqual(record.unknown, []);
+    const { rows } = await db.query<{ role: string }>('SELECT role FROM directory_users WHERE user_id = $1', [adminId]);
+    assert.equal(rows[0]?.role, 'admin');
   });
 
   it('When a named user is announced by auth, then sends to them are stored; role fan-out is unaffected by unknown ids', async () => {

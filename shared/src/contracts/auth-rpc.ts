@@ -44,6 +44,9 @@ export type PublicJwk = z.infer<typeof jwkSchema>;
 export const jwksSchema = z.object({ keys: z.array(jwkSchema) });
 export type Jwks = z.infer<typeof jwksSchema>;
 
+/** User ids per `lookupUsers` call (callers ask in chunks). */
+export const USER_LOOKUP_MAX = 1000;
+
 /** A method: its routing key, the request schema and the schema of a successful result. */
 export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
   routingKey: string;
@@ -113,6 +116,16 @@ export const authRpc = {
   ),
   changeRole: method('auth.users.change-role', actor.extend({ targetUserId: z.uuid(), role: roleSchema }), publicUserSchema),
   sessionActive: method('auth.sessions.active', z.object({ sessionId: z.uuid() }), z.object({ active: z.boolean() })),
+  /**
+   * Which of these user ids exist, with role and version as `user.upserted` would announce them:
+   * the notification service asks for ids its directory does not know yet (an announcement may
+   * still be on its way), so a new user is not taken for a made-up id.
+   */
+  lookupUsers: method(
+    'auth.users.lookup',
+    z.object({ userIds: z.array(z.uuid()).min(1).max(USER_LOOKUP_MAX) }),
+    z.object({ users: z.array(z.object({ userId: z.uuid(), role: roleSchema, version: z.number().int().positive() })) }),
+  ),
 } as const;
 
 /** Every routing key the auth service serves: the topology binds them all to its RPC queue. */

@@ -7,7 +7,7 @@ export class DirectoryRepository {
   constructor(private readonly pool: Pool) {}
 
   /** Keeps the newest version of each user; older or repeated events change nothing. */
-  async upsert(events: UserUpserted[]): Promise<void> {
+  async upsert(events: Pick<UserUpserted, 'userId' | 'role' | 'version'>[]): Promise<void> {
     if (events.length === 0) return;
     await this.pool.query(
       `INSERT INTO directory_users (user_id, role, version)
