@@ -73,6 +73,8 @@ export function commonSchema(service: ServiceName, appEnv: AppEnv) {
     CORS_ORIGINS: csv.default([]),
     HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
     RPC_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
+    /** How long the auth service's public keys are used before they are refreshed (in the background). */
+    JWKS_CACHE_SECONDS: positiveInt.max(86_400).default(60),
     /** Access tokens name their issuer and audience; both are pinned wherever tokens are verified. */
     JWT_ISSUER: z.string().min(1).default(`urn:warren:${appEnv}:auth`),
     JWT_AUDIENCE: z.string().min(1).default(`urn:warren:${appEnv}`),
@@ -107,6 +109,7 @@ export interface CommonConfig {
   corsOrigins: string[];
   httpBodyLimit: string;
   rpcTimeoutMs: number;
+  jwksCacheSeconds: number;
   jwtIssuer: string;
   jwtAudience: string;
   shutdownTimeoutMs: number;
@@ -155,6 +158,7 @@ export function loadConfig<T extends z.ZodRawShape, R>(
     corsOrigins: v.CORS_ORIGINS as string[],
     httpBodyLimit: v.HTTP_BODY_LIMIT as string,
     rpcTimeoutMs: v.RPC_TIMEOUT_MS as number,
+    jwksCacheSeconds: v.JWKS_CACHE_SECONDS as number,
     jwtIssuer: v.JWT_ISSUER as string,
     jwtAudience: v.JWT_AUDIENCE as string,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,

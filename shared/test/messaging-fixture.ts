@@ -45,7 +45,7 @@ export interface Fixture {
   consumer(
     broker: Broker,
     handler: (payload: z.output<typeof notificationRequestedSchema>, meta: MessageMeta) => Promise<void>,
-    opts?: { maxAttempts?: number; retryDelayMs?: number; prefetch?: number; logger?: Logger },
+    opts?: { maxAttempts?: number; prefetch?: number; concurrency?: number; logger?: Logger },
   ): Promise<Consumer<typeof notificationRequestedSchema>>;
   rpcServer(broker: Broker, routes: RpcRoute[], logger?: Logger): Promise<RpcServer>;
   rpcClient(broker: Broker, timeoutMs: number): Promise<RpcClient>;
@@ -95,7 +95,7 @@ export async function fixture(): Promise<Fixture> {
           schema: notificationRequestedSchema,
           prefetch: opts.prefetch ?? 1,
           maxAttempts: opts.maxAttempts,
-          retryDelayMs: opts.retryDelayMs,
+          concurrency: opts.concurrency,
           handler,
         },
         opts.logger ?? logs.logger,

@@ -1,6 +1,8 @@
 /**
- * Brute force is refused twice over: an account locks after LOGIN_LOCKOUT_THRESHOLD failures in
- * a row (423 + Retry-After, even with the right password, until the period passes), and an IP
+ * Brute force is refused twice over: an account locks for the address the failures come from
+ * (here always 127.0.0.1; other addresses: test/adversarial/auth-lockout-weapon.test.ts) after
+ * LOGIN_LOCKOUT_THRESHOLD failures in a row (423 + Retry-After, even with the right password,
+ * until the period passes), and an IP
  * is limited to AUTH_RATE_LIMIT_PER_MINUTE unauthenticated auth requests (429 + Retry-After).
  */
 import assert from 'node:assert/strict';

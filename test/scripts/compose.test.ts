@@ -117,6 +117,13 @@ for (const env of ['dev', 'qa'] as const) {
       assert.match(services[`main-backend${p.suffix}`]?.environment?.TRUST_PROXY ?? '', /:-1\}$/);
       assert.match(services[`notification${p.suffix}`]?.environment?.TRUST_PROXY ?? '', /:-1\}$/, 'notification: the /ws client address comes from the gateway');
       assert.ok(services[`notification${p.suffix}`]?.environment?.SMTP_URL, 'SMTP_URL: required in production');
+      // The images run NODE_ENV=production, where auth refuses to start without a key: compose
+      // stops early with the variable's name instead of handing it an empty one.
+      assert.match(
+        services[`auth${p.suffix}`]?.environment?.AUTH_KEY_ENCRYPTION_KEY ?? '',
+        new RegExp(`^\\$\\{${env.toUpperCase()}_AUTH_KEY_ENCRYPTION_KEY:\\?[^}]+\\}$`),
+        'AUTH_KEY_ENCRYPTION_KEY: required, never defaulted to empty',
+      );
     });
 
     it(`When read, then the services are published on 127.0.0.1:${p.servicePorts['main-backend']}-${p.servicePorts.notification} and the gateway on ${p.gatewayPort}`, () => {
@@ -198,7 +205,7 @@ for (const env of ['dev', 'qa'] as const) {
       const result = spawnSync('docker', ['compose', '-f', `docker-compose.${env}.yml`, 'config', '--quiet'], {
         cwd: REPO_ROOT,
         encoding: 'utf8',
-        env: { ...process.env, TAG: '0123456789ab' },
+        env: { ...process.env, TAG: '0123456789ab', [`${env.toUpperCase()}_AUTH_KEY_ENCRYPTION_KEY`]: Buffer.alloc(32, 1).toString('base64') },
       });
       assert.equal(result.status, 0, result.stderr);
     });

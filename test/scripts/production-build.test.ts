@@ -100,7 +100,18 @@ describe('production build', () => {
       RABBITMQ_URL,
       BROKER_NAMESPACE: namespace,
       AUTH_DATABASE_URL: authDb,
+      AUTH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
     };
+    // Without the key, production refuses to start and names the variable (keys never in clear).
+    const { AUTH_KEY_ENCRYPTION_KEY: _key, ...keyless } = env;
+    const refused = spawnSync(process.execPath, ['--conditions=warren-dist', 'dist/main.js'], {
+      cwd: join(context, 'services', 'auth'),
+      env: keyless,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.notEqual(refused.status, 0, 'refused to start');
+    assert.match(refused.stdout + refused.stderr, /AUTH_KEY_ENCRYPTION_KEY/);
     // As the image's CMD runs it, from the service's folder.
     assert.match(resolveShared(context, ['--conditions=warren-dist']), new RegExp(`^file://${context}/shared/dist/config\\.js$`));
     const child = spawn(process.execPath, ['--conditions=warren-dist', '--enable-source-maps', 'dist/main.js'], {

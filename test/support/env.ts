@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { databaseName, maintenanceUrl } from '@warren/shared/db/database';
+import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
+import { topology } from '@warren/shared/contracts/topology';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PG_SERVER = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -55,16 +57,9 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
   const conn = await amqplib.connect(RABBITMQ_URL);
   try {
     const ch = await conn.createChannel();
-    const queues = [
-      `${namespace}.notification.requests`,
-      `${namespace}.notification.requests.dlq`,
-      `${namespace}.email.requests`,
-      `${namespace}.notification.users`,
-      `${namespace}.notification.users.dlq`,
-      `${namespace}.email.requests.dlq`,
-      `${namespace}.auth.rpc`,
-      ...extraQueues,
-    ];
+    const t = topology(namespace);
+    const workQueues = [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue, t.notificationSessionsQueue];
+    const queues = [...workQueues.flatMap((q) => [q, t.deadLetterQueueOf(q), ...retryQueuesOf(q)]), t.authRpcQueue, ...extraQueues];
     for (const q of queues) await ch.deleteQueue(q);
     for (const x of ['events', 'rpc', 'dlx', 'live']) await ch.deleteExchange(`${namespace}.${x}`);
     await ch.close();

@@ -26,6 +26,21 @@ export interface SmtpServerOptions {
   port?: number;
   /** Recipients for which RCPT TO is answered `550 5.1.1` (a permanent rejection). */
   rejectRecipient?: (address: string) => boolean;
+  /**
+   * Recipients for which RCPT TO is answered with a temporary refusal, as a greylisting relay
+   * does: the 4xx code to answer (450 or 451), or undefined to accept. Asked at every RCPT TO,
+   * so a test can lift it.
+   */
+  deferRecipient?: (address: string) => 450 | 451 | undefined;
+  /** Pause before answering a deferral, as Postfix does before every error reply (smtpd_error_sleep_time, 1 s). */
+  deferDelayMs?: number;
+}
+
+/** One RCPT TO the server answered, in order. */
+export interface RecipientAttempt {
+  address: string;
+  /** 250 accepted, 450/451 deferred, 550 rejected. */
+  answer: number;
 }
 
 export interface TestSmtpServer {
@@ -33,6 +48,8 @@ export interface TestSmtpServer {
   url: string;
   port: number;
   messages: ReceivedEmail[];
+  /** Every RCPT TO so far and how it was answered (how often a sender tried a recipient). */
+  recipientAttempts: RecipientAttempt[];
   /** The first email (already received or still to come) that matches; rejects after timeoutMs. */
   waitForMessage(predicate?: (m: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>;
   stop(): Promise<void>;
@@ -40,6 +57,7 @@ export interface TestSmtpServer {
 
 export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedEmail[] = [];
+  const recipientAttempts: RecipientAttempt[] = [];
   const waiters = new Set<(m: ReceivedEmail) => void>();
   const server = new SMTPServer({
     authOptional: true,
@@ -49,9 +67,18 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     closeTimeout: 100,
     onRcptTo(address, _session, callback) {
       if (opts.rejectRecipient?.(address.address)) {
+        recipientAttempts.push({ address: address.address, answer: 550 });
         const err = Object.assign(new Error('5.1.1 Recipient address rejected: no such user'), { responseCode: 550 });
         return callback(err);
       }
+      const deferred = opts.deferRecipient?.(address.address);
+      if (deferred !== undefined) {
+        recipientAttempts.push({ address: address.address, answer: deferred });
+        const err = Object.assign(new Error('4.7.1 Recipient address rejected: greylisted, try again later'), { responseCode: deferred });
+        if (opts.deferDelayMs) return void setTimeout(() => callback(err), opts.deferDelayMs);
+        return callback(err);
+      }
+      recipientAttempts.push({ address: address.address, answer: 250 });
       callback();
     },
     onData(stream, session, callback) {
@@ -85,6 +112,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    recipientAttempts,
     waitForMessage(predicate = () => true, timeoutMs = 5000) {
       // A predicate that throws (say, codeIn on an email without a code) just does not match.
       const matches = (m: ReceivedEmail) => {

@@ -7,7 +7,15 @@ const base64Key = z
   .string()
   .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
 
+const requiredInProduction = z
+  .string({ error: 'required when NODE_ENV=production (signing keys are never stored in clear in production)' })
+  .pipe(base64Key);
+
 export function loadAuthConfig(env: Record<string, string | undefined> = process.env) {
+  // In production a missing key would store the signing keys in clear: anyone who can read the
+  // auth database could mint tokens every verifier accepts. So there it is required, decided
+  // here (like SMTP_URL in the notification service) so it is reported with every other bad variable.
+  const production = env.NODE_ENV === 'production';
   return loadConfig(
     'auth',
     env,
@@ -17,6 +25,8 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
           ACCESS_TOKEN_TTL: seconds.max(86_400).default(900),
           LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
           LOGIN_LOCKOUT_SECONDS: seconds.max(86_400).default(900),
+          /** The owner is emailed when the account sees LOGIN_LOCKOUT_THRESHOLD failures in this window; once per window. */
+          LOGIN_ALERT_WINDOW_SECONDS: seconds.max(7 * 86_400).default(3600),
           REFRESH_TOKEN_TTL: seconds.default(2_592_000),
           BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
           BOOTSTRAP_ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').max(128).optional(),
@@ -24,7 +34,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
           /** How often each replica re-reads the signing keys (so a rotation reaches all of them). */
           SIGNING_KEYS_RELOAD_SECONDS: seconds.max(3600).default(60),
           /** Encrypts signing keys at rest in the auth database (AES-256-GCM). */
-          AUTH_KEY_ENCRYPTION_KEY: base64Key.optional(),
+          AUTH_KEY_ENCRYPTION_KEY: production ? requiredInProduction : base64Key.optional(),
         })
         .superRefine((v, ctx) => {
           if (Boolean(v.BOOTSTRAP_ADMIN_EMAIL) !== Boolean(v.BOOTSTRAP_ADMIN_PASSWORD)) {
@@ -35,7 +45,7 @@ export function loadAuthConfig(env: Record<string, string | undefined> = process
     (v) => ({
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
-      lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS },
+      lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS, alertWindowSeconds: v.LOGIN_ALERT_WINDOW_SECONDS },
       signingKeysReloadSeconds: v.SIGNING_KEYS_RELOAD_SECONDS,
       bootstrapAdmin:
         v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD

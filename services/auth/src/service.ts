@@ -5,7 +5,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
+import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
@@ -16,6 +18,7 @@ import { defineService, readiness } from '@warren/shared/service-kit';
 import type { AuthConfig } from './config.js';
 import { AuditRepository } from './db/audit-repository.js';
 import { CodesRepository } from './db/codes-repository.js';
+import { LoginFailuresRepository } from './db/login-failures-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
 import { UsersRepository } from './db/users-repository.js';
@@ -46,15 +49,21 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       pool,
       publisher,
       exchange: topology(config.brokerNamespace).eventsExchange,
-      schemas: { [ROUTING_KEYS.userUpserted]: userUpsertedSchema },
+      // email.requested: the alert of a burst of failed logins, written with the claim that sends it once.
+      schemas: {
+        [ROUTING_KEYS.userUpserted]: userUpsertedSchema,
+        [ROUTING_KEYS.sessionEnded]: sessionEndedSchema,
+        [ROUTING_KEYS.emailRequested]: emailRequestedSchema,
+      },
       logger,
     });
     closers.add('outbox relay', relay, (r) => r.stop());
     relay.start();
     const deps: AuthDeps = {
       users,
-      sessions: new SessionsRepository(pool),
+      sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),
       codes: new CodesRepository(pool),
+      loginFailures: new LoginFailuresRepository(pool),
       audit: new AuditRepository(pool),
       keys,
       requestEmail: emailRequester(publisher, config.brokerNamespace),

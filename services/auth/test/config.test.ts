@@ -18,11 +18,24 @@ describe('auth configuration', () => {
     );
   });
 
+  it('When NODE_ENV=production and AUTH_KEY_ENCRYPTION_KEY is unset or empty, then start is refused naming it', () => {
+    for (const value of [undefined, '']) {
+      assert.throws(
+        () => loadAuthConfig({ NODE_ENV: 'production', AUTH_KEY_ENCRYPTION_KEY: value }),
+        (err: unknown) =>
+          err instanceof ConfigError && err.issues.some((i) => i.variable === 'AUTH_KEY_ENCRYPTION_KEY' && /production/.test(i.message)),
+      );
+    }
+    const key = Buffer.alloc(32, 1).toString('base64');
+    assert.equal(loadAuthConfig({ NODE_ENV: 'production', AUTH_KEY_ENCRYPTION_KEY: key }).keyEncryptionKey?.length, 32);
+    assert.equal(loadAuthConfig({ NODE_ENV: 'development' }).keyEncryptionKey, undefined, 'outside production it stays optional');
+  });
+
   it('When nothing is set, then the contract defaults apply', () => {
     const c = loadAuthConfig({});
     assert.equal(c.accessTokenTtlSeconds, 900);
     assert.equal(c.refreshTokenTtlSeconds, 2_592_000);
-    assert.deepEqual(c.lockout, { threshold: 5, seconds: 900 });
+    assert.deepEqual(c.lockout, { threshold: 5, seconds: 900, alertWindowSeconds: 3600 });
     assert.equal(c.bootstrapAdmin, undefined);
   });
 });

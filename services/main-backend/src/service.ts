@@ -18,6 +18,8 @@ import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
 import { requireAuth } from '@warren/shared/auth/require-auth';
+import { EndedSessions } from '@warren/shared/auth/ended-sessions';
+import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { topology } from '@warren/shared/contracts/topology';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -31,6 +33,14 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
     const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
     closers.add('rpc client', rpc, (r) => r.close());
+    // Ended sessions announced by auth are refused at once; what this replica missed while
+    // disconnected is caught by the session check below when its short cache runs out.
+    const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
+    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+      onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
+    });
+    closers.add('session-ended subscription', endedLive, (s) => s.close());
+    await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
     const app = await createHttpApp({
       logger,
@@ -40,7 +50,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       mount: async (a) => {
-        const authenticated = [requireAuth(verifier), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
+        const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
         mountAuthRoutes(a, { rpc, verifier, rateLimit: await authRateLimit(a, config.authRateLimitPerMinute) });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });

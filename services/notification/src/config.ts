@@ -48,6 +48,19 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
         TRUST_PROXY: int.min(0).max(10).default(0),
         SMTP_URL: production ? smtpUrl : smtpUrl.optional(),
         MAIL_FROM: mailbox.default('Warren <no-reply@warren.localhost>'),
+        /**
+         * Emails sent at once per replica (and SMTP connections kept open for them). A relay
+         * may take a second to answer each deferral (Postfix pauses before error replies), so
+         * enough slots that a burst of deferred emails leaves room for the others; Postfix
+         * itself sends up to 20 at once to one destination.
+         */
+        EMAIL_CONCURRENCY: int.min(1).max(64).default(16),
+        /**
+         * Attempts at an email the SMTP server defers (4xx) before it is dead-lettered. Retries
+         * wait 1 s, 5 s, then 15 s each, so the default 60 keeps trying for about 15 minutes,
+         * the lifetime of a code, well past a greylisting relay's usual few minutes.
+         */
+        EMAIL_MAX_ATTEMPTS: int.min(1).max(1000).default(60),
       }),
     (v) => ({
       batch: { batchSize: v.NOTIFICATION_BATCH_SIZE, maxWaitMs: v.NOTIFICATION_BATCH_WAIT_MS },
@@ -65,6 +78,7 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
       /** Unset (outside production only): emails are written to the log instead of being sent. */
       smtpUrl: v.SMTP_URL,
       mailFrom: parseMailbox(v.MAIL_FROM) as { name: string; address: string },
+      email: { concurrency: v.EMAIL_CONCURRENCY, maxAttempts: v.EMAIL_MAX_ATTEMPTS },
     }),
   );
 }

@@ -5,6 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
+import { EndedSessions } from '@warren/shared/auth/ended-sessions';
+import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { authRpc, USER_LOOKUP_MAX } from '@warren/shared/contracts/auth-rpc';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
@@ -24,6 +26,9 @@ import { DirectoryRepository } from './db/directory-repository.js';
 import { markAllRead, markRead, type ReadStateDeps } from './domain/read-state.js';
 import { RetentionPruner } from './domain/retention.js';
 import { createDirectoryConsumer } from './messaging/directory-consumer.js';
+import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
+import { EndedSessionsSync } from './domain/ended-sessions-sync.js';
+import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
 import { LiveDelivery } from './messaging/live-delivery.js';
 import { LiveSequencer } from './ws/live-sequencer.js';
 import { WsGateway } from './ws/ws-gateway.js';
@@ -40,6 +45,23 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const broker = await openBroker();
     const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
     closers.add('rpc client', rpc, (r) => r.close());
+
+    // Ended sessions: announced to every replica at once, recorded in the database by a durable
+    // consumer, and loaded from it before anyone is served (see ended-sessions-sync.ts).
+    const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
+    const endedRepository = new EndedSessionsRepository(pool);
+    const endedSync = new EndedSessionsSync(endedRepository, ended, logger);
+    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+      onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
+      onResubscribed: () => void endedSync.syncNow(),
+    });
+    closers.add('session-ended subscription', endedLive, (s) => s.close());
+    await endedLive.waitReady();
+    await endedSync.start();
+    closers.add('ended sessions sync', endedSync, (s) => s.stop());
+    const endedConsumer = createSessionEndedConsumer(broker, config.brokerNamespace, endedRepository, ended, logger, metrics);
+    closers.add('session-ended consumer', endedConsumer, (c) => c.stop());
+    await endedConsumer.waitReady();
 
     // Live path: stored batches and read changes go out on the fanout exchange; every replica
     // (this one too) puts batches back in commit order and hands them to its sockets.
@@ -75,13 +97,14 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => mountInboxRoutes(a, { verifier, inbox, readState }),
+      mount: (a) => mountInboxRoutes(a, { verifier, ended, inbox, readState }),
     });
     const server = await listen(app);
     gateway = closers.add(
       'websocket',
       new WsGateway({
         verifier,
+        ended,
         inbox: {
           unreadCount: (u) => inbox.unreadCount(u),
           latestSeq: (u) => inbox.latestSeq(u),
@@ -125,6 +148,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const emails = createEmailConsumer(
       broker,
       config.brokerNamespace,
+      config.email,
       createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
       logger,
       metrics,
@@ -141,7 +165,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
 function createMailer(config: NotificationConfig, logger: Logger): EmailTransport {
   if (config.smtpUrl) {
     logger.info('emails are sent by SMTP', { smtp: maskUrl(config.smtpUrl) });
-    return new SmtpTransport(config.smtpUrl);
+    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency });
   }
   logger.warn('SMTP_URL is unset: emails are written to the log instead of being sent');
   return new LogTransport(logger);

@@ -54,6 +54,22 @@ describe('notification email configuration', () => {
     assert.match(err.message, /SMTP_URL: must be a URL starting with smtp:\/\/ or smtps:\/\//);
   });
 
+  it('When EMAIL_CONCURRENCY and EMAIL_MAX_ATTEMPTS are unset, then 16 emails go out at once and a deferred one is tried 60 times', () => {
+    // Act
+    const config = loadNotificationConfig({});
+
+    // Assert
+    assert.deepEqual(config.email, { concurrency: 16, maxAttempts: 60 });
+  });
+
+  it('When EMAIL_CONCURRENCY or EMAIL_MAX_ATTEMPTS is out of range, then one error names both', () => {
+    // Act
+    const err = configError({ EMAIL_CONCURRENCY: '0', EMAIL_MAX_ATTEMPTS: 'many' });
+
+    // Assert
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['EMAIL_CONCURRENCY', 'EMAIL_MAX_ATTEMPTS']);
+  });
+
   it('When MAIL_FROM holds a line break, then it is refused (it would inject a header)', () => {
     // Act
     const err = configError({ MAIL_FROM: 'Warren <a@example.com>\r\nBcc: b@example.com' });

@@ -5,6 +5,13 @@
  * newly rotated key is picked up without a restart. The algorithm list, issuer, audience
  * and token type are pinned, so neither `alg: none`, nor an HS256 token signed with the
  * public key, nor any other kind of token passes.
+ *
+ * The key set is only ever replaced by a successful fetch. Past its TTL it is refreshed in the
+ * background while the known keys keep verifying, so a broker or auth outage longer than the
+ * TTL does not turn valid tokens away (clients would log their users out). A key the fresh set
+ * no longer lists (retired) stops verifying at once, cached verifications included. A token
+ * whose kid is unknown while the keys cannot be fetched is not called invalid: the caller gets
+ * the fetch's 503/504, and only a token that is really bad gets 401.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -21,10 +28,12 @@ export interface VerifierOptions {
   fetchJwks: () => Promise<Jwks>;
   issuer: string;
   audience: string;
-  /** How long a fetched key set is trusted before it is fetched again (default 60 s). */
+  /** How long a fetched key set is used before it is refreshed in the background (default 60 s). */
   cacheTtlMs?: number;
-  /** Minimum time between refetches caused by unknown kids (default 1 s: one cheap RPC a second at most). */
+  /** Minimum time between fetch attempts caused by unknown kids or a stale set (default 1 s: one cheap RPC a second at most). */
   minRefetchIntervalMs?: number;
+  /** Told when a background refresh fails (the known keys stay in use). */
+  onRefreshFailed?: (err: Error) => void;
 }
 
 /** Verified tokens kept, so a client's next requests skip the signature check (bounded). */
@@ -33,10 +42,13 @@ const VERIFIED_CACHE_MS = 60_000;
 
 export class AccessTokenVerifier {
   private keys = new Map<string, KeyObject>();
-  /** token → its claims, until min(exp, 60 s after verification); only successes are kept. */
-  private readonly verified = new Map<string, { claims: VerifiedAccessToken; until: number }>();
+  /** token → its claims and key, until min(exp, 60 s after verification); only successes are kept. */
+  private readonly verified = new Map<string, { claims: VerifiedAccessToken; kid: string; until: number }>();
   private jwks: Jwks | undefined;
+  /** When the key set was last fetched successfully, and when a fetch was last tried. */
   private fetchedAt = 0;
+  private attemptedAt = 0;
+  private lastAttemptFailed = false;
   private inflight: Promise<void> | undefined;
   private readonly ttl: number;
   private readonly minInterval: number;
@@ -46,32 +58,34 @@ export class AccessTokenVerifier {
     this.minInterval = opts.minRefetchIntervalMs ?? 1000;
   }
 
-  /** The key set as last fetched (fetching it if needed): main-backend serves it as JWKS. */
+  /** The key set as last fetched (fetching it if there is none yet): main-backend serves it as JWKS. */
   async publicJwks(): Promise<Jwks> {
-    if (!this.jwks || Date.now() - this.fetchedAt > this.ttl) await this.refresh();
+    if (!this.jwks) await this.refresh();
+    else this.refreshIfStale();
     return this.jwks as Jwks;
   }
 
   async verify(token: string): Promise<VerifiedAccessToken> {
+    this.refreshIfStale();
     const cached = this.verified.get(token);
     if (cached && cached.until > Date.now()) return cached.claims;
     if (cached) this.verified.delete(token);
-    const claims = await this.verifyUncached(token);
-    this.remember(token, claims);
+    const { claims, kid } = await this.verifyUncached(token);
+    this.remember(token, claims, kid);
     return claims;
   }
 
   /**
    * The key set changes rarely and a token's claims never do, so a verified token stays
-   * valid until its expiry; the cache is capped at 60 s so a retired key stops counting soon
-   * after, and bounded in size (oldest first out).
+   * valid until its expiry; the cache is capped at 60 s and bounded in size (oldest first out).
+   * A refresh that drops a key drops the tokens it verified too.
    */
-  private remember(token: string, claims: VerifiedAccessToken): void {
-    this.verified.set(token, { claims, until: Math.min(claims.exp * 1000, Date.now() + VERIFIED_CACHE_MS) });
+  private remember(token: string, claims: VerifiedAccessToken, kid: string): void {
+    this.verified.set(token, { claims, kid, until: Math.min(claims.exp * 1000, Date.now() + VERIFIED_CACHE_MS) });
     while (this.verified.size > VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value as string);
   }
 
-  private async verifyUncached(token: string): Promise<VerifiedAccessToken> {
+  private async verifyUncached(token: string): Promise<{ claims: VerifiedAccessToken; kid: string }> {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw invalid();
     const { kid, typ, alg } = decoded.header;
@@ -92,27 +106,47 @@ export class AccessTokenVerifier {
     const claims = accessTokenClaimsSchema.safeParse(payload);
     if (!claims.success) throw invalid();
     const scope = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-    return { ...claims.data, scope };
+    return { claims: { ...claims.data, scope }, kid };
   }
 
+  /**
+   * A known key is used at once. An unknown kid waits for a fetch (the one under way, or a new
+   * one at most every `minRefetchIntervalMs`): after a successful one it is simply not a key of
+   * ours; when the fetch fails, or failed just before, the token cannot be judged and the caller
+   * gets 503/504.
+   */
   private async keyFor(kid: string): Promise<KeyObject | undefined> {
-    const stale = Date.now() - this.fetchedAt > this.ttl;
-    const unknownAndMayRefetch = !this.keys.has(kid) && Date.now() - this.fetchedAt > this.minInterval;
-    if (stale || unknownAndMayRefetch) await this.refresh();
+    const known = this.keys.get(kid);
+    if (known) return known;
+    if (this.inflight || !this.jwks || Date.now() - this.attemptedAt >= this.minInterval) await this.refresh();
+    else if (this.lastAttemptFailed) throw AppError.unavailable('keys_unavailable', 'The token cannot be checked right now; try again.');
     return this.keys.get(kid);
+  }
+
+  /** Starts a background refresh when the set is past its TTL (the known keys stay in use meanwhile). */
+  private refreshIfStale(): void {
+    const now = Date.now();
+    if (!this.jwks || now - this.fetchedAt <= this.ttl || this.inflight || now - this.attemptedAt < this.minInterval) return;
+    this.refresh().catch((err: Error) => this.opts.onRefreshFailed?.(err));
   }
 
   private refresh(): Promise<void> {
     this.inflight ??= (async () => {
+      this.attemptedAt = Date.now();
       try {
         const jwks = await this.opts.fetchJwks();
         const keys = new Map<string, KeyObject>();
         for (const jwk of jwks.keys) {
-          keys.set(jwk.kid, createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: 'jwk' }));
+          keys.set(jwk.kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
         }
         this.keys = keys;
         this.jwks = jwks;
         this.fetchedAt = Date.now();
+        this.lastAttemptFailed = false;
+        for (const [token, entry] of this.verified) if (!keys.has(entry.kid)) this.verified.delete(token);
+      } catch (err) {
+        this.lastAttemptFailed = true;
+        throw err;
       } finally {
         this.inflight = undefined;
       }

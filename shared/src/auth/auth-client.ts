@@ -18,6 +18,8 @@ export async function connectAuthClient(broker: Broker, config: CommonConfig, lo
     fetchJwks: () => rpc.call(authRpc.jwks, {}),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    cacheTtlMs: config.jwksCacheSeconds * 1000,
+    onRefreshFailed: (err) => logger.warn('refreshing the public keys failed; the known keys stay in use', { err: err.message }),
   });
   return { rpc, verifier };
 }

@@ -1,14 +1,24 @@
-/** Route guards (Fastify preHandler hooks): a valid Bearer access token, then optionally a permission from its scope. */
+/**
+ * Route guards (Fastify preHandler hooks): a valid Bearer access token of a session not known to
+ * have ended, then optionally a permission from its scope.
+ */
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { AppError } from '../errors.js';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token-verifier.js';
+import type { EndedSessions } from './ended-sessions.js';
 
-export function requireAuth(verifier: AccessTokenVerifier): preHandlerAsyncHookHandler {
+export function requireAuth(verifier: AccessTokenVerifier, ended?: EndedSessions): preHandlerAsyncHookHandler {
   return async (req) => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw AppError.unauthorized('missing_token', 'A Bearer access token is required.');
-    req.auth = await verifier.verify(token);
+    const auth = await verifier.verify(token);
+    if (ended?.isEnded(auth.sid)) throw sessionEnded();
+    req.auth = auth;
   };
+}
+
+export function sessionEnded(): AppError {
+  return AppError.unauthorized('session_ended', 'This session has ended; log in again.');
 }
 
 export function requirePermission(permission: string): preHandlerAsyncHookHandler {

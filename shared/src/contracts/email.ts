@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { text } from './text.js';
 
-export const EMAIL_TEMPLATES = ['verify_email', 'account_exists', 'password_reset', 'password_changed'] as const;
+export const EMAIL_TEMPLATES = ['verify_email', 'account_exists', 'password_reset', 'password_changed', 'login_failures'] as const;
 export const emailTemplateSchema = z.enum(EMAIL_TEMPLATES);
 export type EmailTemplate = z.infer<typeof emailTemplateSchema>;
 
@@ -19,6 +19,8 @@ export const emailRequestedSchema = z
         name: text().max(100).optional(),
         code: z.string().regex(/^\d{6}$/).optional(),
         expiresInMinutes: z.number().int().positive().max(1440).optional(),
+        /** login_failures: how many failed sign-ins the account saw in the alert's window. */
+        failedLogins: z.number().int().positive().max(1_000_000).optional(),
       })
       .strict(),
     requestedAt: z.iso.datetime(),

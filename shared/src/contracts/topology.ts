@@ -8,6 +8,7 @@ export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
   emailRequested: 'email.requested',
   userUpserted: 'user.upserted',
+  sessionEnded: 'session.ended',
   authLogin: 'auth.login',
   authJwks: 'auth.jwks',
 } as const;
@@ -27,6 +28,8 @@ export interface Topology {
   notificationUsersQueue: string;
   /** quorum queue: emails to send, consumed by any notification replica. */
   emailRequestsQueue: string;
+  /** quorum queue: ended sessions, recorded by any notification replica (each replica also hears them live). */
+  notificationSessionsQueue: string;
   /** classic queue: auth RPC requests (transient messages with a per-message expiration). */
   authRpcQueue: string;
   /** The dead-letter queue that belongs to a work queue. */
@@ -42,6 +45,7 @@ export function topology(namespace: string): Topology {
     emailRequestsQueue: `${namespace}.email.requests`,
     liveExchange: `${namespace}.live`,
     notificationUsersQueue: `${namespace}.notification.users`,
+    notificationSessionsQueue: `${namespace}.notification.sessions`,
     authRpcQueue: `${namespace}.auth.rpc`,
     deadLetterQueueOf: (queue) => `${queue}.dlq`,
   };

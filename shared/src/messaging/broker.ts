@@ -2,7 +2,9 @@
  * One reconnecting AMQP connection per service, managed by amqp-connection-manager: it
  * reconnects after any loss and re-runs every channel's setup (topology, consumers).
  * We add exponential backoff with jitter between failed attempts (the library waits a fixed
- * time), and a readiness flag for /readyz.
+ * time), capped at 3 s: a broker that is back is found within seconds (a 30 s cap meant up to
+ * 30 s more of 503s after an outage), and a few attempts a second at most cost the broker
+ * nothing. The jitter spreads many replicas' attempts. Plus a readiness flag for /readyz.
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, Channel } from 'amqplib';
@@ -14,7 +16,9 @@ export interface BrokerOptions {
   connectionName: string;
   logger: Logger;
   heartbeatSeconds?: number;
+  /** First pause after a lost connection (default 0.5 s). */
   minBackoffSeconds?: number;
+  /** Longest pause between failed attempts, before jitter takes up to half of it off (default 3 s). */
   maxBackoffSeconds?: number;
 }
 
@@ -26,17 +30,20 @@ export class Broker {
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
   private closing = false;
+  /** Failed attempts since the last connection. */
+  private failures = 0;
 
   constructor(private readonly opts: BrokerOptions) {
     this.logger = opts.logger;
     this.minBackoff = opts.minBackoffSeconds ?? 0.5;
-    this.maxBackoff = opts.maxBackoffSeconds ?? 30;
+    this.maxBackoff = opts.maxBackoffSeconds ?? 3;
     this.manager = amqp.connect([opts.url], {
       heartbeatIntervalInSeconds: opts.heartbeatSeconds ?? 10,
       reconnectTimeInSeconds: this.minBackoff,
       connectionOptions: { clientProperties: { connection_name: opts.connectionName } },
     });
     this.manager.on('connect', () => {
+      this.failures = 0;
       this.manager.reconnectTimeInSeconds = this.minBackoff;
       this.logger.info('broker connected', { broker: maskUrl(opts.url) });
     });
@@ -44,9 +51,11 @@ export class Broker {
       if (!this.closing) this.logger.warn('broker disconnected', { err: err?.message });
     });
     this.manager.on('connectFailed', ({ err }) => {
-      // The library reads reconnectTimeInSeconds before each attempt: grow it, with jitter.
-      const next = Math.min(this.maxBackoff, this.manager.reconnectTimeInSeconds * 2);
-      this.manager.reconnectTimeInSeconds = next * (0.8 + Math.random() * 0.4);
+      // The library reads reconnectTimeInSeconds before each attempt: double it up to the cap,
+      // then take a random part of up to half off, so it never exceeds the cap.
+      this.failures += 1;
+      const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** this.failures);
+      this.manager.reconnectTimeInSeconds = ceiling * (0.5 + Math.random() * 0.5);
       this.logger.warn('broker connection failed', {
         err: err?.message,
         retryInSeconds: Number(this.manager.reconnectTimeInSeconds.toFixed(2)),

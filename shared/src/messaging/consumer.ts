@@ -2,16 +2,23 @@
  * A queue consumer with the guarantees Warren relies on:
  * - every message is validated with its zod schema before a handler sees it;
  * - a message is acked only after the handler resolved (its effect is committed);
- * - a message that can never succeed (bad JSON, failed validation, a PermanentError) goes
- *   straight to the dead-letter queue; one that keeps failing goes there after `maxAttempts`;
- *   nothing is requeued forever;
+ * - a retry never holds the queue: a failed message is copied to a delay queue (confirmed by
+ *   the broker before the original is acked) and comes back after 1 s, 5 s, then 15 s, while
+ *   the messages behind it flow; the consumer never sleeps on a message;
+ * - what to do with a failure is decided by its kind (failure-kind.ts): bad JSON, failed
+ *   validation, a PermanentError or data PostgreSQL refuses go straight to the dead-letter
+ *   queue; an unreachable dependency is retried for as long as the outage lasts; anything else
+ *   goes to the dead-letter queue after `maxAttempts`; nothing is requeued forever;
  * - handlers see each message's correlation id (single handlers run inside it, so their log
  *   lines carry it; batch handlers get it per item).
  * Batching: with `batchHandler`, valid messages are collected until `batchSize` are waiting or
  * `maxWaitMs` passed, and handled together (one transaction, multi-row inserts). If a batch
- * fails, its messages are retried one by one, so one poison message cannot hold back the rest.
- * Batches run one at a time per consumer; prefetch should be about twice the batch size so the
- * next batch fills while one is handled. On reconnect consumption resumes on the new channel.
+ * fails because a dependency is unreachable, the whole batch goes to the delay queue; if it
+ * fails otherwise, its messages are retried one by one, so one poison message cannot hold back
+ * the rest. Batches run one at a time per consumer; prefetch should be about twice the batch
+ * size so the next batch fills while one is handled. With `handler`, up to `concurrency`
+ * messages are handled at once (prefetch should be at least that). On reconnect consumption
+ * resumes on the new channel.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
@@ -19,21 +26,19 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import type { Broker } from './broker.js';
-import { decode, previousDeliveries, requestIdOf } from './envelope.js';
-import { settle, sleep, Subscription } from './subscription.js';
+import { DelayedRetry } from './delayed-retry.js';
+import { decode, originalRoutingKey, requestIdOf, retryCounts } from './envelope.js';
+import { classifyFailure } from './failure-kind.js';
+import { settle, Subscription } from './subscription.js';
 
-/** Throw this from a handler when retrying cannot help: the message is dead-lettered at once. */
-export class PermanentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentError';
-  }
-}
+export { PermanentError, UnavailableError } from './failure-kind.js';
 
 export interface MessageMeta {
   messageId: string | undefined;
   requestId: string;
+  /** The routing key the message was published with (also on a copy back from a delay queue). */
   routingKey: string;
+  /** 1 for the first attempt; counts retries through the delay queues and redeliveries. */
   deliveryAttempt: number;
   raw: ConsumeMessage;
 }
@@ -49,15 +54,25 @@ interface CommonOptions<S extends z.ZodType> {
   queue: string;
   schema: S;
   prefetch: number;
-  /** Attempts before a failing message is dead-lettered (default 5). */
+  /**
+   * Attempts before a failing message is dead-lettered (default 5). Failures to reach a
+   * dependency do not count: those are retried as long as the outage lasts.
+   */
   maxAttempts?: number;
-  /** Pause before a failed message is requeued, times the attempt number (default 200 ms). */
+  /**
+   * @deprecated Ignored: retries wait in the broker's delay queues (RETRY_DELAYS_MS), never in
+   * the consumer. Kept only so callers compile until they drop it.
+   */
   retryDelayMs?: number;
 }
 
 export type ConsumerOptions<S extends z.ZodType> = CommonOptions<S> &
   (
-    | { handler: (payload: z.output<S>, meta: MessageMeta) => Promise<void> }
+    | {
+        handler: (payload: z.output<S>, meta: MessageMeta) => Promise<void>;
+        /** Messages handled at once, each acked on its own (default 1; bounded by prefetch too). */
+        concurrency?: number;
+      }
     | { batchHandler: (items: BatchItem<z.output<S>>[]) => Promise<void>; batchSize: number; maxWaitMs: number }
   );
 
@@ -75,8 +90,10 @@ function messageOf(err: unknown): string {
 
 export class Consumer<S extends z.ZodType> {
   private readonly subscription: Subscription;
+  private readonly retries: DelayedRetry;
   private readonly maxAttempts: number;
-  private readonly retryDelayMs: number;
+  private readonly single: ((payload: z.output<S>, meta: MessageMeta) => Promise<void>) | undefined;
+  private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
   private readonly handleBatch: (items: BatchItem<z.output<S>>[]) => Promise<void>;
@@ -84,6 +101,9 @@ export class Consumer<S extends z.ZodType> {
   private timer: NodeJS.Timeout | undefined;
   /** The batch in progress: batches run one after another. */
   private chain: Promise<void> = Promise.resolve();
+  /** Single handlers running, and those waiting for a free slot (each is handed one in turn). */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     broker: Broker,
@@ -92,19 +112,22 @@ export class Consumer<S extends z.ZodType> {
     private readonly metrics?: Metrics,
   ) {
     this.maxAttempts = opts.maxAttempts ?? 5;
-    this.retryDelayMs = opts.retryDelayMs ?? 200;
     if ('batchHandler' in opts) {
       this.batchSize = opts.batchSize;
       this.maxWaitMs = opts.maxWaitMs;
       this.handleBatch = opts.batchHandler;
+      this.concurrency = 1;
     } else {
       const single = opts.handler;
+      this.single = single;
+      this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
       this.batchSize = 1;
       this.maxWaitMs = 0;
       this.handleBatch = async ([item]) => {
         if (item) await runWithRequestId(item.meta.requestId, () => single(item.payload, item.meta));
       };
     }
+    this.retries = new DelayedRetry(broker, `consumer:${opts.name}:retry`);
     this.subscription = new Subscription(
       broker,
       { name: `consumer:${opts.name}`, namespace: opts.namespace, queue: opts.queue, prefetch: opts.prefetch },
@@ -118,12 +141,14 @@ export class Consumer<S extends z.ZodType> {
 
   async stop(timeoutMs?: number): Promise<void> {
     // Hand what is buffered to the handler now; the subscription then stops taking messages
-    // and waits until every delivery it handed over is acked or nacked.
+    // and waits until every delivery it handed over is acked or nacked (a failed one only once
+    // its delayed copy is confirmed, so the retry channel closes last).
     this.flush();
     await this.subscription.stop(timeoutMs);
+    await this.retries.close();
   }
 
-  /** Validates one delivery; a valid one joins the buffer, and the returned promise settles when it is acked or nacked. */
+  /** Validates one delivery; a valid one is handled, and the returned promise settles when it is acked or nacked. */
   private receive(ch: Channel, msg: ConsumeMessage): Promise<void> {
     const requestId = sanitizeRequestId(requestIdOf(msg));
     const decoded = decode(msg);
@@ -136,15 +161,39 @@ export class Consumer<S extends z.ZodType> {
     const meta: MessageMeta = {
       messageId: msg.properties.messageId as string | undefined,
       requestId,
-      routingKey: msg.fields.routingKey,
-      deliveryAttempt: previousDeliveries(msg) + 1,
+      routingKey: originalRoutingKey(msg),
+      deliveryAttempt: retryCounts(msg).attempt,
       raw: msg,
     };
     return new Promise<void>((settled) => {
-      this.buffer.push({ ch, payload: parsed.data, meta, settled });
+      const item: Pending<z.output<S>> = { ch, payload: parsed.data, meta, settled };
+      if (this.single) {
+        void this.runSingle(item);
+        return;
+      }
+      this.buffer.push(item);
       if (this.buffer.length >= this.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
+  }
+
+  /** One message through the single handler, in one of `concurrency` slots; acked on its own. */
+  private async runSingle(item: Pending<z.output<S>>): Promise<void> {
+    if (this.running >= this.concurrency) await new Promise<void>((resume) => this.waiting.push(resume));
+    else this.running++;
+    try {
+      await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
+      this.ack(item);
+    } catch (err) {
+      await this.failed(item, err).catch((broke: unknown) => this.logger.error('handling a failed message broke', { queue: this.opts.queue, err: messageOf(broke) }));
+    } finally {
+      // Whatever broke, the delivery must not stay open.
+      if (!item.done) this.requeue(item, 'handling broke');
+      // Hand the slot straight to the next waiting message (so no newcomer can take it in between).
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   private flush(): void {
@@ -159,11 +208,7 @@ export class Consumer<S extends z.ZodType> {
         // Whatever broke, no delivery of this batch may stay open: the next batch's multiple
         // ack would cover it. Requeued, it is handled again (handlers are idempotent).
         this.logger.error('batch handling broke; its open messages are requeued', { queue: this.opts.queue, err: messageOf(err) });
-        for (const item of batch) {
-          if (item.done) continue;
-          settle(() => item.ch.nack(item.meta.raw, false, true));
-          this.finish(item);
-        }
+        for (const item of batch) if (!item.done) this.requeue(item, 'batch handling broke');
       });
   }
 
@@ -174,13 +219,16 @@ export class Consumer<S extends z.ZodType> {
       return;
     } catch (err) {
       if (batch.length === 1) return this.failed(batch[0] as Pending<z.output<S>>, err);
+      if (classifyFailure(err).kind === 'unavailable') return this.retryAll(batch, err);
       this.logger.warn('batch failed, handling its messages one by one', { queue: this.opts.queue, size: batch.length, err: messageOf(err) });
     }
-    for (const item of batch) {
+    for (const [i, item] of batch.entries()) {
       try {
         await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
         this.ack(item);
       } catch (err) {
+        // A dependency gone mid-way fails the rest too: they wait in the delay queue with this one.
+        if (classifyFailure(err).kind === 'unavailable') return this.retryAll(batch.slice(i), err);
         await this.failed(item, err);
       }
     }
@@ -189,8 +237,10 @@ export class Consumer<S extends z.ZodType> {
   /**
    * One ack frame per channel for a whole handled batch (`multiple`: every delivery up to the
    * batch's highest tag), which costs the broker a fraction of one ack per message. Safe because
-   * every earlier delivery on that channel is already settled: batches run one at a time, invalid
-   * messages are settled on arrival, and later deliveries (the next batch filling) have higher tags.
+   * every earlier delivery on that channel is already settled: batches run one at a time (a
+   * failed message is settled before its batch ends), invalid messages are settled on arrival,
+   * and later deliveries (the next batch filling) have higher tags. Single handlers running
+   * concurrently never use it.
    */
   private ackBatch(batch: Pending<unknown>[]) {
     const last = new Map<Channel, Pending<unknown>>();
@@ -210,17 +260,60 @@ export class Consumer<S extends z.ZodType> {
   }
 
   private async failed(item: Pending<unknown>, err: unknown): Promise<void> {
-    const { queue } = this.opts;
-    const { raw, messageId, deliveryAttempt, requestId } = item.meta;
     const message = messageOf(err);
-    if (err instanceof PermanentError) this.deadLetter(item.ch, raw, requestId, 'permanent_error', message);
-    else if (deliveryAttempt >= this.maxAttempts) this.deadLetter(item.ch, raw, requestId, 'max_attempts', message);
-    else {
-      this.logger.warn('message failed, will retry', { queue, messageId, requestId, attempt: deliveryAttempt, err: message });
-      this.metrics?.messagesConsumed.inc({ queue, outcome: 'retry' });
-      await sleep(this.retryDelayMs * deliveryAttempt);
-      settle(() => item.ch.nack(raw, false, true));
+    const failure = classifyFailure(err);
+    if (failure.kind === 'permanent') return this.deadLetterItem(item, failure.reason, message);
+    if (failure.kind === 'unavailable') return this.retryAll([item], err);
+    if (retryCounts(item.meta.raw).failures + 1 >= this.maxAttempts) return this.deadLetterItem(item, 'max_attempts', message);
+    await this.retryLater(item, true, message);
+  }
+
+  /** Every item to the delay queue, as a dependency is out of reach: not counted against maxAttempts. */
+  private async retryAll(items: Pending<unknown>[], err: unknown): Promise<void> {
+    const message = messageOf(err);
+    this.logger.warn('a dependency is unavailable; messages retried later', { queue: this.opts.queue, size: items.length, err: message });
+    await Promise.all(items.map((item) => this.retryLater(item, false, message)));
+  }
+
+  /**
+   * Sends a copy to the delay queue, then acks the original. If the broker did not confirm the
+   * copy, the original is requeued instead: it is never acked without a copy somewhere.
+   */
+  private async retryLater(item: Pending<unknown>, countsAsFailure: boolean, reason: string): Promise<void> {
+    const { queue } = this.opts;
+    const { raw, messageId, requestId } = item.meta;
+    const counts = retryCounts(raw);
+    const next = { attempt: counts.attempt, failures: counts.failures + (countsAsFailure ? 1 : 0) };
+    try {
+      const delayMs = await this.retries.schedule(queue, raw, next);
+      this.logger.warn('message failed, will retry', {
+        queue,
+        messageId,
+        requestId,
+        attempt: counts.attempt,
+        retryInMs: delayMs,
+        unavailable: !countsAsFailure,
+        err: reason,
+      });
+      this.metrics?.messagesConsumed.inc({ queue, outcome: countsAsFailure ? 'retry' : 'retry_unavailable' });
+      settle(() => item.ch.ack(raw));
+      this.finish(item);
+    } catch (err) {
+      this.logger.error('could not send a failed message to its delay queue; requeued', { queue, messageId, requestId, err: messageOf(err) });
+      this.requeue(item, 'delay queue unreachable');
     }
+  }
+
+  /** Back to the work queue at once: only when it cannot be retried through a delay queue. */
+  private requeue(item: Pending<unknown>, why: string): void {
+    settle(() => item.ch.nack(item.meta.raw, false, true));
+    this.finish(item);
+    this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'requeue' });
+    this.logger.debug('message requeued', { queue: this.opts.queue, messageId: item.meta.messageId, why });
+  }
+
+  private deadLetterItem(item: Pending<unknown>, reason: string, detail: string): void {
+    this.deadLetter(item.ch, item.meta.raw, item.meta.requestId, reason, detail);
     this.finish(item);
   }
 
@@ -234,7 +327,7 @@ export class Consumer<S extends z.ZodType> {
     this.logger.error('message dead-lettered', {
       queue,
       messageId: msg.properties.messageId,
-      routingKey: msg.fields.routingKey,
+      routingKey: originalRoutingKey(msg),
       requestId,
       reason,
       detail,

@@ -65,7 +65,3 @@ export function settle(fn: () => void): void {
     /* channel closed: the broker redelivers */
   }
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

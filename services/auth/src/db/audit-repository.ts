@@ -6,6 +6,8 @@ export type AuditEvent =
   | 'login_failed'
   | 'account_locked'
   | 'login_refused_locked'
+  | 'login_throttled'
+  | 'login_failures_alerted'
   | 'logout'
   | 'logout_all'
   | 'session_revoked'

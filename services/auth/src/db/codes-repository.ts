@@ -1,5 +1,9 @@
-/** One-time codes (hashed) and the per-address count of wrong tries. */
-import type { PoolClient } from '@warren/shared/db/database';
+/**
+ * One-time codes (hashed), and per purpose and address two counters in `code_attempts`: wrong
+ * tries in a window that issuing a new code does not restart, and codes issued in a window.
+ * Each counter moves in one atomic statement, so concurrent requests can never get more than
+ * the cap between them (a try is reserved before its code is checked, not recorded after).
+ */
 import { inTransaction, type Pool } from '@warren/shared/db/database';
 
 export type CodePurpose = 'verify_email' | 'password_reset';
@@ -12,82 +16,104 @@ export interface CodeRecord {
   usedAt: Date | null;
 }
 
-/** How many recent codes of one address are compared with a presented code. */
-export const RECENT_CODES = 3;
+/** A reserved try: `tries` counts this one; `granted` is false past the cap. */
+export interface AttemptSlot {
+  granted: boolean;
+  tries: number;
+  /** Seconds until the window ends and tries are allowed again. */
+  retryAfterSeconds: number;
+}
+
+const RECORD = `id, code_hash AS "codeHash", payload, expires_at AS "expiresAt", used_at AS "usedAt"`;
 
 export class CodesRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Stores a new code and resets the address's wrong-try count. */
-  async insert(c: { id: string; purpose: CodePurpose; email: string; codeHash: string; payload: object; ttlSeconds: number }): Promise<void> {
+  /**
+   * Counts one issue of a code for the address in the current window; false once `max` codes
+   * were issued in it (the caller then issues nothing). Used for every registration, known
+   * address or not, so both paths do the same work.
+   */
+  async claimIssue(purpose: CodePurpose, email: string, max: number, windowSeconds: number): Promise<boolean> {
+    const { rows } = await this.pool.query<{ issued: number }>(
+      `INSERT INTO code_attempts AS a (purpose, email_lower, issued, issue_window_started_at) VALUES ($1, lower($2), 1, now())
+       ON CONFLICT (purpose, email_lower) DO UPDATE SET
+         issued = CASE WHEN a.issue_window_started_at <= now() - make_interval(secs => $3) THEN 1 ELSE a.issued + 1 END,
+         issue_window_started_at = CASE WHEN a.issue_window_started_at <= now() - make_interval(secs => $3)
+                                        THEN now() ELSE a.issue_window_started_at END,
+         updated_at = now()
+       RETURNING issued`,
+      [purpose, email, windowSeconds],
+    );
+    return (rows[0]?.issued ?? Infinity) <= max;
+  }
+
+  /**
+   * Stores a new code and voids every earlier unused code of the same purpose and address, in
+   * one transaction: only the newest registration (or reset request) can ever be completed.
+   */
+  async replace(c: { id: string; purpose: CodePurpose; email: string; codeHash: string; payload: object; ttlSeconds: number }): Promise<void> {
     await inTransaction(this.pool, async (tx) => {
+      await tx.query(
+        'UPDATE one_time_codes SET used_at = now() WHERE purpose = $1 AND email_lower = lower($2) AND used_at IS NULL',
+        [c.purpose, c.email],
+      );
       await tx.query(
         `INSERT INTO one_time_codes (id, purpose, email_lower, code_hash, payload, expires_at)
          VALUES ($1, $2, lower($3), $4, $5, now() + make_interval(secs => $6))`,
         [c.id, c.purpose, c.email, c.codeHash, c.payload, c.ttlSeconds],
       );
-      await tx.query(
-        `INSERT INTO code_attempts (purpose, email_lower, failures) VALUES ($1, lower($2), 0)
-         ON CONFLICT (purpose, email_lower) DO UPDATE SET failures = 0, updated_at = now()`,
-        [c.purpose, c.email],
-      );
     });
   }
 
-  /** Live (unused, unexpired) codes of an address, newest first. */
-  async live(purpose: CodePurpose, email: string): Promise<CodeRecord[]> {
+  /** The newest code of the address, whatever its state: the only one a guess is compared with. */
+  async newest(purpose: CodePurpose, email: string): Promise<CodeRecord | undefined> {
     const { rows } = await this.pool.query<CodeRecord>(
-      `SELECT id, code_hash AS "codeHash", payload, expires_at AS "expiresAt", used_at AS "usedAt"
-       FROM one_time_codes WHERE purpose = $1 AND email_lower = lower($2) AND used_at IS NULL AND expires_at > now()
-       ORDER BY created_at DESC LIMIT $3`,
-      [purpose, email, RECENT_CODES],
+      `SELECT ${RECORD} FROM one_time_codes WHERE purpose = $1 AND email_lower = lower($2) ORDER BY created_at DESC LIMIT 1`,
+      [purpose, email],
     );
-    return rows;
+    return rows[0];
+  }
+
+  /** The newest code of the address if it is still usable (a pending registration, for login's 403). */
+  async newestLive(purpose: CodePurpose, email: string): Promise<CodeRecord | undefined> {
+    const code = await this.newest(purpose, email);
+    return code && !code.usedAt && code.expiresAt.getTime() > Date.now() ? code : undefined;
   }
 
   /**
-   * Runs `fn` holding the address's attempt row locked, so concurrent tries are counted one
-   * after another and a code is consumed at most once.
+   * Reserves one try for the address before any code is checked. Past `max` tries in the window
+   * the slot is refused; the window starts at the first try and is not restarted by new codes.
    */
-  async withAttempts<T>(
-    purpose: CodePurpose,
-    email: string,
-    fn: (ctx: { failures: number; recent: CodeRecord[]; tx: PoolClient }) => Promise<T>,
-  ): Promise<T> {
-    return inTransaction(this.pool, async (tx) => {
-      await tx.query(
-        `INSERT INTO code_attempts (purpose, email_lower) VALUES ($1, lower($2)) ON CONFLICT DO NOTHING`,
-        [purpose, email],
-      );
-      const { rows } = await tx.query<{ failures: number }>(
-        'SELECT failures FROM code_attempts WHERE purpose = $1 AND email_lower = lower($2) FOR UPDATE',
-        [purpose, email],
-      );
-      const { rows: recent } = await tx.query<CodeRecord>(
-        `SELECT id, code_hash AS "codeHash", payload, expires_at AS "expiresAt", used_at AS "usedAt"
-         FROM one_time_codes WHERE purpose = $1 AND email_lower = lower($2)
-         ORDER BY created_at DESC LIMIT $3`,
-        [purpose, email, RECENT_CODES],
-      );
-      return fn({ failures: rows[0]?.failures ?? 0, recent, tx });
-    });
+  async reserveAttempt(purpose: CodePurpose, email: string, max: number, windowSeconds: number): Promise<AttemptSlot> {
+    const { rows } = await this.pool.query<{ failures: number; retryAfter: number }>(
+      `INSERT INTO code_attempts AS a (purpose, email_lower, failures, window_started_at) VALUES ($1, lower($2), 1, now())
+       ON CONFLICT (purpose, email_lower) DO UPDATE SET
+         failures = CASE WHEN a.window_started_at <= now() - make_interval(secs => $3) THEN 1 ELSE a.failures + 1 END,
+         window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(secs => $3) THEN now() ELSE a.window_started_at END,
+         updated_at = now()
+       RETURNING failures,
+         ceil(extract(epoch FROM window_started_at + make_interval(secs => $3) - now()))::int AS "retryAfter"`,
+      [purpose, email, windowSeconds],
+    );
+    const row = rows[0] ?? { failures: Infinity, retryAfter: windowSeconds };
+    return { granted: row.failures <= max, tries: row.failures, retryAfterSeconds: Math.max(1, row.retryAfter) };
   }
 
-  static async recordFailure(tx: PoolClient, purpose: CodePurpose, email: string): Promise<number> {
-    const { rows } = await tx.query<{ failures: number }>(
-      `UPDATE code_attempts SET failures = failures + 1, updated_at = now()
-       WHERE purpose = $1 AND email_lower = lower($2) RETURNING failures`,
+  /** Gives back a reserved try that turned out not to be a guess (the right code was presented). */
+  async refundAttempt(purpose: CodePurpose, email: string): Promise<void> {
+    await this.pool.query(
+      'UPDATE code_attempts SET failures = greatest(failures - 1, 0) WHERE purpose = $1 AND email_lower = lower($2)',
       [purpose, email],
     );
-    return rows[0]?.failures ?? 0;
   }
 
-  /** Marks every unused code of the address used: one success ends them all. */
-  static async consumeAll(tx: PoolClient, purpose: CodePurpose, email: string): Promise<void> {
-    await tx.query(
-      `UPDATE one_time_codes SET used_at = now() WHERE purpose = $1 AND email_lower = lower($2) AND used_at IS NULL`,
-      [purpose, email],
+  /** Uses the code if it is still unused and live; its payload, or undefined if another request won. */
+  async consume(id: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await this.pool.query<{ payload: Record<string, unknown> }>(
+      'UPDATE one_time_codes SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now() RETURNING payload',
+      [id],
     );
-    await tx.query('UPDATE code_attempts SET failures = 0 WHERE purpose = $1 AND email_lower = lower($2)', [purpose, email]);
+    return rows[0]?.payload;
   }
 }

@@ -1,5 +1,10 @@
-/** Sessions and their refresh tokens (stored only as SHA-256 hashes). */
-import { inTransaction, type Pool } from '@warren/shared/db/database';
+/**
+ * Sessions and their refresh tokens (stored only as SHA-256 hashes). Ending a session also
+ * writes `session.ended` to the outbox in the same statement, so that the services verifying
+ * access tokens hear of every ended session (they refuse its tokens until they expire).
+ */
+import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 
 export interface NewSession {
   id: string;
@@ -26,11 +31,36 @@ export interface RefreshTokenLookup {
   rotatedAt: Date | null;
 }
 
+/** A pool, or the client of a transaction that must end sessions together with its own change. */
+type Queryable = Pool | PoolClient;
+
+/**
+ * `session.ended` for every row of `ended` (id, user_id, revoked_at, expires_at). The parameter
+ * is how long an access token of the session may still be valid: the receivers remember it that
+ * long. A session past its absolute expiry by more than that has no valid token left to refuse.
+ */
+const announceEnded = (announceSecondsParam: string) => `INSERT INTO outbox (routing_key, payload)
+  SELECT '${ROUTING_KEYS.sessionEnded}', jsonb_build_object('sessionId', e.id, 'userId', e.user_id,
+    'endedAt', to_char(e.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'expiresAt', to_char((e.revoked_at + make_interval(secs => ${announceSecondsParam})) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+  FROM ended e WHERE e.expires_at > e.revoked_at - make_interval(secs => ${announceSecondsParam})`;
+
 const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.created_at AS "createdAt", s.last_used_at AS "lastUsedAt",
   s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt", s.user_agent AS "userAgent", s.ip`;
 
 export class SessionsRepository {
-  constructor(private readonly pool: Pool) {}
+  /**
+   * @param accessTokenTtlSeconds the access tokens' lifetime: how long an ended session must be
+   * remembered by the verifiers (a minute more, for clocks that disagree a little).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly accessTokenTtlSeconds: number,
+  ) {}
+
+  private get announceSeconds(): number {
+    return this.accessTokenTtlSeconds + 60;
+  }
 
   /** The session row and its first refresh token, together or not at all. */
   async create(s: NewSession): Promise<void> {
@@ -94,20 +124,31 @@ export class SessionsRepository {
     return rows;
   }
 
-  /** Ends one session of the user; false if it was not a live session of theirs. */
+  /** Ends one session of the user and announces it; false if it was not a live session of theirs. */
   async revoke(userId: string, sessionId: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      'UPDATE sessions SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
-      [sessionId, userId],
+    const { rows } = await this.pool.query<{ id: string }>(
+      `WITH ended AS (
+         UPDATE sessions SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
+         RETURNING id, user_id, revoked_at, expires_at
+       ), announced AS (${announceEnded('$3')})
+       SELECT id FROM ended`,
+      [sessionId, userId, this.announceSeconds],
     );
-    return rowCount === 1;
+    return rows.length === 1;
   }
 
-  /** Ends every live session of the user; returns their ids. */
-  async revokeAll(userId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      'UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
-      [userId],
+  /**
+   * Ends every session of the user that is not ended yet and announces each; returns their ids.
+   * `db` may be the client of a transaction (a demotion ends the sessions in its own).
+   */
+  async revokeAll(userId: string, db: Queryable = this.pool): Promise<string[]> {
+    const { rows } = await db.query<{ id: string }>(
+      `WITH ended AS (
+         UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+         RETURNING id, user_id, revoked_at, expires_at
+       ), announced AS (${announceEnded('$2')})
+       SELECT id FROM ended`,
+      [userId, this.announceSeconds],
     );
     return rows.map((r) => r.id);
   }

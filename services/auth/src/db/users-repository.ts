@@ -1,5 +1,5 @@
-/** Users, their role's permissions, and the lockout counters, in the auth database. */
-import { inTransaction, type Pool } from '@warren/shared/db/database';
+/** Users and their role's permissions, in the auth database (lockouts: login-failures-repository.ts). */
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 
 export interface UserRecord {
@@ -9,13 +9,11 @@ export interface UserRecord {
   role: Role;
   passwordHash: string;
   emailVerifiedAt: Date | null;
-  failedLogins: number;
-  lockedUntil: Date | null;
   createdAt: Date;
 }
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
-  failed_logins AS "failedLogins", locked_until AS "lockedUntil", created_at AS "createdAt"`;
+  created_at AS "createdAt"`;
 
 /** The `user.upserted` event of row `u`, written to the outbox in the same transaction as the change. */
 const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
@@ -62,32 +60,14 @@ export class UsersRepository {
   }
 
   /**
-   * Counts a failed login atomically. Reaching `threshold` locks the account for `lockSeconds`
-   * and restarts the count, so the first failure after the lock ends does not re-lock at once.
+   * A new password also lifts every lockout and delay of the account, from every address, and
+   * the account-wide count: resetting is how a locked-out user gets back in.
    */
-  async recordFailedLogin(id: string, threshold: number, lockSeconds: number): Promise<{ lockedUntil: Date | null }> {
-    const { rows } = await this.pool.query<{ lockedUntil: Date | null }>(
-      `UPDATE users SET
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END,
-         failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END
-       WHERE id = $1
-       RETURNING CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"`,
-      [id, threshold, lockSeconds],
-    );
-    return rows[0] ?? { lockedUntil: null };
-  }
-
-  async clearFailedLogins(id: string): Promise<void> {
-    await this.pool.query(
-      'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)',
-      [id],
-    );
-  }
-
-  /** A new password also lifts a lockout: resetting is how a locked-out user gets back in. */
   async setPassword(id: string, passwordHash: string): Promise<void> {
     await this.pool.query(
-      'UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1',
+      `WITH cleared AS (DELETE FROM login_failures WHERE email_lower = (SELECT lower(email) FROM users WHERE id = $1)),
+            forgotten AS (DELETE FROM login_failure_alerts WHERE user_id = $1)
+       UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`,
       [id, passwordHash],
     );
   }
@@ -101,20 +81,62 @@ export class UsersRepository {
     return rows;
   }
 
-  /** Keyset page by id: stable under inserts, no OFFSET scan. */
-  async list(limit: number, afterId?: string): Promise<UserRecord[]> {
-    const { rows } = await this.pool.query<UserRecord>(
-      `SELECT ${COLUMNS} FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+  /**
+   * Keyset page by id: stable under inserts, no OFFSET scan. `lockedUntil`: the latest lock of
+   * any client address out of the account.
+   */
+  async list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]> {
+    const { rows } = await this.pool.query<UserRecord & { lockedUntil: Date | null }>(
+      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
+       FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
       [afterId ?? null, limit],
     );
     return rows;
   }
 
   /**
-   * Changes a role unless that would leave no admin (checked under a lock, so two admins
-   * demoting each other at once cannot both succeed). Returns the previous role.
+   * Writes the `user.upserted` of every user, at its current version, to the outbox again, a
+   * page of `pageSize` users per statement (so a big table is never one long transaction). For
+   * rebuilding a consumer's directory: a consumer that has this version or a newer one changes
+   * nothing, one that lost the user gets it back. Returns how many users and the outbox ids used.
    */
-  async changeRole(id: string, role: Role): Promise<{ previous: Role } | 'not_found' | 'last_admin'> {
+  async announceAll(pageSize = 1000): Promise<{ users: number; firstOutboxId?: number; lastOutboxId?: number }> {
+    let after: string | null = null;
+    let users = 0;
+    let firstOutboxId: number | undefined;
+    let lastOutboxId: number | undefined;
+    for (;;) {
+      // bigint comes back as text; outbox ids stay far below 2^53.
+      const page: { rows: { id: string; userId: string }[] } = await this.pool.query(
+        `${ANNOUNCE_USER} FROM users u WHERE ($1::uuid IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2
+         RETURNING id::text AS id, payload->>'userId' AS "userId"`,
+        [after, pageSize],
+      );
+      const { rows } = page;
+      if (rows.length === 0) break;
+      users += rows.length;
+      for (const r of rows) {
+        const id = Number(r.id);
+        firstOutboxId = Math.min(firstOutboxId ?? id, id);
+        lastOutboxId = Math.max(lastOutboxId ?? id, id);
+        // uuids sort like their lower-case text, so the greatest text is the page's last id.
+        if (after === null || r.userId > after) after = r.userId;
+      }
+      if (rows.length < pageSize) break;
+    }
+    return { users, firstOutboxId, lastOutboxId };
+  }
+
+  /**
+   * Changes a role unless that would leave no admin (checked under a lock, so two admins
+   * demoting each other at once cannot both succeed). Returns the previous role. `alsoInTx`
+   * runs in the same transaction once the role changed (a demotion ends the user's sessions).
+   */
+  async changeRole(
+    id: string,
+    role: Role,
+    alsoInTx?: (client: PoolClient, previous: Role) => Promise<unknown>,
+  ): Promise<{ previous: Role } | 'not_found' | 'last_admin'> {
     return inTransaction(this.pool, async (client) => {
       await client.query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE");
       const { rows } = await client.query<{ role: Role }>('SELECT role FROM users WHERE id = $1 FOR UPDATE', [id]);
@@ -126,6 +148,7 @@ export class UsersRepository {
       }
       await client.query('UPDATE users SET role = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, role]);
       await client.query(`${ANNOUNCE_USER} FROM users u WHERE u.id = $1`, [id]);
+      await alsoInTx?.(client, current.role);
       return { previous: current.role };
     });
   }

@@ -3,6 +3,7 @@ import type { EmailRequestedInput } from '@warren/shared/contracts/email';
 import type { Logger } from '@warren/shared/logger';
 import type { AuditRepository } from '../db/audit-repository.js';
 import type { CodesRepository } from '../db/codes-repository.js';
+import type { LoginFailuresRepository } from '../db/login-failures-repository.js';
 import type { SessionsRepository } from '../db/sessions-repository.js';
 import type { UsersRepository } from '../db/users-repository.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -12,13 +13,15 @@ export interface AuthSettings {
   audience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
-  lockout: { threshold: number; seconds: number };
+  /** Per account and address: threshold failures lock for `seconds`; an account-wide burst alerts once per `alertWindowSeconds`. */
+  lockout: { threshold: number; seconds: number; alertWindowSeconds: number };
 }
 
 export interface AuthDeps {
   users: UsersRepository;
   sessions: SessionsRepository;
   codes: CodesRepository;
+  loginFailures: LoginFailuresRepository;
   audit: AuditRepository;
   keys: SigningKeys;
   /** Hands an email to the notification service (through the broker); resolves once queued. */

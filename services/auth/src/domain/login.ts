@@ -1,16 +1,28 @@
 /**
  * Login. One generic 401 for a wrong email or a wrong password, with similar timing (an
  * unknown email still costs an argon2 verification). 403 for an address whose registration is
- * not verified yet, said only to someone who knows its password. After
- * LOGIN_LOCKOUT_THRESHOLD consecutive failures the account is locked for LOGIN_LOCKOUT_SECONDS:
- * 423 with Retry-After; a success resets the count; a password reset lifts the lock.
+ * not verified yet, said only to someone who knows its password.
+ *
+ * Failures are counted per email AND client address (unknown emails too, so the answers
+ * reveal nothing), so a stranger's guesses cannot lock
+ * the owner out from everywhere: after a few failures in a row an address waits before its next
+ * try (1 s, 2 s, 4 s … answered 429 with Retry-After, never by holding the request), and at
+ * LOGIN_LOCKOUT_THRESHOLD failures it is locked out of that account for LOGIN_LOCKOUT_SECONDS
+ * (423 with Retry-After). Each attempt is reserved before the password is checked, so
+ * concurrent guesses cannot exceed the threshold. A success clears that address; a password
+ * reset clears them all. When the account sees LOGIN_LOCKOUT_THRESHOLD failures from any
+ * addresses within LOGIN_ALERT_WINDOW_SECONDS, its owner is emailed, once per window; at 20 times
+ * that, addresses that never held a session of the account wait for the window to end (429), so
+ * a guessing run spread over many addresses is bounded too.
  */
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
+import type { LockoutPolicy } from '../db/login-failures-repository.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
 import { tokenPair, type TokenUser } from './session-tokens.js';
+import { assertStorableText } from './text-input.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
 export interface LoginInput extends ClientInfo {
@@ -22,54 +34,88 @@ const invalidCredentials = () => AppError.unauthorized('invalid_credentials', 'T
 /** argon2's cost grows with its input: a cap keeps a megabyte "password" from being a DoS. */
 const MAX_PASSWORD_INPUT = 1024;
 
+function secondsUntil(until: Date): string {
+  return String(Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000)));
+}
+
 export function locked(until: Date): AppError {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
   return new AppError(423, 'account_locked', 'Locked', 'Too many failed logins; try again later or reset the password.', undefined, {
-    'Retry-After': String(seconds),
+    'Retry-After': secondsUntil(until),
+  });
+}
+
+function throttled(until: Date): AppError {
+  return new AppError(429, 'login_throttled', 'Too Many Requests', 'Too many failed logins from this address; wait before trying again.', undefined, {
+    'Retry-After': secondsUntil(until),
   });
 }
 
 export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPair> {
+  assertStorableText({ email: input.email, password: input.password });
   const client = { ip: input.ip, userAgent: input.userAgent };
   if (input.password.length > MAX_PASSWORD_INPUT) throw invalidCredentials();
   const user = await deps.users.findByEmail(input.email);
-  if (!user) {
-    await refuseUnknown(deps, input);
-    await deps.audit.record('login_failed', { ...client, details: { reason: 'unknown_email' } });
-    throw invalidCredentials();
+  // Counted per email as typed, account or not: an unknown email is delayed and locked exactly
+  // like a real one. Requests that reach auth without an address share one count.
+  const address = input.ip ?? '';
+  const { threshold, seconds: lockSeconds, alertWindowSeconds: windowSeconds } = deps.settings.lockout;
+  const policy = { threshold, lockSeconds, windowSeconds };
+  const reservation = await deps.loginFailures.reserve(input.email, address, policy, user?.id);
+  if (reservation.kind === 'locked') {
+    await deps.audit.record('login_refused_locked', { userId: user?.id, ...client });
+    throw locked(reservation.until);
   }
-  if (user.lockedUntil && user.lockedUntil > new Date()) {
-    await deps.audit.record('login_refused_locked', { userId: user.id, ...client });
-    throw locked(user.lockedUntil);
+  if (reservation.kind === 'throttled') {
+    await deps.audit.record('login_throttled', { userId: user?.id, ...client });
+    throw throttled(reservation.until);
+  }
+  if (!user) {
+    await refuseUnknown(deps, input, address);
+    await deps.audit.record('login_failed', { ...client, details: { reason: 'unknown_email' } });
+    throw await failed(deps, input.email, address, policy, client);
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) {
-    const { lockedUntil } = await deps.users.recordFailedLogin(user.id, deps.settings.lockout.threshold, deps.settings.lockout.seconds);
     await deps.audit.record('login_failed', { userId: user.id, ...client, details: { reason: 'wrong_password' } });
-    if (lockedUntil) {
-      await deps.audit.record('account_locked', { userId: user.id, ...client, details: { until: lockedUntil.toISOString() } });
-      deps.logger.warn('account locked', { userId: user.id });
-      throw locked(lockedUntil);
+    if (await deps.loginFailures.countForAlert(user, policy)) {
+      await deps.audit.record('login_failures_alerted', { userId: user.id, ...client });
     }
-    throw invalidCredentials();
+    throw await failed(deps, input.email, address, policy, client, user.id);
   }
+  await deps.loginFailures.clear(input.email, address);
   if (!user.emailVerifiedAt) throw notVerified();
-  await deps.users.clearFailedLogins(user.id);
   const pair = await startSession(deps, user, client);
   await deps.audit.record('login_succeeded', { userId: user.id, ...client, details: { sessionId: pair.session.id } });
   deps.logger.info('login succeeded', { userId: user.id, sessionId: pair.session.id });
   return pair;
 }
 
+/** Records a failed attempt: the error to answer, 423 if it locked the address out. */
+async function failed(
+  deps: AuthDeps,
+  email: string,
+  address: string,
+  policy: LockoutPolicy,
+  client: ClientInfo,
+  userId?: string,
+): Promise<AppError> {
+  const { lockedUntil } = await deps.loginFailures.recordFailure(email, address, policy);
+  if (!lockedUntil) return invalidCredentials();
+  await deps.audit.record('account_locked', { userId, ...client, details: { until: lockedUntil.toISOString() } });
+  if (userId) deps.logger.warn('address locked out of an account', { userId });
+  return locked(lockedUntil);
+}
+
 /**
  * No account has this email. If a registration for it awaits verification and the password is
  * its password, say so (403); otherwise spend the time a real check would have taken.
  */
-async function refuseUnknown(deps: AuthDeps, input: LoginInput): Promise<void> {
-  const pending = await deps.codes.live('verify_email', input.email);
-  if (pending.length === 0) return spendVerificationTime(input.password);
-  for (const p of pending) {
-    const hash = p.payload.passwordHash;
-    if (typeof hash === 'string' && (await verifyPassword(hash, input.password))) throw notVerified();
+async function refuseUnknown(deps: AuthDeps, input: LoginInput, address: string): Promise<void> {
+  // Only the newest registration is pending: a later one voided the earlier ones.
+  const hash = (await deps.codes.newestLive('verify_email', input.email))?.payload.passwordHash;
+  if (typeof hash !== 'string') return spendVerificationTime(input.password);
+  if (await verifyPassword(hash, input.password)) {
+    await deps.loginFailures.clear(input.email, address);
+    throw notVerified();
   }
 }
 

@@ -1,27 +1,37 @@
 /**
- * Password reset by emailed code: the same rules as the verification code, no account
- * enumeration (always 202, similar timing), and a successful reset ends every session of the
- * user and lifts a lockout.
+ * Password reset by emailed code: the same rules as the verification code (newest code only,
+ * wrong tries capped per address across re-issues, codes issued capped per address), no
+ * account enumeration (always 202, similar timing: a code is hashed whether or not the account
+ * exists), and a successful reset ends every session of the user and lifts every lockout.
  */
 import type { AuthDeps, ClientInfo } from './deps.js';
-import { CODE_TTL_SECONDS, consumeCode, issueCode } from './one-time-codes.js';
+import { CODE_TTL_SECONDS, claimCodeIssue, consumeCode, prepareCode, storeCode } from './one-time-codes.js';
 import { assertPasswordAcceptable } from './password-policy.js';
 import { hashPassword } from './passwords.js';
+import { assertStorableText } from './text-input.js';
 import { AppError } from '@warren/shared/errors';
 
 export async function forgotPassword(deps: AuthDeps, input: { email: string } & ClientInfo): Promise<Record<string, never>> {
+  assertStorableText({ email: input.email });
+  const { code, codeHash } = await prepareCode();
   const user = await deps.users.findByEmail(input.email);
-  if (!user) {
-    await hashPassword('000000'); // what issuing a code would have cost
-    return {};
+  if (!user) return {};
+  // Past the cap the answer is the same and nothing is issued or sent.
+  const mayIssue = await claimCodeIssue(deps.codes, 'password_reset', user.email);
+  if (mayIssue) {
+    await storeCode(deps.codes, 'password_reset', user.email, codeHash, { userId: user.id });
+    await deps.requestEmail({
+      to: user.email,
+      template: 'password_reset',
+      variables: { name: user.name, code, expiresInMinutes: CODE_TTL_SECONDS / 60 },
+    });
   }
-  const code = await issueCode(deps.codes, 'password_reset', user.email, { userId: user.id });
-  await deps.requestEmail({
-    to: user.email,
-    template: 'password_reset',
-    variables: { name: user.name, code, expiresInMinutes: CODE_TTL_SECONDS / 60 },
+  await deps.audit.record('password_reset_requested', {
+    userId: user.id,
+    ip: input.ip,
+    userAgent: input.userAgent,
+    details: { emailed: mayIssue },
   });
-  await deps.audit.record('password_reset_requested', { userId: user.id, ip: input.ip, userAgent: input.userAgent });
   return {};
 }
 
@@ -29,6 +39,7 @@ export async function resetPassword(
   deps: AuthDeps,
   input: { email: string; code: string; newPassword: string } & ClientInfo,
 ): Promise<Record<string, never>> {
+  assertStorableText({ email: input.email, code: input.code, newPassword: input.newPassword });
   assertPasswordAcceptable(input.newPassword, 'newPassword');
   const payload = await consumeCode(deps.codes, 'password_reset', input.email, input.code);
   const user = await deps.users.findById(String(payload.userId));

@@ -2,6 +2,13 @@
  * Administration of users: list (keyset-paginated) and change a role. Main-backend already
  * requires the users:write permission; this checks the caller's role again from the database,
  * so a token issued before a demotion cannot administer.
+ *
+ * A change that takes a permission away (a demotion) ends every session of the user in the
+ * same transaction: access tokens carry the permissions they were issued with, and would
+ * otherwise keep them until they expire (and the refresh token would mint new ones only at
+ * the next refresh). The ended sessions are announced like a logout, so every service refuses
+ * those tokens at once. A promotion keeps the sessions: the new permissions come with the next
+ * refresh, and keeping old, smaller ones a while longer harms nobody.
  */
 import type { Role } from '@warren/shared/contracts/notifications';
 import { AppError } from '@warren/shared/errors';
@@ -33,7 +40,12 @@ export async function listUsers(deps: AuthDeps, actor: Actor & { limit: number; 
 
 export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: string; role: Role }) {
   await requireAdmin(deps, actor);
-  const result = await deps.users.changeRole(actor.targetUserId, actor.role);
+  const granted = new Set(await deps.users.permissionsOf(actor.role));
+  let sessionsEnded = 0;
+  const result = await deps.users.changeRole(actor.targetUserId, actor.role, async (tx, previous) => {
+    const lost = (await deps.users.permissionsOf(previous)).some((p) => !granted.has(p));
+    if (lost) sessionsEnded = (await deps.sessions.revokeAll(actor.targetUserId, tx)).length;
+  });
   if (result === 'not_found') throw AppError.notFound('user_not_found', 'No such user.');
   if (result === 'last_admin') throw new AppError(409, 'last_admin', 'Conflict', 'The last administrator cannot be demoted.');
   await deps.audit.record('role_changed', {
@@ -41,7 +53,7 @@ export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: 
     actorId: actor.userId,
     ip: actor.ip,
     userAgent: actor.userAgent,
-    details: { from: result.previous, to: actor.role },
+    details: { from: result.previous, to: actor.role, sessionsEnded },
   });
   const user = await deps.users.findById(actor.targetUserId);
   if (!user) throw AppError.notFound('user_not_found', 'No such user.');

@@ -3,6 +3,11 @@
  * contract (the auth service names a template, it never writes wording). A template is a list
  * of paragraphs and at most one code; the text and HTML forms are both made from that list, so
  * they cannot drift apart, and every variable reaches the HTML through one escaping function.
+ *
+ * A name is free text someone typed into a form. The verification email never shows it: it goes
+ * to an address whose owner has not been heard from yet, so whoever registers could otherwise
+ * put a message of their choosing ("click evil.example") into a stranger's inbox under Warren's
+ * name. Where an account's own name is shown, it is neutralised first (see `greeting`).
  */
 import type { EmailRequested, EmailTemplate } from '@warren/shared/contracts/email';
 
@@ -25,7 +30,8 @@ const TEMPLATES: Record<EmailTemplate, (v: Variables) => Content> = {
   verify_email: (v) => ({
     subject: 'Confirm your email address for Warren',
     blocks: [
-      greeting(v.name),
+      // No name: it was typed by whoever registered, who may not own this mailbox.
+      greeting(undefined),
       'Use this code to confirm your email address and finish creating your Warren account:',
       { code: requireCode(v, 'verify_email') },
       validity(v.expiresInMinutes),
@@ -62,6 +68,18 @@ const TEMPLATES: Record<EmailTemplate, (v: Variables) => Content> = {
       'If you did not, reset your password at once with "Forgot password" on the sign-in page, and tell your administrator.',
     ],
   }),
+  login_failures: (v) => ({
+    subject: 'Failed sign-in attempts on your Warren account',
+    blocks: [
+      greeting(v.name),
+      `There ${v.failedLogins === 1 ? 'was 1 failed sign-in attempt' : `were ${v.failedLogins ?? 'several'} failed sign-in attempts`} ` +
+        'on your Warren account in the last few minutes. The addresses they came from are paused for a while; ' +
+        'you can still sign in as usual.',
+      'If it was you, there is nothing else to do.',
+      'If it was not you, your password was not accepted. If it is easy to guess or used elsewhere, ' +
+        'change it with "Forgot password" on the sign-in page, and tell your administrator.',
+    ],
+  }),
 };
 
 export function renderEmail(template: EmailTemplate, variables: Variables): RenderedEmail {
@@ -69,10 +87,23 @@ export function renderEmail(template: EmailTemplate, variables: Variables): Rend
   return { subject, text: toText(blocks), html: toHtml(subject, blocks) };
 }
 
+/** Longest name a greeting shows, in code points; a longer one is cut with an ellipsis. */
+export const GREETING_NAME_MAX = 40;
+/** Control, format (bidi overrides, zero-width) and line/paragraph separator characters. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+/** Anything a mail client may turn into a link: a scheme, www., an address, a domain name. */
+const LINK_LIKE = /[a-z][a-z0-9+.-]*:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}(?![\p{L}\p{N}])/iu;
+
+/**
+ * "Hello <name>," with the name made harmless: one line, no invisible characters, at most
+ * GREETING_NAME_MAX characters, and no name at all if it looks like a link or an address.
+ */
 function greeting(name: string | undefined): string {
-  // A name is free text from a registration form: one line, whatever was typed.
-  const clean = name?.replace(/\s+/g, ' ').trim();
-  return clean ? `Hello ${clean},` : 'Hello,';
+  const clean = name?.replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim() ?? '';
+  if (!clean || LINK_LIKE.test(clean)) return 'Hello,';
+  const chars = [...clean];
+  const shown = chars.length > GREETING_NAME_MAX ? `${chars.slice(0, GREETING_NAME_MAX - 1).join('').trimEnd()}…` : clean;
+  return `Hello ${shown},`;
 }
 
 function validity(minutes: number | undefined): string {

@@ -1,12 +1,17 @@
 /**
  * Sending by SMTP with nodemailer: one pooled transport per process (connections are reused
- * across emails instead of a TCP + greeting round trip each). Failures are sorted into the two
- * kinds the consumer acts on: a permanent refusal of this email (dead-lettered at once) and
- * everything else (retried). Errors are rewritten without the server's reply text, which
- * usually quotes the recipient's address.
+ * across emails instead of a TCP + greeting round trip each). Failures are sorted into the
+ * three kinds the consumer acts on:
+ * - a permanent refusal of this email (5xx to RCPT TO or DATA): dead-lettered at once;
+ * - the server out of reach (no connection, a timeout, 421 "closing"): nothing is wrong with
+ *   the email, so it is retried through the broker for as long as the outage lasts;
+ * - anything else, a deferral above all (450/451: greylisting, a full mailbox): retried
+ *   through the broker with back-off, up to the consumer's attempt limit.
+ * Errors are rewritten without the server's reply text, which usually quotes the recipient's
+ * address.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import { PermanentError } from '@warren/shared/messaging/consumer';
+import { PermanentError, UnavailableError } from '@warren/shared/messaging/consumer';
 import type { EmailTransport, OutgoingEmail } from './email-transport.js';
 
 interface SmtpFailure {
@@ -22,13 +27,14 @@ const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
 export class SmtpTransport implements EmailTransport {
   private readonly transporter: Transporter;
 
-  constructor(url: string) {
+  constructor(url: string, opts: { maxConnections?: number } = {}) {
     this.transporter = nodemailer.createTransport({
       url,
       pool: true,
-      maxConnections: 5,
+      // One connection per email the consumer sends at once, so none waits for another's.
+      maxConnections: opts.maxConnections ?? 5,
       // A connection that drops mid-send is retried by nodemailer once; after that the
-      // consumer's retries (with their back-off and attempt limit) take over.
+      // broker's retries (with their back-off) take over.
       maxRequeues: 1,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
@@ -53,6 +59,7 @@ export class SmtpTransport implements EmailTransport {
       const failure = err as SmtpFailure;
       const detail = summarize(failure);
       if (isPermanent(failure)) throw new PermanentError(`SMTP server refused the email: ${detail}`);
+      if (isUnreachable(failure)) throw new UnavailableError(`SMTP server unreachable: ${detail}`);
       throw new Error(`SMTP send failed: ${detail}`);
     }
   }
@@ -71,6 +78,15 @@ function isPermanent(f: SmtpFailure): boolean {
   }
   // No reply at all: nodemailer itself found the envelope or message unsendable.
   return f.code === 'EENVELOPE' || f.code === 'EMESSAGE';
+}
+
+/** nodemailer's codes for a connection that could not be made or was lost. */
+const CONNECTION_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS']);
+
+function isUnreachable(f: SmtpFailure): boolean {
+  // 421: the server is closing the session (overloaded, shutting down), whatever the email.
+  if (f.responseCode !== undefined) return f.responseCode === 421;
+  return CONNECTION_CODES.has(f.code ?? '');
 }
 
 function summarize(f: SmtpFailure): string {

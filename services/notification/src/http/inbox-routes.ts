@@ -1,6 +1,7 @@
 /** The inbox over REST: a page of the user's notifications, and the exact unread count. */
 import { z } from 'zod';
 import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
+import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { authOf, requireAuth } from '@warren/shared/auth/require-auth';
 import type { HttpApp } from '@warren/shared/http/app';
 import { queryOf } from '@warren/shared/http/validate';
@@ -16,8 +17,12 @@ const pageQuerySchema = z.object({
     .refine((v) => v === undefined || parsePublicId(v) !== undefined, 'must be a notification id'),
 });
 
-export function mountInboxRoutes(app: HttpApp, deps: { verifier: AccessTokenVerifier; inbox: InboxRepository; readState: ReadStateDeps }) {
-  const authenticated = { preHandler: requireAuth(deps.verifier) };
+export function mountInboxRoutes(
+  app: HttpApp,
+  deps: { verifier: AccessTokenVerifier; ended: EndedSessions; inbox: InboxRepository; readState: ReadStateDeps },
+) {
+  // A token of a session that has ended (logout, password reset, ...) is refused at once.
+  const authenticated = { preHandler: requireAuth(deps.verifier, deps.ended) };
 
   app.get('/inbox', authenticated, async (req, reply) => {
     const q = queryOf(pageQuerySchema, req);

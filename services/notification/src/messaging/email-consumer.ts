@@ -1,4 +1,11 @@
-/** Consumes `email.requested` from the durable queue into the send-email use case. */
+/**
+ * Consumes `email.requested` from the durable queue into the send-email use case, several at
+ * once: one recipient's slow or deferring mail server never holds up another's code. A failed
+ * email is never waited for here: the consumer sends it through the broker's delay queues
+ * (1 s, 5 s, then every 15 s) while the emails behind it go out. A permanent refusal (5xx) is
+ * dead-lettered at once, a deferral (4xx) after `maxAttempts`, and an unreachable SMTP server
+ * is waited out however long it takes.
+ */
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { topology } from '@warren/shared/contracts/topology';
 import type { Logger } from '@warren/shared/logger';
@@ -7,17 +14,21 @@ import { Consumer, PermanentError } from '@warren/shared/messaging/consumer';
 import type { Metrics } from '@warren/shared/metrics';
 import type { SendEmail } from '../domain/send-email.js';
 
-/** Emails in flight per replica: enough to keep a few SMTP connections busy. */
-const PREFETCH = 10;
-/**
- * An unreachable SMTP server is retried with a growing pause (1 s, 2 s, ... 7 s: about half a
- * minute in all) before the message is dead-lettered, long enough for a relay restart, short
- * enough that a verification code still arrives while it is valid.
- */
-const MAX_ATTEMPTS = 8;
-const RETRY_DELAY_MS = 1000;
+export interface EmailConsumerSettings {
+  /** Emails handled at once (EMAIL_CONCURRENCY). */
+  concurrency: number;
+  /** Attempts before a deferred email is dead-lettered (EMAIL_MAX_ATTEMPTS). */
+  maxAttempts: number;
+}
 
-export function createEmailConsumer(broker: Broker, namespace: string, sendEmail: SendEmail, logger: Logger, metrics: Metrics) {
+export function createEmailConsumer(
+  broker: Broker,
+  namespace: string,
+  settings: EmailConsumerSettings,
+  sendEmail: SendEmail,
+  logger: Logger,
+  metrics: Metrics,
+) {
   return new Consumer(
     broker,
     {
@@ -25,9 +36,10 @@ export function createEmailConsumer(broker: Broker, namespace: string, sendEmail
       namespace,
       queue: topology(namespace).emailRequestsQueue,
       schema: emailRequestedSchema,
-      prefetch: PREFETCH,
-      maxAttempts: MAX_ATTEMPTS,
-      retryDelayMs: RETRY_DELAY_MS,
+      // Twice the slots: the next emails are already here when a slot frees up.
+      prefetch: settings.concurrency * 2,
+      concurrency: settings.concurrency,
+      maxAttempts: settings.maxAttempts,
       handler: async (request, meta) => {
         // The message id is what makes sending idempotent; every Warren publisher sets one.
         if (!meta.messageId) throw new PermanentError('email.requested without a message-id: a redelivery could not be recognised');

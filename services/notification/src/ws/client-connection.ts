@@ -29,6 +29,8 @@ export class ClientConnection {
   constructor(
     readonly ws: WebSocket,
     readonly userId: string,
+    /** The session of the token that authenticated the socket (a renewal may change it). */
+    public sessionId: string,
     private readonly deps: ConnectionDeps,
   ) {}
 

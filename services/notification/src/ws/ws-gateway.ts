@@ -4,14 +4,18 @@
  * HTTP error on the upgrade would be invisible to them). After authentication: limits are
  * checked, `{"type":"ready","unreadCount":N}` is sent, then the catch-up (`?after=<id>`) and
  * live delivery (see ClientConnection). The socket closes with 4001 when its token expires
- * unless the client renewed it with `{"type":"auth","token"}`. Inbound frames are validated
+ * unless the client renewed it with `{"type":"auth","token"}`, and at once (4001 too) when its
+ * session ends (logout, password reset, demotion...: `ended` hears of it from the auth service);
+ * a token of an ended session is refused like an invalid one. Inbound frames are validated
  * and rate-limited; pings detect dead peers.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from '@warren/shared/auth/access-token-verifier';
+import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
+import { AppError } from '@warren/shared/errors';
 import { toAppError } from '@warren/shared/http/problem';
 import type { Logger } from '@warren/shared/logger';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
@@ -38,6 +42,8 @@ export interface WsLimits {
 
 export interface WsGatewayDeps {
   verifier: AccessTokenVerifier;
+  /** Sessions known to have ended: their tokens are refused and their sockets closed. */
+  ended: EndedSessions;
   inbox: {
     unreadCount: (userId: string) => Promise<number>;
     latestSeq: (userId: string) => Promise<number>;
@@ -66,6 +72,7 @@ export class WsGateway {
     this.unauthenticated = new UnauthenticatedSockets({ maxPerAddress: deps.limits.maxUnauthenticatedPerAddress, trustProxy: deps.limits.trustProxy });
     this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
     this.heartbeat.unref();
+    deps.ended.onEnded((sessionId) => this.endSession(sessionId));
   }
 
   attach(server: Server): void {
@@ -116,6 +123,14 @@ export class WsGateway {
     for (const conn of this.registry.of(change.userId)) conn.send(frame);
   }
 
+  /** A session ended: its sockets close with 4001 (the client must log in again). */
+  endSession(sessionId: string): void {
+    for (const conn of this.registry.ofSession(sessionId)) {
+      conn.ws.resume();
+      conn.ws.close(CLOSE.unauthorized, 'session ended');
+    }
+  }
+
   /** Every socket reads what it may have missed from the database (after lost live messages). */
   resyncAll(): void {
     for (const conn of this.registry.all()) void conn.catchUp().catch(() => undefined);
@@ -131,6 +146,7 @@ export class WsGateway {
     const auth = await this.verify(token);
     // Closed meanwhile (the client left, or the authentication deadline passed).
     if (ws.readyState !== ws.OPEN) return;
+    if (auth === 'unavailable') return refuse(CLOSE.tryAgainLater, 'try again later');
     if (!auth) return refuse(CLOSE.unauthorized, 'unauthorized');
     const { limits } = this.deps;
     if (this.registry.size >= limits.maxConnections) return refuse(CLOSE.tryAgainLater, 'server full');
@@ -138,7 +154,10 @@ export class WsGateway {
     const afterSeq = after === null ? undefined : parsePublicId(after);
     if (after !== null && afterSeq === undefined) return refuse(CLOSE.policyViolation, 'invalid after');
 
-    const conn = new ClientConnection(ws, auth.sub, {
+    // Checked right before the socket is registered (no await in between), so a session that
+    // ends while the token was being verified is either refused here or closed by endSession.
+    if (this.deps.ended.isEnded(auth.sid)) return refuse(CLOSE.unauthorized, 'session ended');
+    const conn = new ClientConnection(ws, auth.sub, auth.sid, {
       readAfter: this.deps.inbox.readAfter,
       logger: this.deps.logger,
       maxBufferedBytes: limits.maxBufferedBytes,
@@ -187,7 +206,11 @@ export class WsGateway {
         return;
       case 'auth': {
         const auth = await this.verify(frame.token);
+        // The current token still holds until it expires: the client may renew again later.
+        if (auth === 'unavailable') return void conn.send({ type: 'error', code: 'service_unavailable', message: 'The token cannot be checked right now; try again.' });
         if (!auth || auth.sub !== userId) return conn.ws.close(CLOSE.unauthorized, 'invalid token');
+        if (this.deps.ended.isEnded(auth.sid)) return conn.ws.close(CLOSE.unauthorized, 'session ended');
+        this.registry.moveToSession(conn, auth.sid);
         renewed(auth.exp);
         conn.send({ type: 'auth_ok', expiresAt: new Date(auth.exp * 1000).toISOString() });
         return;
@@ -203,12 +226,17 @@ export class WsGateway {
     }
   }
 
-  private async verify(token: string | undefined): Promise<VerifiedAccessToken | undefined> {
+  /**
+   * The token's claims; undefined for a bad token (4001); 'unavailable' when it cannot be
+   * judged now (keys unreachable: an unknown kid during a broker outage), which is no reason
+   * for a client to log its user out.
+   */
+  private async verify(token: string | undefined): Promise<VerifiedAccessToken | undefined | 'unavailable'> {
     if (!token) return undefined;
     try {
       return await this.deps.verifier.verify(token);
-    } catch {
-      return undefined;
+    } catch (err) {
+      return err instanceof AppError && err.status === 401 ? undefined : 'unavailable';
     }
   }
 
