@@ -6,11 +6,13 @@
  *
  * The notification service knows users only by id, so most tests use a fresh random user: its
  * token is the real admin's claims with another `sub`, signed with the real key (forge.ts), and
- * notifications reach it through POST /notifications with `userIds: [that id]`.
+ * notifications reach it through POST /notifications with `userIds: [that id]`, once the id is
+ * announced to the service's user directory (directory.ts) as auth announces its users.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { announceUsers, knownUser } from '../support/directory.js';
 import { call, sleep } from '../support/http.js';
 import { activeSigningKey, decodePayload, signWith, type RealKey } from '../support/forge.js';
 import { login, startStack, type Stack } from '../support/stack.js';
@@ -184,7 +186,7 @@ describe('notification socket', () => {
 
   it('When a socket reconnects with ?after= after 1 000 were missed, then it gets ready, exactly those 1 000 oldest first, then live ones', async () => {
     // Arrange: socket A sees notification k, then goes away
-    const user = randomUUID();
+    const user = await knownUser(ctx.stack.env);
     const token = ctx.mint(user);
     const a = open(token);
     await expectReady(a, 0);
@@ -222,6 +224,7 @@ describe('notification socket', () => {
   it('When sockets catch up with ?after= while notifications keep being sent, then each gets every one exactly once, in order, without gap', async () => {
     // Arrange: four users with 20 stored each; their sockets will ask for what came after the 10th
     const users = Array.from({ length: 4 }, () => randomUUID());
+    await announceUsers(ctx.stack.env, users);
     const tokens = users.map((u) => ctx.mint(u));
     await sendMany(ctx, users, range(20, 'seed'), { concurrency: 5 });
     for (const t of tokens) await waitForUnread(ctx, t, 20);
@@ -260,7 +263,7 @@ describe('notification socket', () => {
 
   it('When a socket catches up on many large notifications while more arrive, then it gets them all: the replay is paced, not cut off as a slow consumer', async () => {
     // Arrange: 480 missed notifications of ~12 KB each (~6 MB: more than the socket buffers hold)
-    const user = randomUUID();
+    const user = await knownUser(ctx.stack.env);
     const token = ctx.mint(user);
     const big = { body: 'b'.repeat(4000), data: { pad: 'd'.repeat(8000) } };
     await sendMany(ctx, [user], range(480, 'large'), { ...big, concurrency: 40 });
@@ -289,7 +292,7 @@ describe('notification socket', () => {
 
   it('When notifications are read over REST or over a socket, then every socket of the user hears it with the exact unread count', async () => {
     // Arrange: two sockets of one user, three notifications
-    const user = randomUUID();
+    const user = await knownUser(ctx.stack.env);
     const token = ctx.mint(user);
     const s1 = open(token);
     const s2 = open(token);
@@ -383,8 +386,8 @@ describe('notification socket', () => {
 
   it("When a notification goes to user X, then user Y's socket never sees it nor can mark it read", async () => {
     // Arrange
-    const x = randomUUID();
-    const y = randomUUID();
+    const x = await knownUser(ctx.stack.env);
+    const y = await knownUser(ctx.stack.env);
     const xToken = ctx.mint(x);
     const yToken = ctx.mint(y);
     const sx = open(xToken);
@@ -440,7 +443,7 @@ describe('notification socket', () => {
 
     it('When a client sends junk, unknown, binary or oversize frames, then it gets error frames, then 1008 or 1009, and the server keeps serving', async () => {
       // Arrange
-      const user = randomUUID();
+      const user = await knownUser(tight.stack.env);
       const token = tight.mint(user);
       const s = openTight(token);
       await expectReady(s, 0);
@@ -481,7 +484,7 @@ describe('notification socket', () => {
 
     it('When a socket stops reading, then it is closed with 4008 while another socket of the user receives everything', async (t) => {
       // Arrange: two sockets of one user; the slow one stops reading from TCP
-      const user = randomUUID();
+      const user = await knownUser(tight.stack.env);
       const token = tight.mint(user);
       const normal = openTight(token);
       const slow = openTight(token);

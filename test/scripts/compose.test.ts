@@ -115,6 +115,7 @@ for (const env of ['dev', 'qa'] as const) {
         }
       }
       assert.match(services[`main-backend${p.suffix}`]?.environment?.TRUST_PROXY ?? '', /:-1\}$/);
+      assert.match(services[`notification${p.suffix}`]?.environment?.TRUST_PROXY ?? '', /:-1\}$/, 'notification: the /ws client address comes from the gateway');
       assert.ok(services[`notification${p.suffix}`]?.environment?.SMTP_URL, 'SMTP_URL: required in production');
       // The images run NODE_ENV=production, where auth refuses to start without a key: compose
       // stops early with the variable's name instead of handing it an empty one.
@@ -151,6 +152,39 @@ for (const env of ['dev', 'qa'] as const) {
       assert.match(location('/'), /proxy_pass \$main_backend;/);
       assert.match(conf, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
       assert.match(conf, /proxy_http_version 1\.1;/);
+    });
+
+    it('When the gateway config is read, then /metrics is refused whatever its spelling, and the access log never holds a query (?token=)', () => {
+      const conf = readFileSync(join(REPO_ROOT, 'deploy/nginx', `${env}.conf`), 'utf8');
+      // The regex locations, as nginx would try them (they win over the prefix locations /inbox/ and /).
+      const regexLocations = [...conf.matchAll(/location (~\*?) (\S+) \{\n([\s\S]*?)\n {4}\}/g)].map((m) => ({
+        re: new RegExp(m[2] as string, m[1] === '~*' ? 'i' : ''),
+        body: m[3] as string,
+      }));
+      const answer = (path: string) => regexLocations.find((l) => l.re.test(path))?.body ?? 'proxied';
+      // Paths as nginx matches them: decoded and normalised (/%6detrics, //metrics and /inbox/../metrics become /metrics).
+      for (const path of ['/metrics', '/METRICS', '/Metrics/', '/metrics/', '/metrics/x']) {
+        assert.match(answer(path), /return 404 /, `${path} is refused`);
+        assert.doesNotMatch(answer(path), /proxy_pass/, `${path} is not proxied`);
+      }
+      for (const path of ['/healthz', '/inbox', '/notifications', '/ws', '/metricsx', '/users/metrics']) {
+        assert.equal(answer(path), 'proxied', `${path} goes on to a service`);
+      }
+      const body404 = /return 404 '([^']*)'/.exec(answer('/metrics'))?.[1] ?? '';
+      assert.equal(JSON.parse(body404).code, 'route_not_found', 'the refusal is problem details like any unknown route');
+
+      const formats = Object.fromEntries([...conf.matchAll(/log_format (\w+)((?:\s+'[^']*')+);/g)].map((m) => [m[1], m[2] as string]));
+      const used = [...conf.matchAll(/access_log \S+ (\w+);/g)].map((m) => m[1] as string);
+      assert.ok(used.length > 0, 'the server names its access log format');
+      for (const name of used) {
+        const format = formats[name];
+        assert.ok(format, `log_format ${name} is defined`);
+        assert.match(format, /\$uri\b/);
+        for (const leaky of ['$request ', '$request"', '$request_uri', '$args', '$query_string', '$arg_token', '$is_args']) {
+          assert.ok(!format.includes(leaky), `log_format ${name} does not log ${leaky.trim()}`);
+        }
+      }
+      assert.doesNotMatch(conf, /access_log [^;]*\b(main|combined)\s*;/, 'no stock format (they log $request)');
     });
 
     it('When the local profile is read, then it starts RabbitMQ, PostgreSQL and an SMTP catcher that the defaults point at', () => {

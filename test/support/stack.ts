@@ -10,6 +10,7 @@ import { createMainBackendService, type MainBackendService } from '../../service
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
 import { createNotificationService, type NotificationService } from '../../services/notification/src/service.js';
 import { randomBytes } from 'node:crypto';
+import { waitForDirectory } from './directory.js';
 import { deleteNamespace, dropDatabase, isolatedEnv } from './env.js';
 import { captureLogs, type CapturedLogs } from './logs.js';
 
@@ -51,6 +52,9 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   // Auth first: the others ask it for the JWKS.
   await auth.start();
   await Promise.all([main.start(), notification.start()]);
+  // The notification service stores notifications only for users its directory knows (auth
+  // announces them through its outbox): tests send to the bootstrap admin from the start.
+  if (env.BOOTSTRAP_ADMIN_EMAIL) await waitForDirectory(env, 1);
   const replicas: NotificationService[] = [];
   return {
     env,

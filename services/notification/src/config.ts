@@ -42,6 +42,10 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
         WS_MAX_BUFFERED_BYTES: int.min(16_384).max(64 * 1_048_576).default(1_048_576),
         WS_MAX_CONNECTIONS: int.min(1).max(1_000_000).default(20_000),
         WS_MAX_CONNECTIONS_PER_USER: int.min(1).max(1000).default(10),
+        /** Sockets one client address may hold before they authenticate; past it the upgrade is refused with 429. */
+        WS_MAX_UNAUTHENTICATED_PER_ADDRESS: int.min(1).max(100_000).default(20),
+        /** How many reverse proxies in front are trusted to set X-Forwarded-For (0: none). */
+        TRUST_PROXY: int.min(0).max(10).default(0),
         SMTP_URL: production ? smtpUrl : smtpUrl.optional(),
         MAIL_FROM: mailbox.default('Warren <no-reply@warren.localhost>'),
         /**
@@ -67,7 +71,10 @@ export function loadNotificationConfig(env: Record<string, string | undefined> =
         maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
         maxConnections: v.WS_MAX_CONNECTIONS,
         maxConnectionsPerUser: v.WS_MAX_CONNECTIONS_PER_USER,
+        maxUnauthenticatedPerAddress: v.WS_MAX_UNAUTHENTICATED_PER_ADDRESS,
+        trustProxy: v.TRUST_PROXY,
       },
+      trustProxy: v.TRUST_PROXY,
       /** Unset (outside production only): emails are written to the log instead of being sent. */
       smtpUrl: v.SMTP_URL,
       mailFrom: parseMailbox(v.MAIL_FROM) as { name: string; address: string },

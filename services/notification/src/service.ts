@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
+import { authRpc, USER_LOOKUP_MAX } from '@warren/shared/contracts/auth-rpc';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
@@ -94,6 +95,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
+      trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       mount: (a) => mountInboxRoutes(a, { verifier, ended, inbox, readState }),
     });
@@ -128,6 +130,13 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         directory,
         logger,
         deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
+        lookupUsers: async (userIds) => {
+          const found = [];
+          for (let i = 0; i < userIds.length; i += USER_LOOKUP_MAX) {
+            found.push(...(await rpc.call(authRpc.lookupUsers, { userIds: userIds.slice(i, i + USER_LOOKUP_MAX) })).users);
+          }
+          return found;
+        },
       },
       logger,
       metrics,

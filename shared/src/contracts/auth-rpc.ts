@@ -4,13 +4,16 @@
  */
 import { z } from 'zod';
 import { roleSchema } from './notifications.js';
+import { text } from './text.js';
 import { ROUTING_KEYS } from './topology.js';
 
+// Request text never holds U+0000 (the database could not store or even compare it): a caller
+// publishing one gets invalid_rpc_request (400), never a failed query.
 export const loginRequestSchema = z.object({
-  email: z.string(),
-  password: z.string(),
-  userAgent: z.string().max(512).optional(),
-  ip: z.string().max(64).optional(),
+  email: text(),
+  password: text(),
+  userAgent: text().max(512).optional(),
+  ip: text().max(64).optional(),
 });
 
 
@@ -41,6 +44,9 @@ export type PublicJwk = z.infer<typeof jwkSchema>;
 export const jwksSchema = z.object({ keys: z.array(jwkSchema) });
 export type Jwks = z.infer<typeof jwksSchema>;
 
+/** User ids per `lookupUsers` call (callers ask in chunks). */
+export const USER_LOOKUP_MAX = 1000;
+
 /** A method: its routing key, the request schema and the schema of a successful result. */
 export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
   routingKey: string;
@@ -50,8 +56,8 @@ export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
 
 /** Where a request came from, recorded on sessions and in the audit log. */
 const clientInfo = {
-  userAgent: z.string().max(512).optional(),
-  ip: z.string().max(64).optional(),
+  userAgent: text().max(512).optional(),
+  ip: text().max(64).optional(),
 };
 const actor = z.object({ userId: z.uuid(), sessionId: z.uuid(), ...clientInfo });
 const empty = z.object({});
@@ -83,24 +89,24 @@ export const authRpc = {
   jwks: method(ROUTING_KEYS.authJwks, empty, jwksSchema),
   register: method(
     'auth.register',
-    z.object({ email: z.string(), password: z.string(), name: z.string(), ...clientInfo }),
+    z.object({ email: text(), password: text(), name: text(), ...clientInfo }),
     z.object({ status: z.literal('pending_verification') }),
   ),
   verifyEmail: method(
     'auth.verify-email',
-    z.object({ email: z.string(), code: z.string(), ...clientInfo }),
+    z.object({ email: text(), code: text(), ...clientInfo }),
     z.object({ status: z.literal('verified') }),
   ),
-  refresh: method('auth.refresh', z.object({ refreshToken: z.string(), ...clientInfo }), tokenPairSchema),
+  refresh: method('auth.refresh', z.object({ refreshToken: text(), ...clientInfo }), tokenPairSchema),
   logout: method('auth.logout', actor, empty),
   logoutAll: method('auth.logout-all', actor, empty),
   listSessions: method('auth.sessions.list', actor, z.object({ sessions: z.array(sessionInfoSchema) })),
   revokeSession: method('auth.sessions.revoke', actor.extend({ targetSessionId: z.uuid() }), empty),
   me: method('auth.me', actor, meSchema),
-  forgotPassword: method('auth.password.forgot', z.object({ email: z.string(), ...clientInfo }), empty),
+  forgotPassword: method('auth.password.forgot', z.object({ email: text(), ...clientInfo }), empty),
   resetPassword: method(
     'auth.password.reset',
-    z.object({ email: z.string(), code: z.string(), newPassword: z.string(), ...clientInfo }),
+    z.object({ email: text(), code: text(), newPassword: text(), ...clientInfo }),
     empty,
   ),
   listUsers: method(
@@ -110,6 +116,16 @@ export const authRpc = {
   ),
   changeRole: method('auth.users.change-role', actor.extend({ targetUserId: z.uuid(), role: roleSchema }), publicUserSchema),
   sessionActive: method('auth.sessions.active', z.object({ sessionId: z.uuid() }), z.object({ active: z.boolean() })),
+  /**
+   * Which of these user ids exist, with role and version as `user.upserted` would announce them:
+   * the notification service asks for ids its directory does not know yet (an announcement may
+   * still be on its way), so a new user is not taken for a made-up id.
+   */
+  lookupUsers: method(
+    'auth.users.lookup',
+    z.object({ userIds: z.array(z.uuid()).min(1).max(USER_LOOKUP_MAX) }),
+    z.object({ users: z.array(z.object({ userId: z.uuid(), role: roleSchema, version: z.number().int().positive() })) }),
+  ),
 } as const;
 
 /** Every routing key the auth service serves: the topology binds them all to its RPC queue. */

@@ -4,6 +4,7 @@
  * Variables may hold a one-time code: the message is short-lived, never logged.
  */
 import { z } from 'zod';
+import { text } from './text.js';
 
 export const EMAIL_TEMPLATES = ['verify_email', 'account_exists', 'password_reset', 'password_changed', 'login_failures'] as const;
 export const emailTemplateSchema = z.enum(EMAIL_TEMPLATES);
@@ -15,7 +16,7 @@ export const emailRequestedSchema = z
     template: emailTemplateSchema,
     variables: z
       .object({
-        name: z.string().max(100).optional(),
+        name: text().max(100).optional(),
         code: z.string().regex(/^\d{6}$/).optional(),
         expiresInMinutes: z.number().int().positive().max(1440).optional(),
         /** login_failures: how many failed sign-ins the account saw in the alert's window. */

@@ -1,5 +1,6 @@
 /** Messages about notifications. Producers and consumers both validate with these schemas. */
 import { z } from 'zod';
+import { jsonObject, text } from './text.js';
 
 export const ROLES = ['admin', 'manager', 'employee'] as const;
 export const roleSchema = z.enum(ROLES);
@@ -18,14 +19,15 @@ export const recipientsSchema = z
     message: 'name at least one user id or role',
   });
 
-/** JSON object, bounded in size so one message cannot blow up a consumer or a socket. */
-export const notificationDataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((d) => JSON.stringify(d).length <= 8192, { message: 'data must serialise to at most 8 KiB' });
+/**
+ * JSON object, bounded in size and depth (32 levels) so one message cannot blow up a consumer
+ * or a socket, and storable: no U+0000 in any key or value.
+ */
+export const notificationDataSchema = jsonObject({ maxLength: 8192, lengthMessage: 'data must serialise to at most 8 KiB' });
 
 export const notificationContentSchema = z.object({
-  title: z.string().trim().min(1).max(200),
-  body: z.string().max(4000),
+  title: text().trim().min(1).max(200),
+  body: text().max(4000),
   type: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64')

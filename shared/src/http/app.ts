@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
+import { bodyLimitError, urlLimitError } from './body-limits.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
 
 export type HttpApp = FastifyInstance;
@@ -86,7 +87,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     stamp(reply, req.id);
     runWithRequestId(req.id, () => {
       req[requestScope] = new AsyncResource('warren.http.request');
-      done();
+      done(urlLimitError(req.url));
     });
   });
   app.addHook('preValidation', (req: ScopedRequest, _reply, done) => {
@@ -108,7 +109,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     await app.register(fastifyCors, {
       origin: opts.corsOrigins,
       credentials: true,
-      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
       methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
       maxAge: 600,
       // An OPTIONS request that is not a preflight goes on to the routes (a problem 404), not a text/plain 400.
@@ -121,9 +122,15 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   // header POST /auth/logout that way), not malformed JSON.
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Every parsed body then passes the edge's limits (no U+0000 in any text, bounded nesting).
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(req, body as string, done);
+    if (body === '') return done(null, undefined);
+    parseJson(req, body as string, (err, parsed) => {
+      if (err) return done(err);
+      const limitError = bodyLimitError(body as string, parsed);
+      if (limitError) done(limitError);
+      else done(null, parsed);
+    });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -153,7 +160,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   });
   app.setErrorHandler((err, req, reply) => {
     const appError = toAppError(err);
-    if (appError.status >= 500 && !(err instanceof AppError)) {
+    if (appError.code === 'database_unavailable' && !(err instanceof AppError)) {
+      // Expected while the database restarts or fails over: a warning, not a stack trace per request.
+      runWithRequestId(req.id, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }));
+    } else if (appError.status >= 500 && !(err instanceof AppError)) {
       runWithRequestId(req.id, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
     }
     sendProblem(req, reply, appError);

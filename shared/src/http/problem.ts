@@ -1,8 +1,10 @@
 /**
- * Maps any error to RFC 9457 problem details. Only AppErrors and the HTTP framework's own
- * client errors (bad JSON, too large, not JSON) say anything specific; everything else is a
- * generic 500 whose cause is logged, never sent (no stack, SQL or host name reaches a client).
+ * Maps any error to RFC 9457 problem details. Only AppErrors, the HTTP framework's own
+ * client errors (bad JSON, too large, not JSON) and an unreachable database (503 with
+ * Retry-After) say anything specific; everything else is a generic 500 whose cause is logged,
+ * never sent (no stack, SQL or host name reaches a client).
  */
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, type FieldError } from '../errors.js';
 
 export interface ProblemDetails {
@@ -41,6 +43,7 @@ export function toAppError(err: unknown): AppError {
         return new AppError(status, 'bad_request', 'Bad Request', 'The request could not be processed.');
     }
   }
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   return new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong on our side.');
 }
 

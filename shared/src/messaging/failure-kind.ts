@@ -93,6 +93,8 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
   const code = codeOf(err);
   if (code !== undefined) {
     if (UNREACHABLE_ERRNO.has(code)) return true;
+    // A Unix socket that is gone (the server stopped), not any missing file.
+    if (code === 'ENOENT' && (err as { syscall?: unknown }).syscall === 'connect') return true;
     if (SQLSTATE.test(code) && unavailableSqlState(code)) return true;
   }
   const message = (err as { message?: unknown }).message;

@@ -2,13 +2,15 @@
  * Serves RPC methods from one queue. Each request is validated with its method's schema,
  * handled, answered on the caller's direct reply-to address, then acked. A request whose
  * caller's deadline has passed is dropped unprocessed. An AppError becomes an error reply
- * (the caller rethrows it); anything else becomes a generic 500 reply and is logged here.
+ * (the caller rethrows it); a database that cannot be reached becomes a 503 `database_unavailable`
+ * reply with Retry-After; anything else becomes a generic 500 reply and is logged here.
  * A request with no reply address cannot be answered: it is dropped, logged and counted (never
  * kept on the broker, since requests such as a login carry secrets).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
 import type { RpcMethod } from '../contracts/auth-rpc.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, toErrorShape } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -98,6 +100,11 @@ export class RpcServer {
       return { ok: true, result: r.method.response.parse(result) };
     } catch (err) {
       if (err instanceof AppError) return errorReply(err);
+      if (isDatabaseUnavailable(err)) {
+        // The caller answers 503 with Retry-After, as it would for its own database.
+        this.logger.warn('rpc handler: database unavailable', { routingKey: key, err: (err as Error).message });
+        return errorReply(databaseUnavailable());
+      }
       this.logger.error('rpc handler failed', { routingKey: key, err });
       return errorReply(new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong.'));
     }

@@ -72,6 +72,15 @@ export class UsersRepository {
     );
   }
 
+  /** The users among `ids` that exist, with role and version (what user.upserted announces). */
+  async lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number }[]> {
+    const { rows } = await this.pool.query<{ userId: string; role: Role; version: number }>(
+      'SELECT id AS "userId", role, version FROM users WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return rows;
+  }
+
   /**
    * Keyset page by id: stable under inserts, no OFFSET scan. `lockedUntil`: the latest lock of
    * any client address out of the account.

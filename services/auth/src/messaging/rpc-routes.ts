@@ -7,6 +7,7 @@ import { forgotPassword, resetPassword } from '../domain/password-reset.js';
 import { refresh } from '../domain/refresh.js';
 import { register, verifyEmail } from '../domain/register.js';
 import { isSessionActive, listSessions, logout, logoutAll, me, revokeSession } from '../domain/sessions.js';
+import { lookupUsers } from '../domain/user-lookup.js';
 import { changeRole, listUsers } from '../domain/users-admin.js';
 
 export function authRpcRoutes(deps: AuthDeps): RpcRoute[] {
@@ -26,5 +27,6 @@ export function authRpcRoutes(deps: AuthDeps): RpcRoute[] {
     route(authRpc.listUsers, (req) => listUsers(deps, req)),
     route(authRpc.changeRole, (req) => changeRole(deps, req)),
     route(authRpc.sessionActive, (req) => isSessionActive(deps, req.sessionId)),
+    route(authRpc.lookupUsers, (req) => lookupUsers(deps, req)),
   ];
 }

@@ -2,6 +2,14 @@
  * Sending a notification: publish `notification.requested` with publisher confirms and answer
  * its id. With an Idempotency-Key, the same key and body answer the same id and the message
  * is published until the broker confirmed it once; the same key with another body is a 422.
+ *
+ * A 503 does not mean "not delivered": the broker may have taken the message and its confirm
+ * been lost. What makes a retry safe is the notification id, which the consumer stores once per
+ * recipient. A send without a key gets a server-side one for its in-flight attempt: its id is
+ * fixed before the first publish, and every (re)publish of the attempt (the connection manager
+ * republishes after a reconnect) carries that id. If the attempt fails, the key is recorded
+ * like a client's and answered in the 503 (`Idempotency-Key` header), so the client can retry
+ * exactly that attempt without risking a duplicate.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -28,8 +36,9 @@ export async function sendNotification(
   idempotencyKey?: string,
 ): Promise<{ id: string }> {
   let notificationId: string = randomUUID();
+  const requestHash = () => createHash('sha256').update(JSON.stringify(body)).digest();
   if (idempotencyKey) {
-    const hash = createHash('sha256').update(JSON.stringify(body)).digest();
+    const hash = requestHash();
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
@@ -53,8 +62,34 @@ export async function sendNotification(
     };
     await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
   } catch {
-    throw AppError.unavailable('broker_unavailable', 'The notification could not be queued; try again.');
+    throw await unavailable(deps, senderId, idempotencyKey, notificationId, requestHash);
   }
   if (idempotencyKey) await deps.idempotency.markPublished(senderId, idempotencyKey);
   return { id: notificationId };
+}
+
+/**
+ * The 503 of a failed attempt, with the key that retries it safely: the client's own, or for a
+ * keyless send the server-side one, recorded now (only on this rare path: a send that succeeds
+ * costs no write). If even that record cannot be written, the answer has no key.
+ */
+async function unavailable(
+  deps: SendNotificationDeps,
+  senderId: string,
+  clientKey: string | undefined,
+  notificationId: string,
+  requestHash: () => Buffer,
+): Promise<AppError> {
+  let key = clientKey;
+  if (!key) {
+    const serverKey = `server-${notificationId}`;
+    key = await deps.idempotency.claim(senderId, serverKey, requestHash(), notificationId).then(
+      () => serverKey,
+      () => undefined,
+    );
+  }
+  const detail = key
+    ? 'The notification could not be queued, and may still be delivered: retry with the Idempotency-Key header of this answer.'
+    : 'The notification could not be queued; try again.';
+  return new AppError(503, 'broker_unavailable', 'Service Unavailable', detail, undefined, key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' });
 }

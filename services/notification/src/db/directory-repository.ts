@@ -7,7 +7,7 @@ export class DirectoryRepository {
   constructor(private readonly pool: Pool) {}
 
   /** Keeps the newest version of each user; older or repeated events change nothing. */
-  async upsert(events: UserUpserted[]): Promise<void> {
+  async upsert(events: Pick<UserUpserted, 'userId' | 'role' | 'version'>[]): Promise<void> {
     if (events.length === 0) return;
     await this.pool.query(
       `INSERT INTO directory_users (user_id, role, version)
@@ -16,6 +16,13 @@ export class DirectoryRepository {
        WHERE directory_users.version < EXCLUDED.version`,
       [events.map((e) => e.userId), events.map((e) => e.role), events.map((e) => e.version)],
     );
+  }
+
+  /** Which of `userIds` the directory knows (auth announced them); the others match no user. */
+  async knownUsers(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ userId: string }>('SELECT user_id AS "userId" FROM directory_users WHERE user_id = ANY($1::uuid[])', [userIds]);
+    return new Set(rows.map((r) => r.userId));
   }
 
   async usersWithRoles(roles: Role[]): Promise<{ userId: string; role: Role }[]> {

@@ -2,6 +2,7 @@
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { InboxEntry, Notification } from '../domain/notification.js';
 import { toPublicId } from '../domain/notification-id.js';
+import { pruneSends, recordSends, type NewSend } from './sends-repository.js';
 
 interface Row {
   seq: number;
@@ -57,12 +58,15 @@ export class InboxRepository {
 
   /**
    * Stores many rows in one statement and one transaction, skipping those that exist already
-   * (a redelivery), and counts the new ones as unread. Returns only the new rows, in seq order,
-   * so they are pushed once, with the batch number of this insert (when it stored anything).
+   * (a redelivery), and counts the new ones as unread; the sends they belong to are recorded
+   * in the same transaction. Returns only the new rows, in seq order, so they are pushed once,
+   * with the batch number of this insert (when it stored anything).
    */
-  async insert(rows: NewInboxRow[]): Promise<StoredBatch> {
-    if (rows.length === 0) return { entries: [] };
+  async insert(rows: NewInboxRow[], sends: NewSend[] = []): Promise<StoredBatch> {
+    if (rows.length === 0 && sends.length === 0) return { entries: [] };
     return inTransaction(this.pool, async (tx) => {
+      await recordSends(tx, sends);
+      if (rows.length === 0) return { entries: [] };
       await tx.query('SELECT pg_advisory_xact_lock($1)', [INSERT_LOCK]);
       const { rows: inserted } = await tx.query<Row>(
         `INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
@@ -166,6 +170,7 @@ export class InboxRepository {
       const unread = countBy(rows.filter((r) => r.unread).map((r) => r.user_id));
       for (const [user, n] of unread) unread.set(user, -n);
       await addUnread(tx, unread);
+      await pruneSends(tx, days, limit);
       return rows.length;
     });
   }

@@ -1,40 +1,70 @@
 /**
- * Storing requested notifications, a batch at a time: recipients resolved once, here and now
- * (user ids as given, plus the users who hold a named role in the directory at this moment),
- * one row per recipient, all rows of the batch in one multi-row insert committed before the
- * messages are acked. Only newly stored rows are handed to `deliver` (the live fast path), so
- * a redelivered message changes nothing and is pushed nowhere.
+ * Storing requested notifications, a batch at a time: recipients resolved once, here and now,
+ * against the user directory (the named user ids it knows, plus the users who hold a named role
+ * at this moment; a named id it does not know yet is confirmed with auth, since a new user's
+ * announcement may still be on its way), one row per recipient, all rows of the batch in one multi-row insert
+ * committed before the messages are acked. A named user id the directory does not know stores
+ * nothing: it is only counted, in the send's record (`sends`), so made-up ids cannot fill the
+ * database and the sender can be told which ids matched no user. Only newly stored rows are
+ * handed to `deliver` (the live fast path), so a redelivered message changes nothing and is
+ * pushed nowhere.
  */
 import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
+import type { UserUpserted } from '@warren/shared/contracts/users';
 import type { Logger } from '@warren/shared/logger';
 import type { BatchItem } from '@warren/shared/messaging/consumer';
 import type { DirectoryRepository } from '../db/directory-repository.js';
 import type { InboxRepository, NewInboxRow } from '../db/inbox-repository.js';
+import type { NewSend } from '../db/sends-repository.js';
 import type { InboxEntry } from './notification.js';
 
 
 export interface StoreNotificationsDeps {
   inbox: InboxRepository;
   directory: DirectoryRepository;
+  /**
+   * Asks auth (the source of truth) which of these ids exist, for ids the directory does not
+   * know yet: their announcement may still be on its way. Throws if auth cannot answer (the
+   * batch is then retried, never stored with real users taken for unknown ones).
+   */
+  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version'>[]>;
   deliver: (batch: number, entries: InboxEntry[]) => Promise<void>;
   logger: Logger;
 }
 
 export async function storeNotifications(deps: StoreNotificationsDeps, batch: BatchItem<NotificationRequested>[]): Promise<void> {
   const roles = [...new Set(batch.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
-  const holders = await deps.directory.usersWithRoles(roles);
+  const named = [...new Set(batch.flatMap((b) => b.payload.recipients.userIds ?? []))];
+  const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
+  const notYetKnown = named.filter((id) => !known.has(id));
+  if (notYetKnown.length > 0) {
+    const found = await deps.lookupUsers(notYetKnown);
+    // What auth answered is what its announcement will say: record it now (a later or repeated
+    // announcement of the same version changes nothing).
+    await deps.directory.upsert(found);
+    for (const u of found) known.add(u.userId);
+  }
 
   const rows: NewInboxRow[] = [];
+  const sends: NewSend[] = [];
   for (const { payload: n, meta } of batch) {
     const wanted = new Set(n.recipients.roles ?? []);
-    const recipients = new Set([...(n.recipients.userIds ?? []), ...holders.filter((h) => wanted.has(h.role)).map((h) => h.userId)]);
+    const userIds = new Set(n.recipients.userIds ?? []);
+    const unknownUserIds = [...userIds].filter((id) => !known.has(id));
+    const recipients = new Set([...[...userIds].filter((id) => known.has(id)), ...holders.filter((h) => wanted.has(h.role)).map((h) => h.userId)]);
     for (const userId of recipients) {
       rows.push({ notificationId: n.notificationId, userId, type: n.type, title: n.title, body: n.body, data: n.data });
     }
-    deps.logger.info('notification received', { requestId: meta.requestId, notificationId: n.notificationId, recipients: recipients.size });
+    sends.push({ notificationId: n.notificationId, senderId: n.requestedBy?.userId ?? null, title: n.title, unknownUserIds });
+    deps.logger.info('notification received', {
+      requestId: meta.requestId,
+      notificationId: n.notificationId,
+      recipients: recipients.size,
+      ...(unknownUserIds.length > 0 ? { unknownUserIds: unknownUserIds.length } : {}),
+    });
   }
 
-  const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows);
+  const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows, sends);
   deps.logger.info('notifications stored', { messages: batch.length, rows: rows.length, newRows: stored.length });
   for (const { meta, payload } of batch) {
     deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId });

@@ -8,7 +8,7 @@ export const CLOSE = {
   tooLarge: 1009,
   /** Something went wrong on our side; reconnect with ?after=. */
   internalError: 1011,
-  /** The server holds WS_MAX_CONNECTIONS sockets already, or the token cannot be checked right now (keys unreachable); try again later. */
+  /** The server holds WS_MAX_CONNECTIONS sockets already, the token cannot be checked right now (keys unreachable), or the database is unavailable; try again later. */
   tryAgainLater: 1013,
   /** Missing, invalid or expired token (and not renewed in time), a renewal for another user, or the session ended. */
   unauthorized: 4001,

@@ -14,7 +14,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from '@warren/shared/auth/access-token-verifier';
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
+import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
 import { AppError } from '@warren/shared/errors';
+import { toAppError } from '@warren/shared/http/problem';
 import type { Logger } from '@warren/shared/logger';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
 import type { ReadAnnouncement } from '../domain/read-state.js';
@@ -24,6 +26,7 @@ import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
 import { SocketRegistry } from './socket-registry.js';
+import { UnauthenticatedSockets, type PendingSocket } from './unauthenticated-limits.js';
 
 export interface WsLimits {
   maxPayloadBytes: number;
@@ -31,6 +34,10 @@ export interface WsLimits {
   maxConnections: number;
   maxConnectionsPerUser: number;
   heartbeatMs: number;
+  /** Sockets one client address may hold before they authenticate (see unauthenticated-limits.ts). */
+  maxUnauthenticatedPerAddress: number;
+  /** Proxies in front trusted to set X-Forwarded-For (0: none), for the client address. */
+  trustProxy: number;
 }
 
 export interface WsGatewayDeps {
@@ -58,9 +65,11 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakMap<WebSocket, boolean>();
   readonly registry = new SocketRegistry();
+  private readonly unauthenticated: UnauthenticatedSockets;
 
   constructor(private readonly deps: WsGatewayDeps) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxPayloadBytes, clientTracking: true });
+    this.unauthenticated = new UnauthenticatedSockets({ maxPerAddress: deps.limits.maxUnauthenticatedPerAddress, trustProxy: deps.limits.trustProxy });
     this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
     this.heartbeat.unref();
     deps.ended.onEnded((sessionId) => this.endSession(sessionId));
@@ -77,11 +86,19 @@ export class WsGateway {
       const after = url.searchParams.get('after');
       const requestId = sanitizeRequestId(req.headers['x-request-id']);
       socket.on('error', () => socket.destroy());
+      const pending = this.unauthenticated.admit(req, socket);
+      if (!pending) return;
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        pending.attach(ws);
         void runWithRequestId(requestId, () =>
-          this.onConnection(ws, token ?? undefined, after).catch((err: Error) => {
-            this.deps.logger.error('socket setup failed', { err: err.message });
+          this.onConnection(ws, pending, token ?? undefined, after).catch((err: Error) => {
             ws.resume();
+            // A database that is down is not our bug: "try again later", as REST answers 503.
+            if (isDatabaseUnavailable(err)) {
+              this.deps.logger.warn('socket setup failed: database unavailable', { err: err.message });
+              return ws.close(CLOSE.tryAgainLater, 'database unavailable');
+            }
+            this.deps.logger.error('socket setup failed', { err: err.message });
             ws.close(CLOSE.internalError, 'internal error');
           }),
         );
@@ -119,17 +136,16 @@ export class WsGateway {
     for (const conn of this.registry.all()) void conn.catchUp().catch(() => undefined);
   }
 
-  private async onConnection(ws: WebSocket, token: string | undefined, after: string | null): Promise<void> {
+  private async onConnection(ws: WebSocket, pending: PendingSocket, token: string | undefined, after: string | null): Promise<void> {
     ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
     // Frames the client sends while the token is checked wait in the socket until the
     // message handler is in place (verification may need a JWKS fetch).
     ws.pause();
-    // A refused socket reads again, so that the close handshake can complete.
-    const refuse = (code: number, reason: string) => {
-      ws.resume();
-      ws.close(code, reason);
-    };
+    // A refused socket reads again, so that the close handshake can complete (not waited for long).
+    const refuse = (code: number, reason: string) => pending.refuse(code, reason);
     const auth = await this.verify(token);
+    // Closed meanwhile (the client left, or the authentication deadline passed).
+    if (ws.readyState !== ws.OPEN) return;
     if (auth === 'unavailable') return refuse(CLOSE.tryAgainLater, 'try again later');
     if (!auth) return refuse(CLOSE.unauthorized, 'unauthorized');
     const { limits } = this.deps;
@@ -147,6 +163,7 @@ export class WsGateway {
       maxBufferedBytes: limits.maxBufferedBytes,
     });
     this.registry.add(conn);
+    pending.authenticated();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     let expiry = this.expireAt(ws, auth.exp);
@@ -203,8 +220,8 @@ export class WsGateway {
           if ('all' in frame) await this.deps.markAllRead(userId);
           else await this.deps.markRead(userId, frame.ids);
         } catch (err) {
-          const code = err instanceof AppError ? err.code : 'internal_error';
-          conn.send({ type: 'error', code, message: err instanceof AppError ? (err.detail ?? err.title) : 'Something went wrong.' });
+          const e = toAppError(err);
+          conn.send({ type: 'error', code: e.code, message: e.detail ?? e.title });
         }
     }
   }
