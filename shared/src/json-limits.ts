@@ -1,16 +1,20 @@
 /**
  * Limits on what JSON Warren accepts, checked in one walk: no text (key or string value) may
- * contain U+0000, which PostgreSQL cannot store in text or jsonb (a message holding one could
- * never be stored, only retried and dead-lettered), and nesting is bounded, so no later
+ * contain U+0000 or an unpaired UTF-16 surrogate (`"\ud800"` is valid JSON), which PostgreSQL
+ * cannot store in text or jsonb (a message holding one could never be stored, only retried and
+ * dead-lettered), and nesting is bounded, so no later
  * recursive step (JSON.stringify, jsonb, a client's renderer) meets a 5 000-level document.
  * The walk is iterative with an explicit stack: a hostile document cannot overflow ours either.
  */
 
 export type JsonViolation = { kind: 'nul' | 'depth'; path: string };
 
-/** True if `s` contains U+0000. */
-export function hasNul(s: string): boolean {
-  return s.includes('\u0000');
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True if `s` holds what PostgreSQL cannot store as text: U+0000 or an unpaired surrogate. */
+export function hasUnstorableText(s: string): boolean {
+  return s.includes('\u0000') || UNPAIRED_SURROGATE.test(s);
 }
 
 /**
@@ -24,7 +28,7 @@ export function findJsonViolation(value: unknown, maxDepth: number, base = ''): 
     const item = stack.pop() as { value: unknown; depth: number; path: string };
     const v = item.value;
     if (typeof v === 'string') {
-      if (hasNul(v)) return { kind: 'nul', path: item.path || '(root)' };
+      if (hasUnstorableText(v)) return { kind: 'nul', path: item.path || '(root)' };
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
@@ -38,7 +42,7 @@ export function findJsonViolation(value: unknown, maxDepth: number, base = ''): 
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i] as string;
       const path = join(item.path, key);
-      if (hasNul(key)) return { kind: 'nul', path };
+      if (hasUnstorableText(key)) return { kind: 'nul', path };
       stack.push({ value: (v as Record<string, unknown>)[key], depth, path });
     }
   }

@@ -29,6 +29,15 @@ describe('JSON limits', () => {
     assert.equal(findJsonViolation({ a: 'fine', b: [1, null, true] }, 32), undefined);
   });
 
+  it('When an unpaired surrogate is in a key or a value, then the walk names it like U+0000; a pair passes', () => {
+    assert.deepEqual(findJsonViolation({ a: 'x\ud800' }, 32), { kind: 'nul', path: 'a' });
+    assert.deepEqual(findJsonViolation({ a: ['\udc00y'] }, 32), { kind: 'nul', path: 'a.0' });
+    assert.deepEqual(findJsonViolation({ ['\udbff']: 1 }, 32), { kind: 'nul', path: '\udbff' });
+    assert.equal(findJsonViolation({ a: '\ud83d\ude00', ['\ud83c\udf89']: 'ok' }, 32), undefined);
+    assert.equal(bodyLimitError('{"a":"\\ud800"}', { a: '\ud800' })?.code, 'invalid_text');
+    assert.equal(bodyLimitError('{"a":"\\ud83d\\ude00"}', { a: '\ud83d\ude00' }), undefined);
+  });
+
   it('When data nests 32 levels, then the schema accepts it; 33, then it refuses it with a path inside data', () => {
     assert.equal(jsonObject().safeParse(nested(32)).success, true);
     const deeper = jsonObject().safeParse(nested(33));

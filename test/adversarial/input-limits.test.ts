@@ -92,6 +92,28 @@ describe('Limits on what is accepted', () => {
     assert.deepEqual(inbox.body.items, []);
   });
 
+  it('When a lone UTF-16 surrogate is in any text of a body, then 400 invalid_text (PostgreSQL could never store it); a paired one (emoji) is fine', async () => {
+    const base = { recipients: { userIds: [userId] }, title: 'ok', body: 'ok' };
+    const cases: [string, unknown, string][] = [
+      ['high surrogate in title', { ...base, title: 'a\ud800b' }, 'title'],
+      ['low surrogate in body', { ...base, body: '\udc00' }, 'body'],
+      ['surrogate in a data value', { ...base, data: { note: 'x\udbff' } }, 'data.note'],
+      ['surrogate in a data key', { ...base, data: { ['k\ud83d']: 1 } }, 'data.k\ud83d'],
+    ];
+    for (const [what, body, path] of cases) {
+      const res = await send(what, body);
+      assert.equal(res.status, 400, `${what}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.code, 'invalid_text', what);
+      assert.equal(res.body.errors?.[0]?.path, path, what);
+    }
+    const register = await request('surrogate in a name', `${stack.mainUrl}/auth/register`, {
+      body: { email: `s-${randomUUID()}@warren.test`, password: 'a long enough passphrase', name: 'Eve\ud800' },
+    });
+    assert.equal(register.status, 400);
+    const emoji = await send('emoji', { ...base, title: 'party \ud83c\udf89', data: { 'k\ud83d\ude00': '\ud83d\ude00' } });
+    assert.equal(emoji.status, 202, JSON.stringify(emoji.body));
+  });
+
   it('When U+0000 is in a URL, then 400 invalid_text, on both services', async () => {
     for (const [what, url] of [
       ['inbox cursor', `${stack.notificationUrl}/inbox?before=%00`],

@@ -71,6 +71,7 @@ describe('while the broker is down', () => {
     assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.equal(typeof res.body.code, 'string');
     assert.ok(res.ms < HANG_MS, 'answered, not hung');
+    assert.ok(Number(res.headers.get('retry-after')) > 0, 'the 503 says when to retry');
 
     // A login needs the auth service over the broker: 503 as well, never a 500.
     const loginRes = await fetch(`${stack.mainUrl}/login`, {
@@ -81,6 +82,7 @@ describe('while the broker is down', () => {
     });
     assert.equal(loginRes.status, 503);
     assert.equal(loginRes.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    assert.ok(Number(loginRes.headers.get('retry-after')) > 0, 'the 503 says when to retry');
   });
 
   it('When the broker is back, then every service is ready again and a retry with the same key is stored exactly once', { timeout: 120_000 }, async () => {

@@ -5,16 +5,16 @@
  * with either is refused by its schema (dead-lettered at once), not by the database after retries.
  */
 import { z } from 'zod';
-import { findJsonViolation, hasNul } from '../json-limits.js';
+import { findJsonViolation, hasUnstorableText } from '../json-limits.js';
 
 /** How deep `data` (and any free-form JSON object in a message) may nest. */
 export const MAX_DATA_DEPTH = 32;
 
-export const NUL_MESSAGE = 'must not contain U+0000';
+export const NUL_MESSAGE = 'must not contain U+0000 or an unpaired surrogate';
 
-/** A string that never holds U+0000; chain .trim(), .min(), .max() as on z.string(). */
+/** A string PostgreSQL can store (no U+0000, no unpaired surrogate); chain .trim(), .min(), .max() as on z.string(). */
 export function text() {
-  return z.string().refine((s) => !hasNul(s), NUL_MESSAGE);
+  return z.string().refine((s) => !hasUnstorableText(s), NUL_MESSAGE);
 }
 
 /**

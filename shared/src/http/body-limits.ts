@@ -14,11 +14,15 @@ import { findJsonViolation } from '../json-limits.js';
  */
 export const MAX_BODY_DEPTH = 40;
 
+/** `\u0000` or a surrogate escape `\uD800`–`\uDFFF` (paired ones are fine: the walk decides). */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
 /** A problem if the parsed body breaks a limit; `raw` is its JSON text. */
 export function bodyLimitError(raw: string, body: unknown): AppError | undefined {
-  // U+0000 can only be in JSON text as the escape \u0000 (a raw control character is invalid JSON),
-  // and a document with fewer brackets than the limit cannot be too deep: most bodies skip the walk.
-  if (!raw.includes('\\u0000') && !deeperThan(raw, MAX_BODY_DEPTH)) return undefined;
+  // U+0000 and a lone surrogate can only be in JSON text as escapes (a raw control character is
+  // invalid JSON, and invalid UTF-8 was already decoded to U+FFFD), and a document with fewer
+  // brackets than the limit cannot be too deep: most bodies skip the walk.
+  if (!UNSTORABLE_ESCAPE.test(raw) && !deeperThan(raw, MAX_BODY_DEPTH)) return undefined;
   const violation = findJsonViolation(body, MAX_BODY_DEPTH);
   if (!violation) return undefined;
   return violation.kind === 'nul'
@@ -34,7 +38,9 @@ export function urlLimitError(url: string): AppError | undefined {
 }
 
 function invalidText(path: string): AppError {
-  return AppError.badRequest('invalid_text', 'Text may not contain the character U+0000.', [{ path, message: 'must not contain U+0000' }]);
+  return AppError.badRequest('invalid_text', 'Text may not contain U+0000 or an unpaired UTF-16 surrogate.', [
+    { path, message: 'must not contain U+0000 or an unpaired surrogate' },
+  ]);
 }
 
 /** True if `raw` holds more than `limit` opening brackets (a cheap bound on its depth). */

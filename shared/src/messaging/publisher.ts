@@ -34,7 +34,7 @@ export class Publisher {
   private readonly returned = new Set<string>();
 
   constructor(
-    broker: Broker,
+    private readonly broker: Broker,
     namespace: string,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
@@ -72,6 +72,10 @@ export class Publisher {
    */
   async publishValidated<S extends z.ZodType>(exchange: string, routingKey: string, _schema: S, body: z.output<S>, opts: PublishOptions = {}): Promise<string> {
     const messageId = opts.messageId ?? randomUUID();
+    // While the connection is down, fail at once instead of queueing the message in memory until
+    // the publish timeout: the caller answers 503 in milliseconds, and a message it was told
+    // failed cannot go out later behind its back.
+    if (!this.broker.isConnected()) throw new PublishError(`broker not connected: ${routingKey} not published`);
     try {
       await this.channel.publish(
         exchange,

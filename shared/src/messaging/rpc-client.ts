@@ -28,7 +28,7 @@ export class RpcClient {
   private readonly pending = new Map<string, Pending>();
 
   constructor(
-    broker: Broker,
+    private readonly broker: Broker,
     private readonly exchange: string,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
@@ -39,7 +39,7 @@ export class RpcClient {
       setup: async (raw) => {
         const ch = raw as Channel;
         // Replies to requests sent on an earlier channel can never arrive: fail them now.
-        ch.on('close', () => this.failAll(AppError.unavailable('broker_unavailable', 'The broker connection was lost.')));
+        ch.on('close', () => this.failAll(brokerUnavailable()));
         ch.on('return', (msg: ConsumeMessage) => {
           this.settle(msg.properties.correlationId, (p) =>
             p.reject(AppError.unavailable('service_unavailable', 'No service is serving this request.')),
@@ -60,6 +60,8 @@ export class RpcClient {
     timeoutMs = this.timeoutMs,
   ): Promise<z.output<Res>> {
     const body = method.request.parse(request);
+    // No connection: answer 503 now rather than hold the caller for the whole timeout.
+    if (!this.broker.isConnected()) throw brokerUnavailable();
     const correlationId = randomUUID();
     const started = process.hrtime.bigint();
     const observe = (outcome: string) =>
@@ -98,7 +100,7 @@ export class RpcClient {
       this.settle(correlationId, () => undefined);
       observe('unavailable');
       this.logger.warn('rpc publish failed', { method: method.routingKey, err: (err as Error).message });
-      throw AppError.unavailable('broker_unavailable', 'The message broker is unavailable; try again.');
+      throw brokerUnavailable();
     }
 
     try {
@@ -153,4 +155,11 @@ export class RpcClient {
     this.failAll(AppError.unavailable('shutting_down', 'The service is shutting down.'));
     await this.channel.close();
   }
+}
+
+/** 503 with a hint: the services reconnect within a few seconds of the broker's return. */
+function brokerUnavailable(): AppError {
+  return new AppError(503, 'broker_unavailable', 'Service Unavailable', 'The message broker is unavailable; try again.', undefined, {
+    'Retry-After': '2',
+  });
 }

@@ -6,6 +6,7 @@
  * The main backend validates too; this keeps the RPC safe for any other caller.
  */
 import { AppError } from '@warren/shared/errors';
+import { hasUnstorableText } from '@warren/shared/json-limits';
 
 export const NAME_MAX = 100;
 const CONTROL = /\p{Cc}/u;
@@ -13,10 +14,10 @@ const CONTROL = /\p{Cc}/u;
 /** The longest email address (RFC 5321 path limit); longer ones could not even be index keys. */
 export const EMAIL_MAX = 254;
 
-/** 400 naming every field that holds U+0000 (PostgreSQL cannot store it), and `email` if longer than EMAIL_MAX. */
+/** 400 naming every field that holds U+0000 or an unpaired surrogate (PostgreSQL cannot store them), and `email` if longer than EMAIL_MAX. */
 export function assertStorableText(fields: Record<string, string>): void {
-  const bad = Object.entries(fields).filter(([, v]) => v.includes('\u0000'));
-  const errors = bad.map(([path]) => ({ path, message: 'must not contain U+0000' }));
+  const bad = Object.entries(fields).filter(([, v]) => hasUnstorableText(v));
+  const errors = bad.map(([path]) => ({ path, message: 'must not contain U+0000 or an unpaired surrogate' }));
   if (fields.email !== undefined && fields.email.length > EMAIL_MAX) errors.push({ path: 'email', message: `must be at most ${EMAIL_MAX} characters` });
   if (errors.length) throw AppError.validation(errors);
 }
