@@ -32,6 +32,8 @@ export class Broker {
   private closing = false;
   /** Failed attempts since the last connection. */
   private failures = 0;
+  /** Lost a connection, or failed to make one, and not connected again since. */
+  private down = false;
 
   constructor(private readonly opts: BrokerOptions) {
     this.logger = opts.logger;
@@ -44,16 +46,19 @@ export class Broker {
     });
     this.manager.on('connect', () => {
       this.failures = 0;
+      this.down = false;
       this.manager.reconnectTimeInSeconds = this.minBackoff;
       this.logger.info('broker connected', { broker: maskUrl(opts.url) });
     });
     this.manager.on('disconnect', ({ err }) => {
+      this.down = true;
       if (!this.closing) this.logger.warn('broker disconnected', { err: err?.message });
     });
     this.manager.on('connectFailed', ({ err }) => {
       // The library reads reconnectTimeInSeconds before each attempt: double it up to the cap,
       // then take a random part of up to half off, so it never exceeds the cap.
       this.failures += 1;
+      this.down = true;
       const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** this.failures);
       this.manager.reconnectTimeInSeconds = ceiling * (0.5 + Math.random() * 0.5);
       this.logger.warn('broker connection failed', {
@@ -66,6 +71,15 @@ export class Broker {
 
   isConnected(): boolean {
     return this.manager.isConnected();
+  }
+
+  /**
+   * True while a connection is known to be lost (or could not be made): callers fail fast with
+   * 503 rather than queue work in memory. False during the very first connection attempt, so
+   * work started at boot simply waits for it.
+   */
+  isDown(): boolean {
+    return this.down && !this.manager.isConnected();
   }
 
   /** Resolves once connected; rejects after `timeoutMs` so a start never hangs silently. */

@@ -75,7 +75,7 @@ export class Publisher {
     // While the connection is down, fail at once instead of queueing the message in memory until
     // the publish timeout: the caller answers 503 in milliseconds, and a message it was told
     // failed cannot go out later behind its back.
-    if (!this.broker.isConnected()) throw new PublishError(`broker not connected: ${routingKey} not published`);
+    if (this.broker.isDown()) throw new PublishError(`broker not connected: ${routingKey} not published`);
     try {
       await this.channel.publish(
         exchange,

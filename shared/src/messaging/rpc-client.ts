@@ -61,7 +61,7 @@ export class RpcClient {
   ): Promise<z.output<Res>> {
     const body = method.request.parse(request);
     // No connection: answer 503 now rather than hold the caller for the whole timeout.
-    if (!this.broker.isConnected()) throw brokerUnavailable();
+    if (this.broker.isDown()) throw brokerUnavailable();
     const correlationId = randomUUID();
     const started = process.hrtime.bigint();
     const observe = (outcome: string) =>
