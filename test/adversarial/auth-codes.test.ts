@@ -8,24 +8,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { call } from '../support/http.js';
-import { codeIn, startSmtpServer, type ReceivedEmail, type TestSmtpServer } from '../support/smtp.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { codeIn, type ReceivedEmail, type TestSmtpServer } from '../support/smtp.js';
+import { startMailStack, type MailStack } from '../support/mail-stack.js';
+import type { Stack } from '../support/stack.js';
 
 describe('one-time codes under attack', () => {
   let stack: Stack;
   let smtp: TestSmtpServer;
   let db: pg.Client;
 
+  let fixture: MailStack;
+
   before(async () => {
-    smtp = await startSmtpServer();
-    stack = await startStack({ SMTP_URL: smtp.url });
-    db = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
-    await db.connect();
+    fixture = await startMailStack();
+    ({ stack, smtp, authDb: db } = fixture);
   });
   after(async () => {
-    await db?.end();
-    await stack?.stop();
-    await smtp?.stop();
+    await fixture?.stop();
   });
 
   const api = (path: string, body: unknown) => call(`${stack.mainUrl}${path}`, { body });

@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import argon2 from 'argon2';
 import pg from 'pg';
 import { call, sleep } from '../support/http.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { ADMIN, startStack, type Stack } from '../support/stack.js';
+import type { TestSmtpServer } from '../support/smtp.js';
+import { startMailStack, type MailStack } from '../support/mail-stack.js';
+import { ADMIN, type Stack } from '../support/stack.js';
 
 /** Counts the argon2 calls of the in-process auth service (it calls through this same module). */
 function countArgon2() {
@@ -45,16 +46,14 @@ describe('registration does not tell taken addresses from free ones', () => {
   let smtp: TestSmtpServer;
   let db: pg.Client;
 
+  let fixture: MailStack;
+
   before(async () => {
-    smtp = await startSmtpServer();
-    stack = await startStack({ SMTP_URL: smtp.url });
-    db = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
-    await db.connect();
+    fixture = await startMailStack();
+    ({ stack, smtp, authDb: db } = fixture);
   });
   after(async () => {
-    await db?.end();
-    await stack?.stop();
-    await smtp?.stop();
+    await fixture?.stop();
   });
 
   const register = (email: string, name = 'Someone', password = 'a decent passphrase 50') =>

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { call, sleep, type JsonResponse } from '../support/http.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { ADMIN, startStack, type Stack } from '../support/stack.js';
+import type { TestSmtpServer } from '../support/smtp.js';
+import { startMailStack, type MailStack } from '../support/mail-stack.js';
+import { ADMIN, type Stack } from '../support/stack.js';
 
 const THRESHOLD = 5;
 const LOCK_SECONDS = 900;
@@ -20,21 +21,18 @@ describe('lockout as a weapon', () => {
   let smtp: TestSmtpServer;
   let db: pg.Client;
 
+  let fixture: MailStack;
+
   before(async () => {
-    smtp = await startSmtpServer();
-    stack = await startStack({
-      SMTP_URL: smtp.url,
+    fixture = await startMailStack({
       TRUST_PROXY: '1',
       LOGIN_LOCKOUT_THRESHOLD: String(THRESHOLD),
       LOGIN_LOCKOUT_SECONDS: String(LOCK_SECONDS),
     });
-    db = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
-    await db.connect();
+    ({ stack, smtp, authDb: db } = fixture);
   });
   after(async () => {
-    await db?.end();
-    await stack?.stop();
-    await smtp?.stop();
+    await fixture?.stop();
   });
 
   const login = (from: string, password: string) =>
@@ -106,16 +104,14 @@ describe('lockout as a weapon', () => {
 describe('a guessing run spread over many addresses', () => {
   const threshold = 2;
   let stack: Stack;
-  let db: pg.Client;
+  let fixture: MailStack;
 
   before(async () => {
-    stack = await startStack({ TRUST_PROXY: '1', LOGIN_LOCKOUT_THRESHOLD: String(threshold), LOGIN_ALERT_WINDOW_SECONDS: '3600' });
-    db = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
-    await db.connect();
+    fixture = await startMailStack({ TRUST_PROXY: '1', LOGIN_LOCKOUT_THRESHOLD: String(threshold), LOGIN_ALERT_WINDOW_SECONDS: '3600' });
+    stack = fixture.stack;
   });
   after(async () => {
-    await db?.end();
-    await stack?.stop();
+    await fixture?.stop();
   });
 
   const login = (from: string, password: string) =>
@@ -136,7 +132,7 @@ describe('a guessing run spread over many addresses', () => {
     const retryAfter = Number(heldOff.headers.get('retry-after'));
     assert.ok(retryAfter > 3000 && retryAfter <= 3600, `Retry-After ${retryAfter}: until the window ends`);
     assert.equal((await login(fresh, ADMIN.password)).status, 429, 'not even checked from a new address');
-    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE event = 'login_failed' AND ip = $1", [fresh]);
+    const { rows } = await fixture.authDb.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_log WHERE event = 'login_failed' AND ip = $1", [fresh]);
     assert.equal(rows[0]?.n, 0, 'nothing from the new address was checked');
 
     assert.equal((await login(usual, ADMIN.password)).status, 200, 'the owner, from an address it used before, signs in');

@@ -7,10 +7,7 @@
  * that answers 450, a trigger in the notification database that raises for chosen titles.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import pg from 'pg';
 import { topology, type Topology } from '@warren/shared/contracts/topology';
@@ -19,8 +16,8 @@ import { RABBITMQ_URL } from '../support/env.js';
 import { call } from '../support/http.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { login, startStack, type Stack } from '../support/stack.js';
+import { DLQ_SCRIPT, runCommand, type CommandResult } from '../support/operator-commands.js';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /** The notification consumer's attempts before it dead-letters (the Consumer's default). */
 const NOTIFICATION_MAX_ATTEMPTS = 5;
 
@@ -34,16 +31,8 @@ describe('dead-lettering by the real consumers, and replay', () => {
   let admin: Awaited<ReturnType<typeof login>>;
   let deferring = true;
 
-  function dlq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'services/notification/scripts/dlq.ts', ...args],
-        { cwd: root, env: { PATH: process.env.PATH ?? '', ...stack.env } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const dlq = (...args: string[]): Promise<CommandResult> => runCommand(DLQ_SCRIPT, args, stack.env);
+
   const waiting = async (queue: string) => (await ch.checkQueue(queue)).messageCount;
   const lines = (message: string, queue: string, messageId?: string) =>
     stack.logs.notification.lines.filter((l) => l.message === message && l.queue === queue && (messageId === undefined || l.messageId === messageId));

@@ -4,10 +4,7 @@
  * the rebuild, they do again, and users the directory still had keep their newer versions.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPool } from '@warren/shared/db/database';
 import { UsersRepository } from '../../services/auth/src/db/users-repository.js';
@@ -16,8 +13,8 @@ import { call } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { login, startStack, type Stack } from '../support/stack.js';
+import { REBUILD_DIRECTORY_SCRIPT, runCommand, type CommandResult } from '../support/operator-commands.js';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
 describe('rebuilding the user directory from auth (npm run directory:rebuild)', () => {
   let stack: Stack;
@@ -26,16 +23,8 @@ describe('rebuilding the user directory from auth (npm run directory:rebuild)', 
   let admin: Awaited<ReturnType<typeof login>>;
   let employee: Awaited<ReturnType<typeof login>>;
 
-  function rebuild(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'services/auth/scripts/rebuild-directory.ts', ...args],
-        { cwd: root, env: { PATH: process.env.PATH ?? '', ...stack.env, LOG_LEVEL: 'error' } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const rebuild = (...args: string[]): Promise<CommandResult> => runCommand(REBUILD_DIRECTORY_SCRIPT, args, { ...stack.env, LOG_LEVEL: 'error' });
+
   const directoryRow = async (userId: string) =>
     (await notificationDb.query<{ role: string; version: string }>('SELECT role, version FROM directory_users WHERE user_id = $1', [userId])).rows[0];
   const titles = async (token: string) =>

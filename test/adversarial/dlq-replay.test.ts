@@ -5,11 +5,8 @@
  * their bodies and replayed to their origin; replaying the same message twice stores it once.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { notificationRequestedSchema, type NotificationRequestedInput } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS, topology, type Topology } from '@warren/shared/contracts/topology';
@@ -18,14 +15,8 @@ import { RABBITMQ_URL } from '../support/env.js';
 import { call } from '../support/http.js';
 import type { CapturedLogs } from '../support/logs.js';
 import { login, startStack, type Stack } from '../support/stack.js';
+import { DLQ_SCRIPT, runCommand, type CommandResult } from '../support/operator-commands.js';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
-
-interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('dead-letter inspection and replay (npm run dlq)', () => {
   let stack: Stack;
@@ -38,16 +29,8 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
   let b: NotificationRequestedInput;
 
   /** The operator command with the stack's own variables, as `npm run dlq -- ...` runs it. */
-  function dlq(...args: string[]): Promise<CommandResult> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'services/notification/scripts/dlq.ts', ...args],
-        { cwd: root, env: { PATH: process.env.PATH ?? '', ...stack.env } },
-        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const dlq = (...args: string[]): Promise<CommandResult> => runCommand(DLQ_SCRIPT, args, stack.env);
+
   const deadLetters = async () => (await ch.checkQueue(t.deadLetterQueueOf(t.notificationRequestsQueue))).messageCount;
   const inbox = async () => (await call(`${replica.url}/inbox?limit=100`, { token: admin.accessToken })).body.items as { title: string }[];
   const storedLines = (notificationId: string) =>
