@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import pg from 'pg';
-import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
+import { notificationRequestedSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
-import { Consumer, type BatchItem, type MessageMeta } from '@warren/shared/messaging/consumer';
+import { Consumer, type BatchDeferral, type BatchItem, type MessageMeta } from '@warren/shared/messaging/consumer';
 import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
+import { UnavailableError } from '@warren/shared/messaging/failure-kind';
 import type { Publisher } from '@warren/shared/messaging/publisher';
 import { runWithRequestId } from '@warren/shared/request-context';
 import { deferred, waitFor, within } from './helpers.js';
@@ -40,7 +41,7 @@ function publish(f: Fixture, publisher: Publisher, title: string) {
   return publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification({ title }));
 }
 
-function batchConsumer(f: Fixture, handler: (items: BatchItem<{ title: string }>[]) => Promise<void>, opts: { batchSize: number; maxAttempts?: number }) {
+function batchConsumer(f: Fixture, handler: (items: BatchItem<NotificationRequested>[]) => Promise<void | BatchDeferral<NotificationRequested>>, opts: { batchSize: number; maxAttempts?: number }) {
   const consumer = new Consumer(
     f.broker('batch'),
     {
@@ -196,6 +197,35 @@ describe('Consumer retries', () => {
     );
     assert.equal(await f.messageCount(f.dlq), 0, 'maxAttempts 1, yet an unreachable database dead-letters nothing');
     assert.equal(await outcomeCount(f.metrics, f.queue, 'retry_unavailable'), 3);
+  });
+
+  it('When a batch handler defers one item, then the others are acked at once and that one is retried later and handled', { timeout: 30_000 }, async () => {
+    // Arrange: "b" waits on something unreachable the first time it is seen.
+    const f = await fixture();
+    const publisher = f.publisher(f.broker('pub'));
+    const handled: { title: string; attempt: number }[] = [];
+    const consumer = batchConsumer(
+      f,
+      async (items) => {
+        const waits = items.filter((i) => i.payload.title === 'b' && i.meta.deliveryAttempt === 1);
+        for (const i of items) if (!waits.includes(i)) handled.push({ title: i.payload.title, attempt: i.meta.deliveryAttempt });
+        if (waits.length > 0) return { deferred: waits, reason: new UnavailableError('a dependency is unreachable') };
+      },
+      { batchSize: 3, maxAttempts: 1 },
+    );
+    await consumer.waitReady();
+
+    // Act
+    await Promise.all(['a', 'b', 'c'].map((title) => publish(f, publisher, title)));
+
+    // Assert: a and c on their first attempt, b once more, from the delay queue; nothing lost
+    await waitFor(() => handled.some((h) => h.title === 'b'), 'b to come back and be handled', 15_000);
+    assert.deepEqual(
+      handled.map((h) => `${h.title}${h.attempt}`).sort(),
+      ['a1', 'b2', 'c1'],
+    );
+    assert.equal(await f.messageCount(f.dlq), 0);
+    await waitFor(async () => (await f.messageCount(f.queue)) === 0, 'the queue to be empty', 5_000);
   });
 });
 

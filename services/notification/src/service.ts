@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
-import { authRpc, USER_LOOKUP_MAX } from '@warren/shared/contracts/auth-rpc';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
@@ -29,6 +28,7 @@ import { createDirectoryConsumer } from './messaging/directory-consumer.js';
 import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
 import { EndedSessionsSync } from './domain/ended-sessions-sync.js';
 import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
+import { createUserLookup } from './messaging/user-lookup.js';
 import { LiveDelivery } from './messaging/live-delivery.js';
 import { LiveSequencer } from './ws/live-sequencer.js';
 import { WsGateway } from './ws/ws-gateway.js';
@@ -130,13 +130,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         directory,
         logger,
         deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
-        lookupUsers: async (userIds) => {
-          const found = [];
-          for (let i = 0; i < userIds.length; i += USER_LOOKUP_MAX) {
-            found.push(...(await rpc.call(authRpc.lookupUsers, { userIds: userIds.slice(i, i + USER_LOOKUP_MAX) })).users);
-          }
-          return found;
-        },
+        lookupUsers: createUserLookup(rpc),
       },
       logger,
       metrics,

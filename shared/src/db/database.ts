@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { isUnavailable } from '../messaging/failure-kind.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -44,12 +45,25 @@ export async function ensureDatabase(url: string, logger: Logger): Promise<void>
   }
 }
 
+/**
+ * The longest a query may wait for its answer. A connection that stops answering (a network
+ * partition, a failover leaving the old primary's connections half-open) would otherwise hold
+ * its caller until the kernel gives up, about 15 minutes: a consumer's batch, and the queue
+ * behind it, with it. Past this the query fails as "unavailable" (retried later on a fresh
+ * connection) and its connection is discarded. Generous: Warren's queries take milliseconds.
+ */
+export const QUERY_TIMEOUT_MS = 15_000;
+
 export function createPool(url: string, max: number, logger: Logger): Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    query_timeout: QUERY_TIMEOUT_MS,
+    // Lets the kernel notice a dead peer on idle connections too.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection emits here; without a listener it would crash.
   pool.on('error', (err) => logger.error('idle database client failed', { err: err.message }));
@@ -68,15 +82,18 @@ export async function isDatabaseUp(pool: Pool): Promise<boolean> {
 /** Runs `fn` in a transaction; commits if it resolves, rolls back if it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken = false;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    broken = isUnavailable(err);
+    if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A connection that failed as unreachable (or timed out) is discarded, not handed out again.
+    client.release(broken);
   }
 }

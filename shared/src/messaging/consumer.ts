@@ -73,8 +73,18 @@ export type ConsumerOptions<S extends z.ZodType> = CommonOptions<S> &
         /** Messages handled at once, each acked on its own (default 1; bounded by prefetch too). */
         concurrency?: number;
       }
-    | { batchHandler: (items: BatchItem<z.output<S>>[]) => Promise<void>; batchSize: number; maxWaitMs: number }
+    | { batchHandler: (items: BatchItem<z.output<S>>[]) => Promise<void | BatchDeferral<z.output<S>>>; batchSize: number; maxWaitMs: number }
   );
+
+/**
+ * What a batch handler returns when it handled only part of its batch: the `deferred` items
+ * (among those it was given) are retried later as if they had failed with `reason`, and the
+ * rest are acked. Lets one message that waits on a dependency not hold back the others.
+ */
+export interface BatchDeferral<T> {
+  deferred: BatchItem<T>[];
+  reason: unknown;
+}
 
 interface Pending<T> extends BatchItem<T> {
   ch: Channel;
@@ -96,7 +106,7 @@ export class Consumer<S extends z.ZodType> {
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
-  private readonly handleBatch: (items: BatchItem<z.output<S>>[]) => Promise<void>;
+  private readonly handleBatch: (items: BatchItem<z.output<S>>[]) => Promise<void | BatchDeferral<z.output<S>>>;
   private buffer: Pending<z.output<S>>[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The batch in progress: batches run one after another. */
@@ -182,7 +192,7 @@ export class Consumer<S extends z.ZodType> {
     if (this.running >= this.concurrency) await new Promise<void>((resume) => this.waiting.push(resume));
     else this.running++;
     try {
-      await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
+      await this.handleOne(item);
       this.ack(item);
     } catch (err) {
       await this.failed(item, err).catch((broke: unknown) => this.logger.error('handling a failed message broke', { queue: this.opts.queue, err: messageOf(broke) }));
@@ -214,7 +224,14 @@ export class Consumer<S extends z.ZodType> {
 
   private async runBatch(batch: Pending<z.output<S>>[]): Promise<void> {
     try {
-      await this.handleBatch(batch.map(({ payload, meta }) => ({ payload, meta })));
+      const outcome = await this.handleBatch(batch.map(({ payload, meta }) => ({ payload, meta })));
+      if (outcome && outcome.deferred.length > 0) {
+        // Settle the deferred first: the multiple-ack below must not cover them.
+        const deferred = new Set(outcome.deferred.map((d) => d.meta));
+        for (const item of batch) if (deferred.has(item.meta)) await this.failed(item, outcome.reason);
+        this.ackBatch(batch.filter((item) => !deferred.has(item.meta)));
+        return;
+      }
       this.ackBatch(batch);
       return;
     } catch (err) {
@@ -224,7 +241,7 @@ export class Consumer<S extends z.ZodType> {
     }
     for (const [i, item] of batch.entries()) {
       try {
-        await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
+        await this.handleOne(item);
         this.ack(item);
       } catch (err) {
         // A dependency gone mid-way fails the rest too: they wait in the delay queue with this one.
@@ -232,6 +249,12 @@ export class Consumer<S extends z.ZodType> {
         await this.failed(item, err);
       }
     }
+  }
+
+  /** One message through the handler; a deferral of it counts as its failure. */
+  private async handleOne(item: Pending<z.output<S>>): Promise<void> {
+    const outcome = await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
+    if (outcome && outcome.deferred.length > 0) throw outcome.reason;
   }
 
   /**

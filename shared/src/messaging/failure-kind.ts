@@ -70,6 +70,7 @@ const UNREACHABLE_ERRNO = new Set([
 const PG_CONNECTION_MESSAGES = [
   /timeout exceeded when trying to connect/i,
   /Connection terminated/i,
+  /Query read timeout/i, // node-postgres's query_timeout: the connection stopped answering
   /not queryable/i, // "Client has encountered a connection error and is not queryable"
 ];
 

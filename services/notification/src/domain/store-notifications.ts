@@ -12,7 +12,7 @@
 import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
 import type { Logger } from '@warren/shared/logger';
-import type { BatchItem } from '@warren/shared/messaging/consumer';
+import type { BatchDeferral, BatchItem } from '@warren/shared/messaging/consumer';
 import type { DirectoryRepository } from '../db/directory-repository.js';
 import type { InboxRepository, NewInboxRow } from '../db/inbox-repository.js';
 import type { NewSend } from '../db/sends-repository.js';
@@ -24,25 +24,42 @@ export interface StoreNotificationsDeps {
   directory: DirectoryRepository;
   /**
    * Asks auth (the source of truth) which of these ids exist, for ids the directory does not
-   * know yet: their announcement may still be on its way. Throws if auth cannot answer (the
-   * batch is then retried, never stored with real users taken for unknown ones).
+   * know yet: their announcement may still be on its way. Throws if auth cannot answer: the
+   * messages naming those ids are then retried later (never stored with real users taken for
+   * unknown ones), and the rest of the batch is stored now.
    */
   lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version'>[]>;
   deliver: (batch: number, entries: InboxEntry[]) => Promise<void>;
   logger: Logger;
 }
 
-export async function storeNotifications(deps: StoreNotificationsDeps, batch: BatchItem<NotificationRequested>[]): Promise<void> {
-  const roles = [...new Set(batch.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
-  const named = [...new Set(batch.flatMap((b) => b.payload.recipients.userIds ?? []))];
+export async function storeNotifications(
+  deps: StoreNotificationsDeps,
+  all: BatchItem<NotificationRequested>[],
+): Promise<void | BatchDeferral<NotificationRequested>> {
+  const roles = [...new Set(all.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
+  const named = [...new Set(all.flatMap((b) => b.payload.recipients.userIds ?? []))];
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
+  let batch = all;
+  let deferral: BatchDeferral<NotificationRequested> | undefined;
   if (notYetKnown.length > 0) {
-    const found = await deps.lookupUsers(notYetKnown);
-    // What auth answered is what its announcement will say: record it now (a later or repeated
-    // announcement of the same version changes nothing).
-    await deps.directory.upsert(found);
-    for (const u of found) known.add(u.userId);
+    try {
+      const found = await deps.lookupUsers(notYetKnown);
+      // What auth answered is what its announcement will say: record it now (a later or repeated
+      // announcement of the same version changes nothing).
+      await deps.directory.upsert(found);
+      for (const u of found) known.add(u.userId);
+    } catch (err) {
+      // Auth cannot answer now. Only the messages naming ids it was asked about wait (retried
+      // later); the others are stored at once: one sender's unknown ids never delay another's.
+      const waits = (b: BatchItem<NotificationRequested>) => (b.payload.recipients.userIds ?? []).some((id) => !known.has(id));
+      const deferred = all.filter(waits);
+      if (deferred.length === all.length) throw err;
+      batch = all.filter((b) => !waits(b));
+      deferral = { deferred, reason: err };
+      deps.logger.warn('user lookup failed; messages naming unknown ids wait for a retry', { deferred: deferred.length, err: (err as Error).message });
+    }
   }
 
   const rows: NewInboxRow[] = [];
@@ -69,11 +86,13 @@ export async function storeNotifications(deps: StoreNotificationsDeps, batch: Ba
   for (const { meta, payload } of batch) {
     deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId });
   }
-  if (batchNo === undefined) return;
-  try {
-    await deps.deliver(batchNo, stored);
-  } catch (err) {
-    // Stored is what counts: clients catch up from the database. Never fail the batch here.
-    deps.logger.warn('live delivery failed; clients will catch up', { err: (err as Error).message, rows: stored.length });
+  if (batchNo !== undefined) {
+    try {
+      await deps.deliver(batchNo, stored);
+    } catch (err) {
+      // Stored is what counts: clients catch up from the database. Never fail the batch here.
+      deps.logger.warn('live delivery failed; clients will catch up', { err: (err as Error).message, rows: stored.length });
+    }
   }
+  return deferral;
 }
