@@ -86,13 +86,19 @@ function prettyFormat(colors: boolean): winston.Logform.Format {
   );
 }
 
+function colorsWanted(): boolean {
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) return !['', '0', 'false'].includes(force);
+  return Boolean(process.stdout.isTTY);
+}
+
 export interface LoggerOptions {
   service: string;
   env: string;
   level: string;
   /** json (default) or pretty: see chooseLogFormat. */
   format?: LogFormat;
-  /** Colour the level of pretty lines (default: when stdout is a terminal). */
+  /** Colour the level of pretty lines (default: stdout is a terminal, or FORCE_COLOR is set, as npm start's concurrently does). */
   colors?: boolean;
   /** Tests pass a stream to capture what would have been printed. */
   stream?: NodeJS.WritableStream;
@@ -109,7 +115,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     defaultMeta: { service: opts.service, env: opts.env },
     format:
       opts.format === 'pretty'
-        ? winston.format.combine(enabled(), prettyFormat(opts.colors ?? Boolean(process.stdout.isTTY)))
+        ? winston.format.combine(enabled(), prettyFormat(opts.colors ?? colorsWanted()))
         : winston.format.combine(enabled(), winston.format.timestamp(), redactFormat(), winston.format.json()),
     transports: [
       opts.stream

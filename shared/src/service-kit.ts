@@ -106,7 +106,8 @@ export function defineService(
     },
     async stop() {
       await closers.closeAll();
-      logger.info(`${opts.name} stopped`);
+      // debug: a process stopped by a signal says "stopped" once, in lifecycle.ts.
+      logger.debug(`${opts.name} stopped`);
     },
   };
 }
