@@ -60,6 +60,8 @@ export function commonSchema(service: ServiceName, appEnv: AppEnv) {
     APP_ENV: z.enum(APP_ENVS).default('dev'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
+    /** Unset: readable lines on a terminal outside production, JSON elsewhere (logger.ts). */
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     RABBITMQ_URL: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
     /** Prefix of every exchange and queue: keeps dev, qa and test runs apart on one broker. */
     BROKER_NAMESPACE: z
@@ -100,6 +102,7 @@ export interface CommonConfig {
   appEnv: AppEnv;
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
+  logFormat?: 'json' | 'pretty';
   rabbitmqUrl: string;
   brokerNamespace: string;
   databaseUrl: string;
@@ -149,6 +152,7 @@ export function loadConfig<T extends z.ZodRawShape, R>(
     appEnv,
     nodeEnv: v.NODE_ENV as CommonConfig['nodeEnv'],
     logLevel: v.LOG_LEVEL as string,
+    logFormat: v.LOG_FORMAT as 'json' | 'pretty' | undefined,
     rabbitmqUrl: v.RABBITMQ_URL as string,
     brokerNamespace: v.BROKER_NAMESPACE as string,
     databaseUrl: v[DATABASE_URL_VARIABLE[service]] as string,

@@ -1,7 +1,9 @@
 /**
  * Process lifecycle shared by the three services: load config (one message naming every bad
  * variable on failure), start, and on SIGTERM/SIGINT stop in reverse order within the
- * shutdown timeout, then exit 0. A stop that hangs is cut off and exits 1.
+ * shutdown timeout, then print one line ("stopped", with the signal and how long the drain
+ * took) and exit 0: a Ctrl-C is a normal way to stop, not a crash. A stop that hangs is cut
+ * off and exits 1.
  */
 import { join } from 'node:path';
 import dotenv from 'dotenv';
@@ -71,19 +73,19 @@ export async function runMain(
     // concurrently) must not kill a drain in progress: the shutdown timeout bounds it anyway.
     if (stopping) return;
     stopping = true;
-    log('shutting down', { signal });
+    const began = Date.now();
     const timer = setTimeout(() => {
-      log('shutdown timed out, exiting', { timeoutMs: shutdownTimeoutMs });
+      log('shutdown timed out, exiting', { signal, timeoutMs: shutdownTimeoutMs });
       process.exit(1);
     }, shutdownTimeoutMs);
     timer.unref();
     service.stop().then(
       () => {
-        log('stopped');
+        log('stopped', { signal, drainedMs: Date.now() - began });
         process.exit(0);
       },
       (err: unknown) => {
-        log('stop failed', { err: (err as Error).message });
+        log('stop failed', { signal, err: (err as Error).message });
         process.exit(1);
       },
     );

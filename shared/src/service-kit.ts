@@ -10,7 +10,7 @@ import { Closers, type RunningService } from './lifecycle.js';
 import { createPool, ensureDatabase, isDatabaseUp, type Pool } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import type { HttpApp, ReadinessCheck } from './http/app.js';
-import { createLogger, type Logger } from './logger.js';
+import { chooseLogFormat, createLogger, type Logger } from './logger.js';
 import { Broker } from './messaging/broker.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +22,14 @@ export interface Observability {
 
 export function createObservability(config: CommonConfig, logger?: Logger): Observability {
   return {
-    logger: logger ?? createLogger({ service: config.service, env: config.appEnv, level: config.logLevel }),
+    logger:
+      logger ??
+      createLogger({
+        service: config.service,
+        env: config.appEnv,
+        level: config.logLevel,
+        format: chooseLogFormat({ logFormat: config.logFormat, nodeEnv: config.nodeEnv, isTTY: process.stdout.isTTY }),
+      }),
     metrics: createMetrics(config.service, config.appEnv),
   };
 }
@@ -99,7 +106,8 @@ export function defineService(
     },
     async stop() {
       await closers.closeAll();
-      logger.info(`${opts.name} stopped`);
+      // debug: a process stopped by a signal says "stopped" once, in lifecycle.ts.
+      logger.debug(`${opts.name} stopped`);
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { maskUrl, redact, REDACTED } from '@warren/shared/logger';
+import { chooseLogFormat, createLogger, maskUrl, redact, REDACTED, type LoggerOptions } from '@warren/shared/logger';
 import { currentRequestId, runWithRequestId } from '@warren/shared/request-context';
 import { captureLogs } from '../../test/support/logs.js';
 import { waitFor } from './helpers.js';
@@ -132,5 +133,76 @@ describe('createLogger', () => {
       logs.lines.map((l) => l.message),
       ['kept'],
     );
+  });
+});
+
+/** A pretty logger writing into memory; returns its raw lines. */
+function prettyLogs(opts: Partial<LoggerOptions> = {}) {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { logger: createLogger({ service: 'auth', env: 'dev', level: 'debug', format: 'pretty', colors: false, stream, ...opts }), lines };
+}
+
+describe('chooseLogFormat', () => {
+  it('When LOG_FORMAT is unset, then a terminal outside production gets pretty lines and anything else JSON', () => {
+    assert.equal(chooseLogFormat({ nodeEnv: 'development', isTTY: true }), 'pretty');
+    assert.equal(chooseLogFormat({ nodeEnv: 'test', isTTY: true }), 'pretty');
+    assert.equal(chooseLogFormat({ nodeEnv: 'production', isTTY: true }), 'json');
+    assert.equal(chooseLogFormat({ nodeEnv: 'development', isTTY: false }), 'json');
+    assert.equal(chooseLogFormat({ nodeEnv: 'development', isTTY: undefined }), 'json');
+  });
+
+  it('When LOG_FORMAT is set, then it wins either way', () => {
+    assert.equal(chooseLogFormat({ logFormat: 'json', nodeEnv: 'development', isTTY: true }), 'json');
+    assert.equal(chooseLogFormat({ logFormat: 'pretty', nodeEnv: 'production', isTTY: false }), 'pretty');
+  });
+});
+
+describe('pretty lines', () => {
+  it('When an event is logged, then it is one line: time, level, service, message, then the other fields as key=value, secrets redacted', async () => {
+    // Arrange
+    const { logger, lines } = prettyLogs();
+
+    // Act
+    runWithRequestId('req-7', () =>
+      logger.info('login succeeded', { userId: 'u-1', note: 'two words', nested: { a: 1 }, password: 'hunter2' }),
+    );
+    await waitFor(() => lines.length === 1, 'the line');
+
+    // Assert
+    assert.match(lines[0] as string, /^\d\d:\d\d:\d\d\.\d{3} info  auth: login succeeded userId=u-1 note="two words" nested=\{"a":1\} password=\[redacted\] requestId=req-7$/);
+    assert.ok(!lines.join('\n').includes('hunter2'));
+    assert.ok(!lines.join('\n').includes('env='), 'env is the same on every line: left out');
+  });
+
+  it('When colours are on, then only the level is coloured; below the level nothing is written', async () => {
+    // Arrange
+    const { logger, lines } = prettyLogs({ colors: true, level: 'info' });
+
+    // Act
+    logger.debug('GET /healthz');
+    logger.warn('broker disconnected', { err: 'ECONNREFUSED' });
+    await waitFor(() => lines.length >= 1, 'the line');
+
+    // Assert
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] as string, / \u001b\[33mwarn\u001b\[39m  auth: broker disconnected err=ECONNREFUSED$/);
+  });
+
+  it('When no format is given, then the lines are JSON (what tests and log shippers parse)', async () => {
+    // Arrange
+    const logs = captureLogs('auth');
+
+    // Act
+    logs.logger.info('hello', { a: 1 });
+    await waitFor(() => logs.lines.length === 1, 'the line');
+
+    // Assert
+    assert.deepEqual({ ...logs.lines[0], timestamp: undefined }, { level: 'info', message: 'hello', a: 1, service: 'auth', env: 'test', timestamp: undefined });
   });
 });

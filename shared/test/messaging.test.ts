@@ -568,12 +568,12 @@ describe('Correlation id', () => {
     // Arrange
     const f = await fixture();
     const serverLogs = captureLogs('rpc-server');
-    let handlerMetaId: string | undefined;
+    let handlerRequestId: string | undefined;
     await f.rpcServer(
       f.broker('server'),
       [
-        route(authRpc.jwks, async (_req, meta) => {
-          handlerMetaId = meta.requestId;
+        route(authRpc.jwks, async () => {
+          handlerRequestId = currentRequestId();
           serverLogs.logger.info('serving jwks');
           return { keys: [] };
         }),
@@ -590,7 +590,7 @@ describe('Correlation id', () => {
     await runWithRequestId('corr-rpc-2', () => client.call(authRpc.login, login)).catch(() => undefined);
 
     // Assert
-    assert.equal(handlerMetaId, 'corr-rpc-1');
+    assert.equal(handlerRequestId, 'corr-rpc-1');
     await waitFor(() => serverLogs.lines.some((l) => l.message === 'rpc handler failed'), 'the failure log');
     assert.equal(serverLogs.lines.find((l) => l.message === 'serving jwks')?.requestId, 'corr-rpc-1');
     const failure = serverLogs.lines.find((l) => l.message === 'rpc handler failed');

@@ -56,7 +56,7 @@ describe('a retired signing key at the verifiers', () => {
     const { logger } = captureLogs('auth');
     const pool = createPool(loadAuthConfig(stack.env).databaseUrl, 1, logger);
     try {
-      await new SigningKeys(new SigningKeysRepository(pool), loadAuthConfig(stack.env).keyEncryptionKey, logger, 0).rotate(1);
+      await new SigningKeys(new SigningKeysRepository(pool), loadAuthConfig(stack.env).keyEncryptionKey, logger).rotate(1);
     } finally {
       await pool.end();
     }

@@ -73,7 +73,8 @@ describe('signing key rotation', () => {
     const config = loadAuthConfig(stack.env);
     const pool = createPool(config.databaseUrl, 1, logger);
     try {
-      const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger, 0);
+      const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger);
+      await keys.reload();
       const retiring = (await keys.signingKey()).kid;
 
       // Act
@@ -81,7 +82,7 @@ describe('signing key rotation', () => {
       const fresh = await keys.rotate(3);
       const during = (await keys.publicJwks()).keys.map((k) => k.kid);
       let afterRetirement = during;
-      await until(async () => !(afterRetirement = (await keys.publicJwks()).keys.map((k) => k.kid)).includes(retiring), 'the retired key to leave', 15_000);
+      await until(async () => !(afterRetirement = (await keys.reload(), await keys.publicJwks()).keys.map((k) => k.kid)).includes(retiring), 'the retired key to leave', 15_000);
 
       // Assert: it stayed its 3 s, then left (a lower bound only: load can delay, never hasten it);
       // the new one stays

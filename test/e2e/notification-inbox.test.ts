@@ -249,7 +249,7 @@ describe('the durable inbox', () => {
     const { logger } = captureLogs('retention');
     const pool = createPool(stack.env.NOTIFICATION_DATABASE_URL as string, 2, logger);
     try {
-      const pruned = await new RetentionPruner(new InboxRepository(pool), 180, logger, 60_000, 1).pruneAll();
+      const pruned = await new RetentionPruner(new InboxRepository(pool), 180, logger, 1).pruneAll();
       assert.equal(pruned, 1);
     } finally {
       await pool.end();

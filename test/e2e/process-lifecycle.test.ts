@@ -2,7 +2,8 @@
  * The services as operators run them: real processes started the way `npm start -w` does.
  * A bad configuration stops a service at start with one message naming every bad variable;
  * SIGTERM drains and exits 0 within the shutdown timeout; replicas starting at once against
- * a fresh database all come up (database creation and migrations are race-safe).
+ * a fresh database all come up (database creation and migrations are race-safe). A Ctrl-C of
+ * `npm start` drains every service, each says "stopped" once, and the whole thing exits 0.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { deleteNamespace, dropDatabase, RABBITMQ_URL, testDatabaseUrl, uniqueNamespace, uniqueSuffix } from '../support/env.js';
+import { deleteNamespace, dropDatabase, isolatedEnv, RABBITMQ_URL, testDatabaseUrl, uniqueNamespace, uniqueSuffix } from '../support/env.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -83,5 +84,40 @@ describe('service processes', () => {
     assert.equal((all.match(/"migrations applied"/g) ?? []).length, 1, 'one replica migrated, the other found nothing to do');
     assert.equal((all.match(/"bootstrap admin created"/g) ?? []).length, 1, 'the admin was created once');
     assert.ok(!all.includes(adminPassword), 'the password never reaches a log line');
+  });
+
+  it('When npm start gets a Ctrl-C, then every service drains, says "stopped" once, and npm exits 0 without reporting a failure', { timeout: 120_000 }, async () => {
+    // Arrange: the three services on their own databases and namespace, as `npm start` runs them
+    const env = isolatedEnv();
+    after(async () => {
+      for (const v of ['AUTH_DATABASE_URL', 'MAIN_DATABASE_URL', 'NOTIFICATION_DATABASE_URL']) await dropDatabase(env[v] as string);
+      await deleteNamespace(env.BROKER_NAMESPACE as string);
+    });
+    const child = spawn('npm', ['start'], {
+      cwd: root,
+      // its own process group: a terminal's Ctrl-C signals the whole foreground group
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, LOG_LEVEL: 'info', NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (out += d));
+    const exited = once(child, 'exit');
+    for (const name of ['auth service', 'main backend', 'notification service']) await waitForLine(() => out, new RegExp(`${name} started`), 60_000);
+
+    // Act: Ctrl-C
+    process.kill(-(child.pid as number), 'SIGINT');
+    const [code, signal] = await exited;
+
+    // Assert
+    assert.deepEqual([code, signal], [0, null], out);
+    for (const service of ['auth', 'main-backend', 'notification']) {
+      const stopped = out.split('\n').filter((l) => l.includes('"message":"stopped"') && l.includes(`"service":"${service}"`));
+      assert.equal(stopped.length, 1, `${service} says "stopped" once:\n${out}`);
+      assert.match(stopped[0] as string, /"signal":"SIGINT"/);
+    }
+    assert.doesNotMatch(out, /exited with code|npm error|ERR!/, 'nothing reads like a failure');
+    assert.doesNotMatch(out, /stop failed|shutdown timed out|close failed/);
   });
 });

@@ -128,7 +128,7 @@ describe('token verification while the broker is down', () => {
     const config = loadAuthConfig(stack.env);
     const pool = createPool(config.databaseUrl, 1, logger);
     try {
-      await new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger, 0).rotate(2);
+      await new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger).rotate(2);
     } finally {
       await pool.end();
     }

@@ -13,7 +13,6 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './fake-tools.js';
 
-type Dict = Record<string, unknown>;
 interface Service {
   image?: string;
   restart?: string;

@@ -8,7 +8,9 @@ import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
+import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
+import { startPeriodicJob } from '@warren/shared/periodic-job';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
@@ -18,6 +20,7 @@ import { defineService, readiness } from '@warren/shared/service-kit';
 import type { AuthConfig } from './config.js';
 import { AuditRepository } from './db/audit-repository.js';
 import { CodesRepository } from './db/codes-repository.js';
+import { purgeExpired } from './db/housekeeping.js';
 import { LoginFailuresRepository } from './db/login-failures-repository.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
@@ -39,8 +42,17 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       logger.warn('AUTH_KEY_ENCRYPTION_KEY is not set: signing keys are stored unencrypted');
     }
     const users = new UsersRepository(pool);
-    const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger, config.signingKeysReloadSeconds * 1000);
+    const keys = new SigningKeys(new SigningKeysRepository(pool), config.keyEncryptionKey, logger);
     await keys.ensureActiveKey();
+    // No jitter: a rotation retires the old key ACCESS_TOKEN_TTL + SIGNING_KEYS_RELOAD_SECONDS
+    // after it, which holds only if every replica re-reads within SIGNING_KEYS_RELOAD_SECONDS.
+    startPeriodicJob(closers, {
+      name: 'signing keys reload',
+      everyMs: config.signingKeysReloadSeconds * 1000,
+      jitter: 0,
+      run: () => keys.reload(),
+      logger,
+    });
     await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 
     const broker = await openBroker();
@@ -57,8 +69,14 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       },
       logger,
     });
-    closers.add('outbox relay', relay, (r) => r.stop());
-    relay.start();
+    startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
+    startPeriodicJob(closers, {
+      name: 'housekeeping',
+      everyMs: HOUSEKEEPING_EVERY_MS,
+      firstRunInMs: 60_000,
+      run: async (signal) => logPurged(logger, await purgeExpired(pool, { signal })),
+      logger,
+    });
     const deps: AuthDeps = {
       users,
       sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),

@@ -11,6 +11,9 @@ import { Publisher } from '@warren/shared/messaging/publisher';
 import { defineService, readiness } from '@warren/shared/service-kit';
 import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
+import { purgeExpired } from './db/housekeeping.js';
+import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
+import { startPeriodicJob } from '@warren/shared/periodic-job';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
@@ -42,6 +45,13 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     closers.add('session-ended subscription', endedLive, (s) => s.close());
     await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
+    startPeriodicJob(closers, {
+      name: 'housekeeping',
+      everyMs: HOUSEKEEPING_EVERY_MS,
+      firstRunInMs: 60_000,
+      run: async (signal) => logPurged(logger, await purgeExpired(pool, { signal })),
+      logger,
+    });
     const app = await createHttpApp({
       logger,
       metrics,

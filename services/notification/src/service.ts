@@ -11,6 +11,9 @@ import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
 import { defineService, readiness } from '@warren/shared/service-kit';
+import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
+import { startPeriodicJob } from '@warren/shared/periodic-job';
+import { purgeExpired } from './db/housekeeping.js';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
 import { SentEmailsRepository } from './db/sent-emails-repository.js';
@@ -150,8 +153,17 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     closers.add('email consumer', emails, (c) => c.stop());
     await emails.waitReady();
 
-    const pruner = closers.add('retention', new RetentionPruner(inbox, config.retentionDays, logger), (p) => p.stop());
-    pruner.start();
+    const pruner = new RetentionPruner(inbox, config.retentionDays, logger);
+    startPeriodicJob(closers, {
+      name: 'housekeeping',
+      everyMs: HOUSEKEEPING_EVERY_MS,
+      firstRunInMs: 60_000,
+      run: async (signal) => {
+        await pruner.pruneAll(signal);
+        logPurged(logger, await purgeExpired(pool, { retentionDays: config.retentionDays, signal }));
+      },
+      logger,
+    });
   });
 }
 

@@ -23,7 +23,6 @@ export const publicUserSchema = z.object({
   name: z.string(),
   role: roleSchema,
 });
-export type PublicUser = z.infer<typeof publicUserSchema>;
 
 export const tokenPairSchema = z.object({
   accessToken: z.string(),

@@ -35,7 +35,7 @@ export class Broker {
   /** Lost a connection, or failed to make one, and not connected again since. */
   private down = false;
 
-  constructor(private readonly opts: BrokerOptions) {
+  constructor(opts: BrokerOptions) {
     this.logger = opts.logger;
     this.minBackoff = opts.minBackoffSeconds ?? 0.5;
     this.maxBackoff = opts.maxBackoffSeconds ?? 3;

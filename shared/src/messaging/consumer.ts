@@ -59,11 +59,6 @@ interface CommonOptions<S extends z.ZodType> {
    * dependency do not count: those are retried as long as the outage lasts.
    */
   maxAttempts?: number;
-  /**
-   * @deprecated Ignored: retries wait in the broker's delay queues (RETRY_DELAYS_MS), never in
-   * the consumer. Kept only so callers compile until they drop it.
-   */
-  retryDelayMs?: number;
 }
 
 export type ConsumerOptions<S extends z.ZodType> = CommonOptions<S> &

@@ -6,7 +6,8 @@
  * Rows are settled one by one: a row that can never publish (its payload fails its schema, or
  * no schema knows its routing key) is reported once and left in the outbox for an operator,
  * and never holds back the rows beside or behind it; the rows that did publish are marked.
- * Rows published more than a day ago are deleted as it goes.
+ * The service runs drain() as a periodic job (periodic-job.ts); published rows are deleted by
+ * the service's housekeeping.
  */
 import type { z } from 'zod';
 import { inTransaction, type Pool } from '../db/database.js';
@@ -20,7 +21,6 @@ export interface OutboxRelayOptions {
   /** The schema each routing key's payload must satisfy (the producer's half of the contract). */
   schemas: Record<string, z.ZodType>;
   logger: Logger;
-  intervalMs?: number;
   batchSize?: number;
 }
 
@@ -32,25 +32,10 @@ interface OutboxRow {
 }
 
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private rounds = 0;
   /** Ids of rows that can never publish, already reported (bounded: reported once each). */
   private readonly unpublishable = new Set<number>();
 
   constructor(private readonly opts: OutboxRelayOptions) {}
-
-  start(): void {
-    const tick = async () => {
-      this.running = this.drain().catch((err: Error) => {
-        this.opts.logger.warn('outbox relay round failed', { err: err.message });
-      });
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(tick, this.opts.intervalMs ?? 250);
-    };
-    void tick();
-  }
 
   /** Publishes everything pending now (also what tests call to avoid waiting for a round). */
   async drain(): Promise<void> {
@@ -78,9 +63,6 @@ export class OutboxRelay {
       if (failure) throw failure;
       if (selected < batchSize || published === 0) break;
     }
-    if (++this.rounds % 1000 === 0) {
-      await this.opts.pool.query("DELETE FROM outbox WHERE published_at < now() - interval '1 day'");
-    }
   }
 
   private reportUnpublishable(row: OutboxRow, err: Error): void {
@@ -100,11 +82,5 @@ export class OutboxRelay {
     const schema = this.opts.schemas[row.routing_key];
     if (!schema) throw new Error(`no schema for outbox routing key ${row.routing_key}`);
     await this.opts.publisher.publish(this.opts.exchange, row.routing_key, schema, row.payload as never, { messageId: row.message_id });
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
   }
 }

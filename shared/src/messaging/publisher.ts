@@ -23,8 +23,6 @@ export class PublishError extends Error {
 
 export interface PublishOptions {
   messageId?: string;
-  /** Persistent (default) for events; RPC uses its own transient publishes. */
-  persistent?: boolean;
   headers?: Record<string, unknown>;
 }
 
@@ -82,7 +80,8 @@ export class Publisher {
         routingKey,
         encode(body),
         baseProperties(messageId, {
-          persistent: opts.persistent ?? true,
+          // Events are always persistent; RPC and live delivery publish transiently on their own channels.
+          persistent: true,
           mandatory: true,
           type: routingKey,
           headers: opts.headers && { ...opts.headers },

@@ -20,15 +20,12 @@ import { decode, encode, requestIdOf } from './envelope.js';
 import { DEADLINE_HEADER, type RpcReply } from './rpc-protocol.js';
 import { settle, Subscription } from './subscription.js';
 
-export interface RpcHandlerMeta {
-  requestId: string;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = RpcMethod<any, any>;
 export interface RpcRoute<M extends AnyMethod = AnyMethod> {
   method: M;
-  handle: (req: z.output<M['request']>, meta: RpcHandlerMeta) => Promise<z.input<M['response']>>;
+  /** Runs inside the request's context: currentRequestId() gives its id. */
+  handle: (req: z.output<M['request']>) => Promise<z.input<M['response']>>;
 }
 
 export function route<M extends AnyMethod>(method: M, handle: RpcRoute<M>['handle']): RpcRoute<M> {
@@ -96,7 +93,7 @@ export class RpcServer {
       return errorReply(AppError.badRequest('invalid_rpc_request', 'The request message is not valid.'));
     }
     try {
-      const result = await r.handle(parsed.data, { requestId: sanitizeRequestId(requestIdOf(msg)) });
+      const result = await r.handle(parsed.data);
       return { ok: true, result: r.method.response.parse(result) };
     } catch (err) {
       if (err instanceof AppError) return errorReply(err);

@@ -23,7 +23,3 @@ export function assertPasswordAcceptable(password: string, field = 'password'): 
   const problem = passwordProblem(password);
   if (problem) throw AppError.validation([{ path: field, message: `The password ${problem}.` }], 'The password is not acceptable.');
 }
-
-export function commonPasswordCount(): number {
-  return COMMON.size;
-}

@@ -4,7 +4,8 @@
  * that still verifies, so a rotated-out key keeps verifying its tokens until retired.
  * Rotation (`npm run rotate-signing-key -w services/auth`) makes a new key active and retires
  * the old one once the longest-lived token it signed has expired. Every replica re-reads the
- * key set every `reloadMs`, so all of them sign with the new key within that time.
+ * key set every SIGNING_KEYS_RELOAD_SECONDS (reload() as a periodic job, wired in service.ts),
+ * so all of them sign with the new key within that time.
  */
 import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -30,13 +31,11 @@ function thumbprint(jwk: { crv?: string; kty?: string; x?: string; y?: string })
 export class SigningKeys {
   private active: ActiveSigningKey | undefined;
   private jwks: Jwks = { keys: [] };
-  private loadedAt = 0;
 
   constructor(
     private readonly repo: SigningKeysRepository,
     private readonly encryptionKey: Buffer | undefined,
     private readonly logger: Logger,
-    private readonly reloadMs = 60_000,
   ) {}
 
   async ensureActiveKey(): Promise<void> {
@@ -71,17 +70,16 @@ export class SigningKeys {
   }
 
   async signingKey(): Promise<ActiveSigningKey> {
-    if (Date.now() - this.loadedAt > this.reloadMs) await this.reload();
     if (!this.active) throw new Error('no active signing key');
     return this.active;
   }
 
   async publicJwks(): Promise<Jwks> {
-    if (Date.now() - this.loadedAt > this.reloadMs) await this.reload();
     return this.jwks;
   }
 
-  private async reload(): Promise<void> {
+  /** Re-reads the key set (a rotation by another process shows up here). */
+  async reload(): Promise<void> {
     const records = await this.repo.listVerifying();
     const activeRecord = records.find((r) => r.active);
     if (activeRecord?.privateKeyEncrypted && !this.encryptionKey) {
@@ -94,6 +92,5 @@ export class SigningKeys {
       ),
     };
     this.jwks = { keys: records.map((r) => r.publicJwk as PublicJwk) };
-    this.loadedAt = Date.now();
   }
 }

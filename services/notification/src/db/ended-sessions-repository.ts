@@ -36,9 +36,4 @@ export class EndedSessionsRepository {
     const now = rows[0]?.now ?? new Date();
     return { rows: rows.filter((r) => r.sessionId !== null), now };
   }
-
-  /** Forgets sessions whose tokens have all expired. */
-  async prune(): Promise<void> {
-    await this.pool.query('DELETE FROM ended_sessions WHERE expires_at < now()');
-  }
 }

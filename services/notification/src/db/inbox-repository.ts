@@ -2,7 +2,7 @@
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { InboxEntry, Notification } from '../domain/notification.js';
 import { toPublicId } from '../domain/notification-id.js';
-import { pruneSends, recordSends, type NewSend } from './sends-repository.js';
+import { recordSends, type NewSend } from './sends-repository.js';
 
 interface Row {
   seq: number;
@@ -170,7 +170,6 @@ export class InboxRepository {
       const unread = countBy(rows.filter((r) => r.unread).map((r) => r.user_id));
       for (const [user, n] of unread) unread.set(user, -n);
       await addUnread(tx, unread);
-      await pruneSends(tx, days, limit);
       return rows.length;
     });
   }

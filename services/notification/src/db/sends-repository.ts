@@ -24,14 +24,3 @@ export async function recordSends(tx: PoolClient, sends: NewSend[]): Promise<voi
     [sends.map((s) => s.notificationId), sends.map((s) => s.senderId), sends.map((s) => s.title), sends.map((s) => JSON.stringify(s.unknownUserIds))],
   );
 }
-
-/** Deletes up to `limit` sends older than `days` (their inbox rows go by the same rule). */
-export async function pruneSends(tx: PoolClient, days: number, limit: number): Promise<number> {
-  const { rowCount } = await tx.query(
-    `DELETE FROM sends WHERE notification_id IN (
-       SELECT notification_id FROM sends WHERE created_at < now() - make_interval(days => $1)
-       ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-    [days, limit],
-  );
-  return rowCount ?? 0;
-}

@@ -9,64 +9,46 @@
  */
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import type { Logger } from '@warren/shared/logger';
+import { PeriodicJob } from '@warren/shared/periodic-job';
 import type { EndedSessionRow } from '../db/ended-sessions-repository.js';
 
 export interface EndedSessionsStore {
   recordedSince(since: Date | undefined): Promise<{ rows: EndedSessionRow[]; now: Date }>;
-  prune(): Promise<void>;
 }
 
 const OVERLAP_MS = 60_000;
-const PRUNE_EVERY_ROUNDS = 300;
 
 export class EndedSessionsSync {
   private since: Date | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rounds = 0;
-  private stopped = false;
+  private readonly job: PeriodicJob;
 
   constructor(
     private readonly store: EndedSessionsStore,
     private readonly ended: EndedSessions,
-    private readonly logger: Logger,
-    private readonly intervalMs = 2000,
-  ) {}
+    logger: Logger,
+    intervalMs = 2000,
+  ) {
+    this.job = new PeriodicJob({ name: 'reading ended sessions', everyMs: intervalMs, run: () => this.readNew(), logger, unref: true });
+  }
 
   /** Loads every recorded ended session (before the replica serves anyone), then re-reads periodically. */
   async start(): Promise<void> {
     await this.readNew();
-    this.schedule();
+    this.job.start();
   }
 
   /** Re-reads now (after a broker reconnect); a read already under way is enough. */
   syncNow(): Promise<void> {
-    const running = (this.running ??= this.readNew()
-      .catch((err: Error) => {
-        this.logger.warn('reading ended sessions failed', { err: err.message });
-      })
-      .finally(() => (this.running = undefined)));
-    return running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.syncNow().then(() => this.schedule());
-    }, this.intervalMs);
-    this.timer.unref();
+    return this.job.runNow();
   }
 
   private async readNew(): Promise<void> {
     const { rows, now } = await this.store.recordedSince(this.since);
     for (const r of rows) this.ended.end(r.sessionId, r.expiresAt.getTime());
     this.since = new Date(now.getTime() - OVERLAP_MS);
-    if (++this.rounds % PRUNE_EVERY_ROUNDS === 0) await this.store.prune();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 }
