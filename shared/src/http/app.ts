@@ -14,6 +14,7 @@ import helmet from 'helmet';
 import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { requestLogLevel } from '../http-log-level.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
@@ -100,7 +101,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     const route = req.routeOptions.url ?? (reply.statusCode === 404 ? 'unmatched' : 'other');
     metrics.httpRequestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     runWithRequestId(req.id, () =>
-      logger.info('request', { method: req.method, path: pathOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }),
+      logger.log(requestLogLevel(pathOf(req), reply.statusCode), 'request', { method: req.method, path: pathOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }),
     );
     done();
   });
