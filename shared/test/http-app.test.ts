@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -21,6 +22,7 @@ describe('createHttpApp', () => {
   const metrics = createMetrics('http-test', 'test');
   let ready = true;
   let app: HttpApp;
+  let server: Server;
   let base: string;
 
   before(async () => {
@@ -31,14 +33,17 @@ describe('createHttpApp', () => {
       bodyLimit: '1kb',
       readiness: [{ name: 'broker', check: () => ready }],
       mount: (app) => {
-        app.post('/things', async (req, reply) => {
+        app.post('/things', async (req, res) => {
           const thing = bodyOf(thingSchema, req);
           logs.logger.info('thing created', { name: thing.name });
-          reply.code(201);
-          return { thing, requestId: currentRequestId() ?? null };
+          res.status(201).json({ thing, requestId: currentRequestId() ?? null });
         });
-        app.post('/empty', async (req) => ({ body: req.body ?? null }));
-        app.patch('/things/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+        app.post('/empty', (req, res) => {
+          res.json({ body: req.body ?? null });
+        });
+        app.patch('/things/:id', (req, res) => {
+          res.json({ id: req.params.id });
+        });
         app.get('/boom', () => {
           throw new Error('secret SQL here');
         });
@@ -47,12 +52,12 @@ describe('createHttpApp', () => {
         });
       },
     });
-    const server = await listen(app, 0, '127.0.0.1');
+    server = await listen(app, 0, '127.0.0.1');
     base = `http://127.0.0.1:${portOf(server)}`;
   });
 
   after(async () => {
-    await close(app);
+    await close(server);
   });
 
   function postThings(body: string, headers: Record<string, string> = {}) {

@@ -42,6 +42,8 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     closers.add('session-ended subscription', endedLive, (s) => s.close());
     await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
+    const rateLimit = authRateLimit(pool, config.authRateLimitPerMinute);
+    closers.add('rate limit store', rateLimit.store, (s) => s.shutdown());
     const app = await createHttpApp({
       logger,
       metrics,
@@ -49,9 +51,9 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: async (a) => {
+      mount: (a) => {
         const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: await authRateLimit(a, config.authRateLimitPerMinute) });
+        mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
         mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });
