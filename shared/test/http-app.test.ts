@@ -289,6 +289,76 @@ describe('createHttpApp', () => {
     assert.equal((JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'bad_request');
   });
 
+  it('When a path parameter does not decode, then 404 problem details', async () => {
+    // Act
+    const res = await fetch(`${base}/things/%zz`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+    // Assert
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { code: string }).code, 'route_not_found');
+  });
+
+  it('When a JSON body holds an escaped U+0000, then 400 invalid_text before the route runs', async () => {
+    // Act
+    const res = await postThings('{"name":"a\\u0000b","count":1}');
+
+    // Assert
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { code: string }).code, 'invalid_text');
+  });
+
+  it('When the server starts draining while a keep-alive connection has a request in flight, then that connection is still served', async () => {
+    // Arrange: a second app whose route answers only when told to.
+    let release = () => undefined as void;
+    let arrive = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const drainApp = await createHttpApp({
+      logger: logs.logger,
+      metrics: createMetrics('http-drain-test', 'test'),
+      corsOrigins: [],
+      bodyLimit: '1kb',
+      readiness: [],
+      mount: (a) => {
+        a.get('/slow', async (_req, res) => {
+          arrive();
+          await released;
+          res.json({ done: true });
+        });
+      },
+    });
+    const drainServer = await listen(drainApp, 0, '127.0.0.1');
+    const socket = net.connect(portOf(drainServer), '127.0.0.1');
+    socket.setEncoding('utf8');
+    let text = '';
+    socket.on('data', (d: string) => (text += d));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await arrived;
+
+    // Act: the drain starts with the request in flight; then the next request on that connection.
+    const closed = close(drainServer);
+    release();
+    await waitFor(() => text.includes('"done":true'), 'the first answer');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await waitFor(() => text.includes('"status":"ok"'), 'the second answer');
+    socket.end();
+    await closed;
+
+    // Assert
+    assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
+  });
+
+  it('When a browser reads an answer from an allowed origin, then X-Request-Id, Retry-After and Idempotency-Key are exposed to it', async () => {
+    // Act
+    const res = await fetch(`${base}/healthz`, { headers: { origin: 'https://app.example.com' } });
+
+    // Assert
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    for (const h of ['x-request-id', 'retry-after', 'idempotency-key']) assert.ok(exposed.includes(h), h);
+  });
+
   it('When a CORS preflight asks for PATCH or DELETE from an allowed origin, then they are allowed', async () => {
     // Act
     const res = await fetch(`${base}/things/1`, {
