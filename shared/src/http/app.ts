@@ -82,7 +82,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   app.use((req: Request, res: TimedResponse, next: NextFunction) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']);
     req.requestId = requestId;
-    for (let i = 0; i < security.length; i++) res.setHeader((security[i] as [string, string])[0], (security[i] as [string, string])[1]);
+    for (const [name, value] of security) res.setHeader(name, value);
     res.setHeader('X-Request-Id', requestId);
     res[startedAt] = performance.now();
     res.once('finish', onFinish);
