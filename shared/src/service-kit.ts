@@ -93,7 +93,7 @@ export function defineService(
     openBroker: async () => closers.add('broker', await openBroker(config, logger), (b) => b.close()),
     listen: async (app) => {
       server = await listen(app, config.port, config.httpHost);
-      closers.add('http', app, close);
+      closers.add('http', server, close);
       return server;
     },
   };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -21,6 +22,7 @@ describe('createHttpApp', () => {
   const metrics = createMetrics('http-test', 'test');
   let ready = true;
   let app: HttpApp;
+  let server: Server;
   let base: string;
 
   before(async () => {
@@ -31,14 +33,17 @@ describe('createHttpApp', () => {
       bodyLimit: '1kb',
       readiness: [{ name: 'broker', check: () => ready }],
       mount: (app) => {
-        app.post('/things', async (req, reply) => {
+        app.post('/things', async (req, res) => {
           const thing = bodyOf(thingSchema, req);
           logs.logger.info('thing created', { name: thing.name });
-          reply.code(201);
-          return { thing, requestId: currentRequestId() ?? null };
+          res.status(201).json({ thing, requestId: currentRequestId() ?? null });
         });
-        app.post('/empty', async (req) => ({ body: req.body ?? null }));
-        app.patch('/things/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+        app.post('/empty', (req, res) => {
+          res.json({ body: req.body ?? null });
+        });
+        app.patch('/things/:id', (req, res) => {
+          res.json({ id: req.params.id });
+        });
         app.get('/boom', () => {
           throw new Error('secret SQL here');
         });
@@ -47,12 +52,12 @@ describe('createHttpApp', () => {
         });
       },
     });
-    const server = await listen(app, 0, '127.0.0.1');
+    server = await listen(app, 0, '127.0.0.1');
     base = `http://127.0.0.1:${portOf(server)}`;
   });
 
   after(async () => {
-    await close(app);
+    await close(server);
   });
 
   function postThings(body: string, headers: Record<string, string> = {}) {
@@ -282,6 +287,76 @@ describe('createHttpApp', () => {
     assert.match(answer, /^HTTP\/1\.1 400 /);
     assert.match(answer, /content-type: application\/problem\+json/i);
     assert.equal((JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'bad_request');
+  });
+
+  it('When a path parameter does not decode, then 404 problem details', async () => {
+    // Act
+    const res = await fetch(`${base}/things/%zz`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
+
+    // Assert
+    assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { code: string }).code, 'route_not_found');
+  });
+
+  it('When a JSON body holds an escaped U+0000, then 400 invalid_text before the route runs', async () => {
+    // Act
+    const res = await postThings('{"name":"a\\u0000b","count":1}');
+
+    // Assert
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { code: string }).code, 'invalid_text');
+  });
+
+  it('When the server starts draining while a keep-alive connection has a request in flight, then that connection is still served', async () => {
+    // Arrange: a second app whose route answers only when told to.
+    let release = () => undefined as void;
+    let arrive = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const drainApp = await createHttpApp({
+      logger: logs.logger,
+      metrics: createMetrics('http-drain-test', 'test'),
+      corsOrigins: [],
+      bodyLimit: '1kb',
+      readiness: [],
+      mount: (a) => {
+        a.get('/slow', async (_req, res) => {
+          arrive();
+          await released;
+          res.json({ done: true });
+        });
+      },
+    });
+    const drainServer = await listen(drainApp, 0, '127.0.0.1');
+    const socket = net.connect(portOf(drainServer), '127.0.0.1');
+    socket.setEncoding('utf8');
+    let text = '';
+    socket.on('data', (d: string) => (text += d));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await arrived;
+
+    // Act: the drain starts with the request in flight; then the next request on that connection.
+    const closed = close(drainServer);
+    release();
+    await waitFor(() => text.includes('"done":true'), 'the first answer');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await waitFor(() => text.includes('"status":"ok"'), 'the second answer');
+    socket.end();
+    await closed;
+
+    // Assert
+    assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
+  });
+
+  it('When a browser reads an answer from an allowed origin, then X-Request-Id, Retry-After and Idempotency-Key are exposed to it', async () => {
+    // Act
+    const res = await fetch(`${base}/healthz`, { headers: { origin: 'https://app.example.com' } });
+
+    // Assert
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    for (const h of ['x-request-id', 'retry-after', 'idempotency-key']) assert.ok(exposed.includes(h), h);
   });
 
   it('When a CORS preflight asks for PATCH or DELETE from an allowed origin, then they are allowed', async () => {

@@ -38,11 +38,12 @@ describe('toAppError / toProblem', () => {
     assert.equal('instance' in problem, false);
   });
 
-  it('When fastify reports unparseable JSON, then it becomes 400 malformed_json', () => {
+  it('When express.json reports unparseable JSON, then it becomes 400 malformed_json', () => {
     // Arrange
     const err = Object.assign(new SyntaxError('Unexpected token } in JSON at position 7'), {
+      status: 400,
       statusCode: 400,
-      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      type: 'entity.parse.failed',
     });
 
     // Act
@@ -54,9 +55,9 @@ describe('toAppError / toProblem', () => {
     assert.doesNotMatch(toProblem(appError).detail, /position 7/);
   });
 
-  it('When fastify reports a body over the limit, then it becomes 413 payload_too_large', () => {
+  it('When express.json reports a body over the limit, then it becomes 413 payload_too_large', () => {
     // Arrange
-    const err = { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' };
+    const err = { status: 413, statusCode: 413, type: 'entity.too.large' };
 
     // Act
     const appError = toAppError(err);

@@ -52,6 +52,8 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       run: async (signal) => logPurged(logger, await purgeExpired(pool, { signal })),
       logger,
     });
+    const rateLimit = authRateLimit(pool, config.authRateLimitPerMinute);
+    closers.add('rate limit store', rateLimit.store, (s) => s.shutdown());
     const app = await createHttpApp({
       logger,
       metrics,
@@ -59,9 +61,9 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: async (a) => {
+      mount: (a) => {
         const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: await authRateLimit(a, config.authRateLimitPerMinute) });
+        mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
         mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });

@@ -1,15 +1,13 @@
 /**
- * The HTTP app every service starts from, on Fastify (chosen for its per-request cost: see
- * docs/decisions/0010-fastify.md): security headers (helmet), CORS from config, JSON
- * bodies only and size-limited, a request id that feeds the logs and travels on, request
- * metrics and access log, /healthz, /readyz, /metrics, problem details for every error and
- * for unknown routes. Services add their routes in `mount`.
+ * The HTTP app every service starts from, on Express 5 (the package the design card names; see
+ * docs/decisions/0014-express-again.md): security headers (helmet's, worked out once), CORS from
+ * config, JSON bodies only and size-limited, a request id that feeds the logs and travels on,
+ * request metrics and access log, /healthz, /readyz, /metrics, problem details for every error
+ * and for unknown routes. Services add their routes in `mount`.
  */
-import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import fastifyCors from '@fastify/cors';
-import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from 'cors';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
@@ -20,12 +18,15 @@ import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
 
-export type HttpApp = FastifyInstance;
+export type HttpApp = Express;
+export type { NextFunction, Request, RequestHandler, Response };
 
-declare module 'fastify' {
-  interface FastifyRequest {
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
+    requestId: string;
     /** Set by the requireAuth guard (shared/src/auth/require-auth.ts). */
-    auth: VerifiedAccessToken | null;
+    auth?: VerifiedAccessToken;
   }
 }
 
@@ -46,96 +47,89 @@ export interface HttpAppOptions {
   mount: (app: HttpApp) => void | Promise<void>;
 }
 
-const requestScope = Symbol('warren.requestScope');
-type ScopedRequest = FastifyRequest & { [requestScope]?: AsyncResource };
+/** Per-response bookkeeping, kept on the response itself so no closure is made per request. */
+const startedAt = Symbol('warren.http.startedAt');
+const rawBody = Symbol('warren.http.rawBody');
+type TimedResponse = Response & { [startedAt]?: number };
+type RawRequest = IncomingMessage & { [rawBody]?: Buffer };
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   const { logger, metrics } = opts;
-  const security = securityHeaders();
-  const stamp = (reply: FastifyReply, requestId: string) => reply.headers(security).header('X-Request-Id', requestId);
-  const app = fastify({
-    logger: false,
-    bodyLimit: parseSize(opts.bodyLimit),
-    // Hop count as Express had it: the nearest `trustProxy` proxies' X-Forwarded-For entries.
-    trustProxy: opts.trustProxy ? (_addr: string, hop: number) => hop < (opts.trustProxy as number) : false,
-    // Our own id rule (safe characters, else a fresh UUID) instead of trusting the header as is.
-    requestIdHeader: false,
-    genReqId: (req) => sanitizeRequestId(req.headers['x-request-id']),
-    // Idle keep-alive sockets close before a load balancer's typical 60 s and after clients' 4 s.
-    keepAliveTimeout: 5_000,
-    requestTimeout: 30_000,
-    // While draining, requests on open keep-alive connections are still served (as Express did).
-    return503OnClosing: false,
-    // Express's routing: /users/ is /users, and paths match whatever their case.
-    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
-    // Errors Fastify raises before any hook runs (a URL that does not decode, say) still get
-    // problem details and the headers every answer carries.
-    frameworkErrors: (err, req, reply) => {
-      stamp(reply, req.id);
-      sendProblem(req, reply, err.code === 'FST_ERR_BAD_URL' ? AppError.notFound('route_not_found', 'No such route.') : AppError.badRequest('bad_request', 'The request could not be processed.'));
-    },
-    // Requests Node's parser cannot even read (malformed HTTP, oversized headers, timeouts).
-    clientErrorHandler: answerClientError,
-  });
-  app.server.headersTimeout = 10_000;
-  app.decorateRequest('auth', null);
+  const security = Object.entries(securityHeaders());
+  const app = express();
+  app.disable('x-powered-by');
+  // No ETag: answers are API documents, never revalidated; hashing every body costs CPU.
+  app.set('etag', false);
+  // Hop count: the nearest `trustProxy` proxies' X-Forwarded-For entries are believed.
+  app.set('trust proxy', opts.trustProxy || false);
+  // Express's defaults, stated because clients rely on them: /users/ is /users, and paths match
+  // whatever their case.
+  app.set('strict routing', false);
+  app.set('case sensitive routing', false);
 
-  // Security headers and the request id on every answer; the request id also in
-  // AsyncLocalStorage for the logger and the publisher. The request's body events
-  // run in another async context than its first hook, so the context is captured in an
-  // AsyncResource on arrival and re-entered once the body is parsed (preValidation).
-  app.addHook('onRequest', (req: ScopedRequest, reply, done) => {
-    stamp(reply, req.id);
-    runWithRequestId(req.id, () => {
-      req[requestScope] = new AsyncResource('warren.http.request');
-      done(urlLimitError(req.url));
-    });
-  });
-  app.addHook('preValidation', (req: ScopedRequest, _reply, done) => {
-    const scope = req[requestScope];
-    if (scope) scope.runInAsyncScope(done);
-    else done();
-  });
-  app.addHook('onResponse', (req, reply, done) => {
+  // Every answer, success or problem, carries the security headers and the request id; the
+  // request id also lives in AsyncLocalStorage for the logger and the publisher. One listener
+  // function for all requests records the metrics and the access log line.
+  function onFinish(this: TimedResponse): void {
+    const req = this.req;
+    const seconds = (performance.now() - (this[startedAt] ?? 0)) / 1000;
     // Route pattern, not the raw path, keeps label cardinality bounded.
-    const route = req.routeOptions.url ?? (reply.statusCode === 404 ? 'unmatched' : 'other');
-    metrics.httpRequestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    runWithRequestId(req.id, () =>
-      logger.log(requestLogLevel(pathOf(req), reply.statusCode), 'request', { method: req.method, path: pathOf(req), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }),
+    const route = (req.route?.path as string | undefined) ?? (this.statusCode === 404 ? 'unmatched' : 'other');
+    metrics.httpRequestDuration.observe({ method: req.method, route, status: String(this.statusCode) }, seconds);
+    runWithRequestId(req.requestId, () =>
+      logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
     );
-    done();
+  }
+  app.use((req: Request, res: TimedResponse, next: NextFunction) => {
+    const requestId = sanitizeRequestId(req.headers['x-request-id']);
+    req.requestId = requestId;
+    for (const [name, value] of security) res.setHeader(name, value);
+    res.setHeader('X-Request-Id', requestId);
+    res[startedAt] = performance.now();
+    res.once('finish', onFinish);
+    const urlError = urlLimitError(req.url);
+    runWithRequestId(requestId, () => next(urlError));
   });
 
   if (opts.corsOrigins.length > 0) {
-    await app.register(fastifyCors, {
-      origin: opts.corsOrigins,
-      credentials: true,
-      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
-      methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
-      maxAge: 600,
-      // An OPTIONS request that is not a preflight goes on to the routes (a problem 404), not a text/plain 400.
-      strictPreflight: false,
-    });
+    app.use(
+      cors({
+        origin: opts.corsOrigins,
+        credentials: true,
+        exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
+        methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
+        maxAge: 600,
+      }),
+    );
   }
-  // A body must be JSON (Fastify answers 415 for any other type). Besides clear errors, this
-  // keeps HTML forms, which cannot send application/json cross-site without a CORS preflight,
-  // from reaching any endpoint. An empty JSON body is no body (clients that always send the
-  // header POST /auth/logout that way), not malformed JSON.
-  app.removeContentTypeParser(['text/plain', 'application/json']);
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  // Every parsed body then passes the edge's limits (no U+0000 in any text, bounded nesting).
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, undefined);
-    parseJson(req, body as string, (err, parsed) => {
-      if (err) return done(err);
-      const limitError = bodyLimitError(body as string, parsed);
-      if (limitError) done(limitError);
-      else done(null, parsed);
-    });
+
+  // A body must be JSON: anything else is a 415. Besides clear errors, this keeps HTML forms,
+  // which cannot send application/json cross-site without a CORS preflight, from reaching any
+  // endpoint. An empty body is no body (clients that always send the JSON header POST
+  // /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the
+  // parser at the cost of two header reads.
+  const parseJson = express.json({
+    limit: opts.bodyLimit,
+    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
+    strict: false,
+    // The media type was checked just below; the parser need not parse the header again.
+    type: () => true,
+    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
+  });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!hasBody(req)) return next();
+    if (!isJson(req.headers['content-type'])) {
+      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
+    }
+    // The body's events run in another async context than this middleware: the request id is
+    // re-entered for what follows the parse.
+    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req))));
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
       opts.readiness.map(async (r) => {
         try {
@@ -146,37 +140,36 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
       }),
     );
     const ready = results.every(([, s]) => s === 'ok');
-    reply.code(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) };
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('Content-Type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
   });
 
   await opts.mount(app);
 
-  app.setNotFoundHandler((req, reply) => {
-    sendProblem(req, reply, AppError.notFound('route_not_found', 'No such route.'));
+  app.use((req: Request, res: Response) => {
+    sendProblem(req, res, AppError.notFound('route_not_found', 'No such route.'));
   });
-  app.setErrorHandler((err, req, reply) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const appError = toAppError(err);
     if (appError.code === 'database_unavailable' && !(err instanceof AppError)) {
       // Expected while the database restarts or fails over: a warning, not a stack trace per request.
-      runWithRequestId(req.id, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }));
     } else if (appError.status >= 500 && !(err instanceof AppError)) {
-      runWithRequestId(req.id, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
     }
-    sendProblem(req, reply, appError);
+    sendProblem(req, res, appError);
   });
   return app;
 }
 
 /**
  * helmet's headers for an API (they do not depend on the request), worked out once by running
- * its middleware against a recording response. Setting them per request as one object costs a
- * fraction of running helmet's fourteen middlewares every time (@fastify/helmet even rebuilds
- * helmet per request): ~0.04 ms of CPU per request on the benchmark machine.
+ * its middleware against a recording response. Setting them per request from one list costs a
+ * fraction of running helmet's fourteen middlewares every time: ~0.04 ms of CPU per request on
+ * the benchmark machine.
  */
 export function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -188,40 +181,40 @@ export function securityHeaders(): Record<string, string> {
   return headers;
 }
 
-function sendProblem(req: FastifyRequest, reply: FastifyReply, err: AppError): void {
-  if (reply.sent) return;
-  for (const [k, v] of Object.entries(err.headers ?? {})) reply.header(k, v);
-  reply.code(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(err, pathOf(req))));
+/** The edge's limits on a parsed body (shared/src/http/body-limits.ts). */
+function checkedBody(req: RawRequest & { body?: unknown }): AppError | undefined {
+  const raw = req[rawBody];
+  if (!raw) return undefined;
+  req[rawBody] = undefined;
+  // latin1 is a byte-for-byte decode, cheaper than UTF-8: the checks look only at ASCII
+  // (escapes and brackets), and no byte of a multi-byte UTF-8 character is ASCII.
+  return bodyLimitError(raw.toString('latin1'), req.body);
 }
 
-/** What Fastify's default client-error handler writes, as problem details. */
-function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const appError =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new AppError(408, 'request_timeout', 'Request Timeout', 'The request took too long to arrive.')
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? new AppError(431, 'headers_too_large', 'Request Header Fields Too Large', 'The request headers are too large.')
-        : AppError.badRequest('bad_request', 'The request could not be processed.');
-  const body = JSON.stringify(toProblem(appError));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${appError.status} ${appError.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+function sendProblem(req: Request, res: Response, err: AppError): void {
+  if (res.headersSent) {
+    // Too late for a problem document: end the exchange so the client does not wait for more.
+    if (!res.writableEnded) req.socket.destroy();
+    return;
   }
-  socket.destroy(err);
+  for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
+  res.status(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(err, pathOf(req))));
 }
 
-function pathOf(req: FastifyRequest): string {
-  const q = req.url.indexOf('?');
-  return q < 0 ? req.url : req.url.slice(0, q);
+/** As Node's parser saw it: a declared length above zero, or a chunked body. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+const JSON_MEDIA_TYPE = /^application\/json\s*(?:;|$)/i;
 
-/** '100kb' → 102400. */
-export function parseSize(size: string): number {
-  const m = /^(\d+)(b|kb|mb)$/i.exec(size);
-  if (!m) throw new Error(`not a size: ${size}`);
-  return Number(m[1]) * (UNITS[(m[2] as string).toLowerCase()] as number);
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && (contentType === 'application/json' || JSON_MEDIA_TYPE.test(contentType));
+}
+
+function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }

@@ -20,24 +20,26 @@ export interface ProblemDetails {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://warren.dev/problems/';
 
-/** Fastify's own client errors carry a statusCode and a stable `code` such as FST_ERR_CTP_BODY_TOO_LARGE. */
+/** body-parser's (express.json's) client errors carry a status and a stable `type` such as entity.too.large. */
 interface HttpLibError {
   statusCode?: number;
-  code?: string;
+  type?: string;
 }
 
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // Express's router could not decode a path parameter (`/inbox/%zz/read`): no such route.
+  if (err instanceof URIError) return AppError.notFound('route_not_found', 'No such route.');
   const e = err as HttpLibError;
   const status = e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    switch (e.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    switch (e.type) {
+      case 'entity.parse.failed':
         return AppError.badRequest('malformed_json', 'The request body is not valid JSON.');
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      case 'entity.too.large':
         return new AppError(413, 'payload_too_large', 'Payload Too Large', 'The request body is too large.');
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'charset.unsupported':
+      case 'encoding.unsupported':
         return new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.');
       default:
         return new AppError(status, 'bad_request', 'Bad Request', 'The request could not be processed.');

@@ -1,20 +1,58 @@
 /**
- * Listening and closing: `close` stops taking connections, ends idle keep-alive sockets (Node's
- * server.close does since v19) and waits for requests in flight (Fastify's close).
+ * Listening and closing: the timeouts every service's server has, problem details for requests
+ * Node's parser cannot even read, and a `close` that stops taking connections, ends idle
+ * keep-alive sockets (Node's server.close does since v19) and waits for requests in flight.
+ * Requests arriving on keep-alive connections that are busy when the drain starts are still
+ * served (Node's own behaviour), so a client is never cut off mid-exchange.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { AppError } from '../errors.js';
 import type { HttpApp } from './app.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 
 export async function listen(app: HttpApp, port: number, host: string): Promise<Server> {
-  await app.listen({ port, host });
-  return app.server;
+  const server = createServer(app);
+  // Idle keep-alive sockets close before a load balancer's typical 60 s and after clients' 4 s.
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('clientError', answerClientError);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 export function portOf(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-export async function close(app: HttpApp): Promise<void> {
-  await app.close();
+export async function close(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+}
+
+/** What Node's default client-error handler writes, as problem details. */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const appError =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppError(408, 'request_timeout', 'Request Timeout', 'The request took too long to arrive.')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppError(431, 'headers_too_large', 'Request Header Fields Too Large', 'The request headers are too large.')
+        : AppError.badRequest('bad_request', 'The request could not be processed.');
+  const body = JSON.stringify(toProblem(appError));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${appError.status} ${appError.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -3,11 +3,10 @@
  * validates its body, is rate-limited per IP, and forwards to the auth service over RPC; the
  * auth service's errors come back as problem details with their status and code.
  */
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
 import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
-import type { HttpApp } from '@warren/shared/http/app';
+import type { HttpApp, Request, RequestHandler, Response } from '@warren/shared/http/app';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { bodyOf } from '@warren/shared/http/validate';
 import { clientInfo } from './actor.js';
@@ -26,45 +25,45 @@ const schemas = {
   reset: z.object({ email, code, newPassword: password }).strict(),
 };
 
-export function mountAuthRoutes(app: HttpApp, deps: { rpc: RpcClient; verifier: AccessTokenVerifier; rateLimit: preHandlerHookHandler }) {
+export function mountAuthRoutes(app: HttpApp, deps: { rpc: RpcClient; verifier: AccessTokenVerifier; rateLimit: RequestHandler }) {
   const { rpc } = deps;
-  const limited = { preHandler: deps.rateLimit };
+  const limited = deps.rateLimit;
 
-  app.post('/auth/register', limited, async (req, reply) => {
+  app.post('/auth/register', limited, async (req, res) => {
     const result = await rpc.call(authRpc.register, { ...bodyOf(schemas.register, req), ...clientInfo(req) });
-    reply.code(202);
-    return result;
+    res.status(202).json(result);
   });
 
-  app.post('/auth/verify-email', limited, async (req) => rpc.call(authRpc.verifyEmail, { ...bodyOf(schemas.verifyEmail, req), ...clientInfo(req) }));
+  app.post('/auth/verify-email', limited, async (req, res) => {
+    res.json(await rpc.call(authRpc.verifyEmail, { ...bodyOf(schemas.verifyEmail, req), ...clientInfo(req) }));
+  });
 
-  const login = async (req: FastifyRequest, reply: FastifyReply) => {
+  const login = async (req: Request, res: Response) => {
     const result = await rpc.call(authRpc.login, { ...bodyOf(schemas.login, req), ...clientInfo(req) });
-    reply.header('Cache-Control', 'no-store');
-    return result;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(result);
   };
   app.post('/login', limited, login);
   app.post('/auth/login', limited, login);
 
-  app.post('/auth/refresh', limited, async (req, reply) => {
+  app.post('/auth/refresh', limited, async (req, res) => {
     const result = await rpc.call(authRpc.refresh, { ...bodyOf(schemas.refresh, req), ...clientInfo(req) });
-    reply.header('Cache-Control', 'no-store');
-    return result;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(result);
   });
 
-  app.post('/auth/password/forgot', limited, async (req, reply) => {
+  app.post('/auth/password/forgot', limited, async (req, res) => {
     await rpc.call(authRpc.forgotPassword, { ...bodyOf(schemas.forgot, req), ...clientInfo(req) });
-    reply.code(202);
-    return { status: 'accepted' };
+    res.status(202).json({ status: 'accepted' });
   });
 
-  app.post('/auth/password/reset', limited, async (req) => {
+  app.post('/auth/password/reset', limited, async (req, res) => {
     await rpc.call(authRpc.resetPassword, { ...bodyOf(schemas.reset, req), ...clientInfo(req) });
-    return { status: 'password_changed' };
+    res.json({ status: 'password_changed' });
   });
 
-  app.get('/.well-known/jwks.json', async (_req, reply) => {
-    reply.header('Cache-Control', 'public, max-age=300');
-    return deps.verifier.publicJwks();
+  app.get('/.well-known/jwks.json', async (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(await deps.verifier.publicJwks());
   });
 }

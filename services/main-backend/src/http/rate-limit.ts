@@ -1,25 +1,36 @@
 /**
- * Per-IP rate limit for the unauthenticated auth endpoints (@fastify/rate-limit, in-memory
- * store: each replica counts on its own, so N replicas allow up to N × the limit). The client
- * IP is the socket's, or X-Forwarded-For's only when TRUST_PROXY says how many proxies to trust.
- * Past the limit: 429 problem details with Retry-After (and the draft RateLimit-* headers).
+ * Per-IP rate limit for the unauthenticated auth endpoints (express-rate-limit), counted in
+ * main-backend's database (db/rate-limit-store.ts) so every replica sees the same counts. The
+ * client IP is the socket's, or X-Forwarded-For's only when TRUST_PROXY says how many proxies to
+ * trust. Past the limit: 429 problem details with Retry-After (and the draft RateLimit headers).
+ * If the database cannot count, the request gets the database's 503, not a pass.
  */
-import fastifyRateLimit from '@fastify/rate-limit';
-import type { preHandlerHookHandler } from 'fastify';
+import { rateLimit } from 'express-rate-limit';
+import type { Pool } from 'pg';
 import { AppError } from '@warren/shared/errors';
-import type { HttpApp } from '@warren/shared/http/app';
+import type { RequestHandler } from '@warren/shared/http/app';
+import { PostgresRateLimitStore } from '../db/rate-limit-store.js';
 
-export async function authRateLimit(app: HttpApp, perMinute: number): Promise<preHandlerHookHandler> {
-  await app.register(fastifyRateLimit, {
-    global: false,
-    enableDraftSpec: true,
-    // Addresses counted at once (an LRU; the plugin's default is 5 000, too few to stop a spread-out
-    // guessing run). ~100 bytes each, so memory stays bounded at ~10 MB.
-    cache: 100_000,
-    errorResponseBuilder: (_req, context) =>
-      new AppError(429, 'rate_limited', 'Too Many Requests', 'Too many requests from this address; slow down.', undefined, {
-        'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))),
-      }),
+export function authRateLimit(pool: Pool, perMinute: number): { handler: RequestHandler; store: PostgresRateLimitStore } {
+  const store = new PostgresRateLimitStore(pool, 'auth');
+  const handler = rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    store,
+    // X-Forwarded-For without TRUST_PROXY is ignored on purpose (a client could forge it), not a
+    // misconfiguration to warn about on every such request.
+    validate: { xForwardedForHeader: false },
+    handler: (req, _res, next) => {
+      const reset = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
+      next(
+        new AppError(429, 'rate_limited', 'Too Many Requests', 'Too many requests from this address; slow down.', undefined, {
+          'Retry-After': String(seconds),
+        }),
+      );
+    },
   });
-  return app.rateLimit({ max: perMinute, timeWindow: 60_000 });
+  return { handler, store };
 }

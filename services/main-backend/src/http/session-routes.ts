@@ -1,41 +1,41 @@
 /** Endpoints of the logged-in user: who am I, my sessions, log out here or everywhere. */
-import type { preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
 import { authRpc } from '@warren/shared/contracts/auth-rpc';
-import type { HttpApp } from '@warren/shared/http/app';
+import type { HttpApp, RequestHandler } from '@warren/shared/http/app';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { AppError } from '@warren/shared/errors';
 import { actorOf } from './actor.js';
 
-export function mountSessionRoutes(app: HttpApp, deps: { rpc: RpcClient; authenticated: preHandlerHookHandler[] }) {
+export function mountSessionRoutes(app: HttpApp, deps: { rpc: RpcClient; authenticated: RequestHandler[] }) {
   const { rpc } = deps;
-  const preHandler = deps.authenticated;
+  const guards = deps.authenticated;
 
-  app.get('/auth/me', { preHandler }, async (req, reply) => {
-    reply.header('Cache-Control', 'no-store');
-    return rpc.call(authRpc.me, actorOf(req));
+  app.get('/auth/me', ...guards, async (req, res) => {
+    const me = await rpc.call(authRpc.me, actorOf(req));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(me);
   });
 
-  app.get('/auth/sessions', { preHandler }, async (req, reply) => {
+  app.get('/auth/sessions', ...guards, async (req, res) => {
     const { sessions } = await rpc.call(authRpc.listSessions, actorOf(req));
-    reply.header('Cache-Control', 'no-store');
-    return sessions;
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(sessions);
   });
 
-  app.delete<{ Params: { id: string } }>('/auth/sessions/:id', { preHandler }, async (req, reply) => {
+  app.delete('/auth/sessions/:id', ...guards, async (req, res) => {
     const id = z.uuid().safeParse(req.params.id);
     if (!id.success) throw AppError.notFound('session_not_found', 'No such session.');
     await rpc.call(authRpc.revokeSession, { ...actorOf(req), targetSessionId: id.data });
-    reply.code(204).send();
+    res.status(204).end();
   });
 
-  app.post('/auth/logout', { preHandler }, async (req, reply) => {
+  app.post('/auth/logout', ...guards, async (req, res) => {
     await rpc.call(authRpc.logout, actorOf(req));
-    reply.code(204).send();
+    res.status(204).end();
   });
 
-  app.post('/auth/logout-all', { preHandler }, async (req, reply) => {
+  app.post('/auth/logout-all', ...guards, async (req, res) => {
     await rpc.call(authRpc.logoutAll, actorOf(req));
-    reply.code(204).send();
+    res.status(204).end();
   });
 }

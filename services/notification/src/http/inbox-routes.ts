@@ -22,27 +22,28 @@ export function mountInboxRoutes(
   deps: { verifier: AccessTokenVerifier; ended: EndedSessions; inbox: InboxRepository; readState: ReadStateDeps },
 ) {
   // A token of a session that has ended (logout, password reset, ...) is refused at once.
-  const authenticated = { preHandler: requireAuth(deps.verifier, deps.ended) };
+  const authenticated = requireAuth(deps.verifier, deps.ended);
 
-  app.get('/inbox', authenticated, async (req, reply) => {
+  app.get('/inbox', authenticated, async (req, res) => {
     const q = queryOf(pageQuerySchema, req);
     const { items, more } = await deps.inbox.page(authOf(req).sub, q.limit, q.before && parsePublicId(q.before));
-    reply.header('Cache-Control', 'no-store');
-    return { items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null };
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null });
   });
 
-  app.get('/inbox/unread-count', authenticated, async (req, reply) => {
-    reply.header('Cache-Control', 'no-store');
-    return { count: await deps.inbox.unreadCount(authOf(req).sub) };
+  app.get('/inbox/unread-count', authenticated, async (req, res) => {
+    const count = await deps.inbox.unreadCount(authOf(req).sub);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ count });
   });
 
-  app.post('/inbox/read-all', authenticated, async (req, reply) => {
+  app.post('/inbox/read-all', authenticated, async (req, res) => {
     await markAllRead(deps.readState, authOf(req).sub);
-    reply.code(204).send();
+    res.status(204).end();
   });
 
-  app.post<{ Params: { id: string } }>('/inbox/:id/read', authenticated, async (req, reply) => {
-    await markRead(deps.readState, authOf(req).sub, [req.params.id]);
-    reply.code(204).send();
+  app.post('/inbox/:id/read', authenticated, async (req, res) => {
+    await markRead(deps.readState, authOf(req).sub, [String(req.params.id)]);
+    res.status(204).end();
   });
 }
