@@ -12,6 +12,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import pg from 'pg';
+import { namespaceResources } from '@warren/shared/messaging/declare-topology';
 import { sleep } from './stats.js';
 
 export const SERVICES = ['auth', 'main-backend', 'notification'] as const;
@@ -205,9 +206,9 @@ async function dropBenchResources(env: Record<string, string>, namespace: string
   const conn = await amqplib.connect(rabbitmqUrl);
   try {
     const ch = await conn.createChannel();
-    const work = ['notification.requests', 'notification.users', 'email.requests'];
-    for (const q of [...work, ...work.map((w) => `${w}.dlq`), 'auth.rpc', 'raw']) await ch.deleteQueue(`${namespace}.${q}`);
-    for (const x of ['events', 'rpc', 'dlx', 'live']) await ch.deleteExchange(`${namespace}.${x}`);
+    const { queues, exchanges } = namespaceResources(namespace);
+    for (const q of [...queues, `${namespace}.raw`]) await ch.deleteQueue(q);
+    for (const x of exchanges) await ch.deleteExchange(x);
     await ch.close();
   } finally {
     await conn.close();

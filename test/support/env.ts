@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { databaseName, maintenanceUrl } from '@warren/shared/db/database';
-import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
-import { topology } from '@warren/shared/contracts/topology';
+import { namespaceResources } from '@warren/shared/messaging/declare-topology';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PG_SERVER = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -57,11 +56,9 @@ export async function deleteNamespace(namespace: string, extraQueues: string[] =
   const conn = await amqplib.connect(RABBITMQ_URL);
   try {
     const ch = await conn.createChannel();
-    const t = topology(namespace);
-    const workQueues = [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue, t.notificationSessionsQueue];
-    const queues = [...workQueues.flatMap((q) => [q, t.deadLetterQueueOf(q), ...retryQueuesOf(q)]), t.authRpcQueue, ...extraQueues];
-    for (const q of queues) await ch.deleteQueue(q);
-    for (const x of ['events', 'rpc', 'dlx', 'live']) await ch.deleteExchange(`${namespace}.${x}`);
+    const { queues, exchanges } = namespaceResources(namespace);
+    for (const q of [...queues, ...extraQueues]) await ch.deleteQueue(q);
+    for (const x of exchanges) await ch.deleteExchange(x);
     await ch.close();
   } finally {
     await conn.close();

@@ -33,6 +33,20 @@ export function retryQueuesOf(queue: string): string[] {
   return RETRY_DELAYS_MS.map((ms) => retryQueueOf(queue, ms));
 }
 
+/**
+ * Every queue and exchange `declareTopology` creates for a namespace (work queues with their
+ * dead-letter and delay queues, the RPC queue): what a test or benchmark that made a namespace
+ * of its own deletes afterwards.
+ */
+export function namespaceResources(namespace: string): { queues: string[]; exchanges: string[] } {
+  const t = topology(namespace);
+  const work = [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue, t.notificationSessionsQueue];
+  return {
+    queues: [...work.flatMap((q) => [q, t.deadLetterQueueOf(q), ...retryQueuesOf(q)]), t.authRpcQueue],
+    exchanges: [t.eventsExchange, t.rpcExchange, t.deadLetterExchange, t.liveExchange],
+  };
+}
+
 export async function declareTopology(ch: Channel, namespace: string): Promise<void> {
   const t = topology(namespace);
   await ch.assertExchange(t.eventsExchange, 'topic', { durable: true });
