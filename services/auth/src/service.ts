@@ -8,7 +8,7 @@ import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
-import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
+import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
 import { createHttpApp } from '@warren/shared/http/app';
@@ -70,13 +70,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       logger,
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
-    startPeriodicJob(closers, {
-      name: 'housekeeping',
-      everyMs: HOUSEKEEPING_EVERY_MS,
-      firstRunInMs: 60_000,
-      run: async (signal) => logPurged(logger, await purgeExpired(pool, { signal })),
-      logger,
-    });
+    startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
     const deps: AuthDeps = {
       users,
       sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),

@@ -12,8 +12,7 @@ import { defineService, readiness } from '@warren/shared/service-kit';
 import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
-import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
-import { startPeriodicJob } from '@warren/shared/periodic-job';
+import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
@@ -45,13 +44,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     closers.add('session-ended subscription', endedLive, (s) => s.close());
     await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
-    startPeriodicJob(closers, {
-      name: 'housekeeping',
-      everyMs: HOUSEKEEPING_EVERY_MS,
-      firstRunInMs: 60_000,
-      run: async (signal) => logPurged(logger, await purgeExpired(pool, { signal })),
-      logger,
-    });
+    startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
     const rateLimit = authRateLimit(pool, config.authRateLimitPerMinute);
     closers.add('rate limit store', rateLimit.store, (s) => s.shutdown());
     const app = await createHttpApp({

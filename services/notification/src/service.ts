@@ -11,8 +11,7 @@ import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
 import { defineService, readiness } from '@warren/shared/service-kit';
-import { HOUSEKEEPING_EVERY_MS, logPurged } from '@warren/shared/db/batched-delete';
-import { startPeriodicJob } from '@warren/shared/periodic-job';
+import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { purgeExpired } from './db/housekeeping.js';
 import type { NotificationConfig } from './config.js';
 import { InboxRepository } from './db/inbox-repository.js';
@@ -154,15 +153,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     await emails.waitReady();
 
     const pruner = new RetentionPruner(inbox, config.retentionDays, logger);
-    startPeriodicJob(closers, {
-      name: 'housekeeping',
-      everyMs: HOUSEKEEPING_EVERY_MS,
-      firstRunInMs: 60_000,
-      run: async (signal) => {
-        await pruner.pruneAll(signal);
-        logPurged(logger, await purgeExpired(pool, { retentionDays: config.retentionDays, signal }));
-      },
-      logger,
+    startHousekeeping(closers, logger, async (signal) => {
+      await pruner.pruneAll(signal);
+      return purgeExpired(pool, { retentionDays: config.retentionDays, signal });
     });
   });
 }

@@ -6,6 +6,8 @@
  */
 import type { Logger } from '../logger.js';
 import type { Pool } from './database.js';
+import type { Closers } from '../lifecycle.js';
+import { startPeriodicJob } from '../periodic-job.js';
 
 export interface BatchedDelete {
   table: string;
@@ -38,3 +40,18 @@ export function logPurged(logger: Logger, deleted: Record<string, number>): void
 
 /** How often a service's housekeeping runs: expiry is measured in hours and days, not minutes. */
 export const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
+
+/**
+ * A service's housekeeping: `purge` (the service's purge use case, deleting what is past its
+ * retention and answering the count per table) every HOUSEKEEPING_EVERY_MS, first a minute
+ * after start, logged when it deleted anything, stopped with the service.
+ */
+export function startHousekeeping(closers: Closers, logger: Logger, purge: (signal: AbortSignal) => Promise<Record<string, number>>): void {
+  startPeriodicJob(closers, {
+    name: 'housekeeping',
+    everyMs: HOUSEKEEPING_EVERY_MS,
+    firstRunInMs: 60_000,
+    run: async (signal) => logPurged(logger, await purge(signal)),
+    logger,
+  });
+}
