@@ -67,6 +67,18 @@ describe('idempotency keys under misuse and races', () => {
     }
   }
 
+  it('When a retry carries the same body with its keys in another order, then it is the same request: 202 with the same id', async () => {
+    const key = `order-${randomUUID()}`;
+    const title = `order ${randomUUID()}`;
+    const sendWith = (body: Record<string, unknown>) =>
+      call(`${stack.mainUrl}/notifications`, { token: admin.accessToken, headers: { 'idempotency-key': key }, body });
+    const first = await sendWith({ recipients: { userIds: [admin.user.id] }, title, body: 'b', data: { a: 1, z: { y: 2, x: 3 } } });
+    const reordered = await sendWith({ data: { z: { x: 3, y: 2 }, a: 1 }, body: 'b', title, recipients: { userIds: [admin.user.id] } });
+    assert.equal(first.status, 202);
+    assert.equal(reordered.status, 202, JSON.stringify(reordered.body));
+    assert.equal(reordered.body.id, first.body.id);
+  });
+
   it('When a key is reused with a different body, then 422 idempotency_key_reused and only the first is stored', async () => {
     // Arrange
     const prefix = `reuse ${randomUUID()}`;

@@ -12,6 +12,7 @@
  * exactly that attempt without risking a duplicate.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
@@ -36,7 +37,8 @@ export async function sendNotification(
   idempotencyKey?: string,
 ): Promise<{ id: string }> {
   let notificationId: string = randomUUID();
-  const requestHash = () => createHash('sha256').update(JSON.stringify(body)).digest();
+  // Keys sorted at every level: the same body with its `data` keys in another order is the same request.
+  const requestHash = () => createHash('sha256').update(stableStringify(body) ?? '').digest();
   if (idempotencyKey) {
     const hash = requestHash();
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
