@@ -12,23 +12,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { databaseName } from '@warren/shared/db/database';
 import { loadAuthConfig } from '../../services/auth/src/config.js';
-import { createAuthService } from '../../services/auth/src/service.js';
 import { loadMainConfig } from '../../services/main-backend/src/config.js';
-import { createMainBackendService } from '../../services/main-backend/src/service.js';
 import { loadNotificationConfig } from '../../services/notification/src/config.js';
-import { createNotificationService } from '../../services/notification/src/service.js';
-import { deleteNamespace, dropDatabase, uniqueSuffix } from '../support/env.js';
+import { uniqueSuffix } from '../support/env.js';
 import { call, sleep } from '../support/http.js';
-import { captureLogs } from '../support/logs.js';
+import { startStack, type Stack } from '../support/stack.js';
 import { openSocket } from '../support/ws-client.js';
-
-interface PartitionStack {
-  env: Record<string, string>;
-  mainUrl: string;
-  notificationUrl: string;
-  wsUrl: string;
-  stop(): Promise<void>;
-}
 
 /** `postgres://…/warren_auth_dev` → `postgres://…/warren_test_<run>_warren_auth_dev`. */
 function prefixedDatabase(defaultUrl: string, run: string): string {
@@ -60,39 +49,9 @@ function partitionEnv(appEnv: 'dev' | 'qa', run: string): Record<string, string>
   };
 }
 
-async function startPartition(appEnv: 'dev' | 'qa', run: string, admin: { email: string; password: string }): Promise<PartitionStack> {
-  const env: Record<string, string> = {
-    ...partitionEnv(appEnv, run),
-    BOOTSTRAP_ADMIN_EMAIL: admin.email,
-    BOOTSTRAP_ADMIN_PASSWORD: admin.password,
-  };
-  const auth = createAuthService(loadAuthConfig(env), { logger: captureLogs('auth').logger });
-  const main = createMainBackendService(loadMainConfig(env), { logger: captureLogs('main-backend').logger });
-  const notification = createNotificationService(loadNotificationConfig(env), { logger: captureLogs('notification').logger });
-  const stop = async () => {
-    await Promise.allSettled([main.stop(), notification.stop()]);
-    await auth.stop().catch(() => undefined);
-    await Promise.allSettled([
-      dropDatabase(env.AUTH_DATABASE_URL as string),
-      dropDatabase(env.MAIN_DATABASE_URL as string),
-      dropDatabase(env.NOTIFICATION_DATABASE_URL as string),
-      deleteNamespace(env.BROKER_NAMESPACE as string),
-    ]);
-  };
-  try {
-    await auth.start();
-    await Promise.all([main.start(), notification.start()]);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    env,
-    mainUrl: `http://127.0.0.1:${main.port()}`,
-    notificationUrl: `http://127.0.0.1:${notification.port()}`,
-    wsUrl: `ws://127.0.0.1:${notification.port()}/ws`,
-    stop,
-  };
+/** A whole stack with the partition's names and its own admin (startStack drops it all at stop). */
+function startPartition(appEnv: 'dev' | 'qa', run: string, admin: { email: string; password: string }): Promise<Stack> {
+  return startStack({ ...partitionEnv(appEnv, run), BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password });
 }
 
 describe('dev and qa side by side with default settings', () => {
@@ -101,8 +60,8 @@ describe('dev and qa side by side with default settings', () => {
   const email = `isolation-${run}@warren.test`;
   const devAdmin = { email, password: randomBytes(18).toString('base64url') };
   const qaAdmin = { email, password: randomBytes(18).toString('base64url') };
-  let dev: PartitionStack;
-  let qa: PartitionStack;
+  let dev: Stack;
+  let qa: Stack;
 
   before(async () => {
     // Both start even if one fails, so `after` can drop whatever either created.
@@ -116,7 +75,7 @@ describe('dev and qa side by side with default settings', () => {
     await Promise.allSettled([dev?.stop(), qa?.stop()]);
   });
 
-  const login = async (stack: PartitionStack, who: { email: string; password: string }) =>
+  const login = async (stack: Stack, who: { email: string; password: string }) =>
     call(`${stack.mainUrl}/login`, { body: { email: who.email, password: who.password } });
 
   it('Then the defaults give each partition its own namespace, databases and ports', () => {
@@ -150,14 +109,14 @@ describe('dev and qa side by side with default settings', () => {
     const devSession = (await login(dev, devAdmin)).body;
     assert.equal((await call(`${qa.mainUrl}/auth/me`, { token: devSession.accessToken })).status, 401);
     assert.equal((await call(`${qa.notificationUrl}/inbox`, { token: devSession.accessToken })).status, 401);
-    const socket = openSocket(`${qa.wsUrl}?token=${devSession.accessToken}`);
+    const socket = openSocket(`${qa.notificationWsUrl}?token=${devSession.accessToken}`);
     assert.equal((await socket.closed).code, 4001);
   });
 
   it("When dev sends a notification addressed to qa's admin, then it never reaches qa", async () => {
     const devSession = (await login(dev, devAdmin)).body;
     const qaSession = (await login(qa, qaAdmin)).body;
-    const qaSocket = openSocket(`${qa.wsUrl}?token=${qaSession.accessToken}`);
+    const qaSocket = openSocket(`${qa.notificationWsUrl}?token=${qaSession.accessToken}`);
     const ready = await qaSocket.next();
     assert.equal(ready.type, 'ready');
     const qaUnreadBefore = (await call(`${qa.notificationUrl}/inbox/unread-count`, { token: qaSession.accessToken })).body.count;
