@@ -94,6 +94,8 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       corsOrigins: [],
       bodyLimit: config.httpBodyLimit,
       readiness: readiness(pool, broker),
+      // Auth is reached over RabbitMQ only (docs/messaging.md): its port has just the standard routes.
+      api: { title: 'Warren auth', description: 'Health and metrics only.', routes: [], docs: false },
       mount: () => undefined,
     });
     await listen(app);

@@ -13,6 +13,7 @@ import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
+import { mainBackendApi } from './http/api.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
@@ -54,12 +55,13 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => {
-        const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
-        mountSessionRoutes(a, { rpc, authenticated });
-        mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });
+      api: mainBackendApi,
+      authenticate: [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)],
+      mount: (routes) => {
+        mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
+        mountSessionRoutes(routes, { rpc });
+        mountUserRoutes(routes, { rpc });
+        mountNotificationRoutes(routes, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange });
       },
     });
     await listen(app);

@@ -11,6 +11,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '@warren/shared/logger';
 import type { InboxEntry } from '../domain/notification.js';
 import { CLOSE } from './close-codes.js';
+import type { OutboundFrame } from './outbound-frames.js';
 
 export interface ConnectionDeps {
   readAfter: (userId: string, afterSeq: number, limit: number) => Promise<InboxEntry[]>;
@@ -46,7 +47,7 @@ export class ClientConnection {
   }
 
   /** Sends a frame unless the client has stopped reading; returns false if the socket is gone. */
-  send(frame: unknown): boolean {
+  send(frame: OutboundFrame): boolean {
     if (!this.open) return false;
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       this.deps.logger.warn('slow consumer closed', { userId: this.userId, bufferedBytes: this.ws.bufferedAmount });

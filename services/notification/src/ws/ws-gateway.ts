@@ -25,6 +25,7 @@ import { parsePublicId } from '../domain/notification-id.js';
 import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
+import type { OutboundFrame } from './outbound-frames.js';
 import { SocketRegistry } from './socket-registry.js';
 import { UnauthenticatedSockets, type PendingSocket } from './unauthenticated-limits.js';
 
@@ -119,7 +120,8 @@ export class WsGateway {
 
   /** A read-state change of a user, from any replica: every socket of that user hears it. */
   announceRead(change: ReadAnnouncement): void {
-    const frame = 'all' in change ? { type: 'read', all: true, unreadCount: change.unreadCount } : { type: 'read', ids: change.ids, unreadCount: change.unreadCount };
+    const frame: OutboundFrame =
+      'all' in change ? { type: 'read', all: true, unreadCount: change.unreadCount } : { type: 'read', ids: change.ids, unreadCount: change.unreadCount };
     for (const conn of this.registry.of(change.userId)) conn.send(frame);
   }
 
