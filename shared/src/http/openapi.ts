@@ -36,7 +36,8 @@ const retryAfter = z.object({
 
 /** The document of `api`: its routes and the app's standard ones. */
 export function openApiDocument(api: ApiDefinition): OpenApiDocument {
-  const routes = [...standardRoutes(api), ...api.routes];
+  // The service's own routes first: they are what a reader came for.
+  const routes = [...api.routes, ...standardRoutes(api)];
   const paths: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
