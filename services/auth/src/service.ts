@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
@@ -56,11 +57,18 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 
     const broker = await openBroker();
-    const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+    const t = topology(config.brokerNamespace);
+    // Declares the durable queues of every event auth publishes: one published before any
+    // notification replica ever started still lands in its queue.
+    const publisher = closers.add(
+      'publisher',
+      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.userUpserted, t.events.sessionEnded, t.events.emailRequested) }),
+      (p) => p.close(),
+    );
     const relay = new OutboxRelay({
       pool,
       publisher,
-      exchange: topology(config.brokerNamespace).eventsExchange,
+      exchange: t.exchanges.events.name,
       // email.requested: the alert of a burst of failed logins, written with the claim that sends it once.
       schemas: {
         [ROUTING_KEYS.userUpserted]: userUpsertedSchema,
@@ -97,7 +105,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       mount: () => undefined,
     });
     await listen(app);
-    const rpcServer = new RpcServer(broker, config.brokerNamespace, topology(config.brokerNamespace).authRpcQueue, authRpcRoutes(deps), logger, metrics);
+    const rpcServer = new RpcServer({ broker, queue: t.queues.authRpc, routes: authRpcRoutes(deps), logger, metrics });
     closers.add('rpc server', rpcServer, (r) => r.stop());
     await rpcServer.waitReady();
   });

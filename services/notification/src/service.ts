@@ -45,7 +45,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const inbox = new InboxRepository(pool);
     const directory = new DirectoryRepository(pool);
     const broker = await openBroker();
-    const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+    const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics });
     closers.add('rpc client', rpc, (r) => r.close());
 
     // Ended sessions: announced to every replica at once, recorded in the database by a durable
@@ -53,7 +53,10 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
     const endedRepository = new EndedSessionsRepository(pool);
     const endedSync = new EndedSessionsSync(endedRepository, ended, logger);
-    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+    const endedLive = new SessionEndedSubscription({
+      broker,
+      namespace: config.brokerNamespace,
+      logger,
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
       onResubscribed: () => void endedSync.syncNow(),
     });

@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestLogLevel } from '../http-log-level.js';
@@ -25,8 +24,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
     requestId: string;
-    /** Set by the requireAuth guard (shared/src/auth/require-auth.ts). */
-    auth?: VerifiedAccessToken;
   }
 }
 

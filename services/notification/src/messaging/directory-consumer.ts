@@ -8,19 +8,16 @@ import type { Metrics } from '@warren/shared/metrics';
 import type { DirectoryRepository } from '../db/directory-repository.js';
 
 export function createDirectoryConsumer(broker: Broker, namespace: string, directory: DirectoryRepository, logger: Logger, metrics: Metrics) {
-  return new Consumer(
+  return new Consumer({
     broker,
-    {
-      name: 'directory',
-      namespace,
-      queue: topology(namespace).notificationUsersQueue,
-      schema: userUpsertedSchema,
-      prefetch: 200,
-      batchSize: 100,
-      maxWaitMs: 20,
-      batchHandler: (items) => directory.upsert(items.map((i) => i.payload)),
-    },
     logger,
     metrics,
-  );
+    name: 'directory',
+    queue: topology(namespace).queues.notificationUsers,
+    schema: userUpsertedSchema,
+    prefetch: 200,
+    batchSize: 100,
+    maxWaitMs: 20,
+    batchHandler: (items) => directory.upsert(items.map((i) => i.payload)),
+  });
 }

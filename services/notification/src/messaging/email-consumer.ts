@@ -29,24 +29,21 @@ export function createEmailConsumer(
   logger: Logger,
   metrics: Metrics,
 ) {
-  return new Consumer(
+  return new Consumer({
     broker,
-    {
-      name: 'email-requests',
-      namespace,
-      queue: topology(namespace).emailRequestsQueue,
-      schema: emailRequestedSchema,
-      // Twice the slots: the next emails are already here when a slot frees up.
-      prefetch: settings.concurrency * 2,
-      concurrency: settings.concurrency,
-      maxAttempts: settings.maxAttempts,
-      handler: async (request, meta) => {
-        // The message id is what makes sending idempotent; every Warren publisher sets one.
-        if (!meta.messageId) throw new PermanentError('email.requested without a message-id: a redelivery could not be recognised');
-        await sendEmail(request, meta.messageId);
-      },
-    },
     logger,
     metrics,
-  );
+    name: 'email-requests',
+    queue: topology(namespace).queues.emailRequests,
+    schema: emailRequestedSchema,
+    // Twice the slots: the next emails are already here when a slot frees up.
+    prefetch: settings.concurrency * 2,
+    concurrency: settings.concurrency,
+    maxAttempts: settings.maxAttempts,
+    handler: async (request, meta) => {
+      // The message id is what makes sending idempotent; every Warren publisher sets one.
+      if (!meta.messageId) throw new PermanentError('email.requested without a message-id: a redelivery could not be recognised');
+      await sendEmail(request, meta.messageId);
+    },
+  });
 }

@@ -14,22 +14,22 @@ import { encode } from '@warren/shared/messaging/envelope';
 import { ReplicaSubscription } from '@warren/shared/messaging/replica-subscription';
 
 export class LiveDelivery extends ReplicaSubscription<typeof liveMessageSchema> {
+  private readonly exchange: string;
+
   constructor(
     broker: Broker,
-    private readonly namespace: string,
+    namespace: string,
     logger: Logger,
     // Live messages published while this replica was disconnected are gone: onResubscribed re-syncs.
     handlers: { onMessage: (m: LiveMessage) => void; onResubscribed: () => void },
   ) {
-    super(
-      broker,
-      { name: 'live', namespace, exchange: topology(namespace).liveExchange, routingKey: '', schema: liveMessageSchema, ...handlers },
-      logger,
-    );
+    const exchange = topology(namespace).exchanges.live;
+    super({ broker, logger, name: 'live', exchange, routingKey: '', schema: liveMessageSchema, ...handlers });
+    this.exchange = exchange.name;
   }
 
   async publish(message: LiveMessage): Promise<void> {
-    await this.channel.publish(topology(this.namespace).liveExchange, '', encode(liveMessageSchema.parse(message)), {
+    await this.channel.publish(this.exchange, '', encode(liveMessageSchema.parse(message)), {
       messageId: randomUUID(),
       contentType: 'application/json',
       persistent: false,

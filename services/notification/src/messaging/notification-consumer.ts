@@ -20,20 +20,17 @@ export function createNotificationConsumer(
   logger: Logger,
   metrics: Metrics,
 ) {
-  return new Consumer(
+  return new Consumer({
     broker,
-    {
-      name: 'notification-requests',
-      namespace,
-      queue: topology(namespace).notificationRequestsQueue,
-      schema: notificationRequestedSchema,
-      // Twice the batch: the next batch fills while one is being stored.
-      prefetch: batch.batchSize * 2,
-      batchSize: batch.batchSize,
-      maxWaitMs: batch.maxWaitMs,
-      batchHandler: (items) => storeNotifications(deps, items),
-    },
     logger,
     metrics,
-  );
+    name: 'notification-requests',
+    queue: topology(namespace).queues.notificationRequests,
+    schema: notificationRequestedSchema,
+    // Twice the batch: the next batch fills while one is being stored.
+    prefetch: batch.batchSize * 2,
+    batchSize: batch.batchSize,
+    maxWaitMs: batch.maxWaitMs,
+    batchHandler: (items) => storeNotifications(deps, items),
+  });
 }

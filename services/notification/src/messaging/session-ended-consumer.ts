@@ -21,23 +21,20 @@ export function createSessionEndedConsumer(
   logger: Logger,
   metrics: Metrics,
 ) {
-  return new Consumer(
+  return new Consumer({
     broker,
-    {
-      name: 'ended-sessions',
-      namespace,
-      queue: topology(namespace).notificationSessionsQueue,
-      schema: sessionEndedSchema,
-      prefetch: 200,
-      batchSize: 100,
-      maxWaitMs: 20,
-      batchHandler: async (items) => {
-        const events = items.map((i) => i.payload);
-        await repository.record(events);
-        for (const e of events) ended.end(e.sessionId, Date.parse(e.expiresAt));
-      },
-    },
     logger,
     metrics,
-  );
+    name: 'ended-sessions',
+    queue: topology(namespace).queues.notificationSessions,
+    schema: sessionEndedSchema,
+    prefetch: 200,
+    batchSize: 100,
+    maxWaitMs: 20,
+    batchHandler: async (items) => {
+      const events = items.map((i) => i.payload);
+      await repository.record(events);
+      for (const e of events) ended.end(e.sessionId, Date.parse(e.expiresAt));
+    },
+  });
 }
