@@ -13,7 +13,7 @@ import { createMetrics, type Metrics } from '@warren/shared/metrics';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { discardOutboxDeadLetter, listOutboxDeadLetters, replayOutboxDeadLetters } from '@warren/shared/messaging/outbox-dead-letters';
 import { PublishError, type Publisher } from '@warren/shared/messaging/publisher';
-import { announce, AUTH_OUTBOX } from '../src/db/outbox-repository.js';
+import { announce, AUTH_OUTBOX, OutboxRepository } from '../src/db/outbox-repository.js';
 import { captureLogs, type CapturedLogs } from '../../../test/support/logs.js';
 import { migratedDatabase, type MigratedDatabase } from '../../../test/support/migrated-database.js';
 
@@ -111,6 +111,7 @@ describe('the outbox relay and its dead letters', () => {
     assert.equal(reports[0]?.outboxId, bad.id);
     assert.equal(reports[0]?.messageId, bad.messageId);
     assert.ok(!JSON.stringify(logs.lines).includes('PII-123'), 'the payload is never logged');
+    assert.deepEqual(await new OutboxRepository(db.pool).progressBetween(first as number, third as number), { pending: 0, deadLettered: 1 });
 
     // Act 2: another round finds nothing to do and reports nothing again
     await relay().drain();
