@@ -1,16 +1,7 @@
 /** Users and their role's permissions, in the auth database (lockouts: login-failures-repository.ts). */
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
-
-export interface UserRecord {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  passwordHash: string;
-  emailVerifiedAt: Date | null;
-  createdAt: Date;
-}
+import type { UserAccounts, UserRecord } from '../domain/ports.js';
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
   created_at AS "createdAt"`;
@@ -20,7 +11,7 @@ const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
   SELECT 'user.upserted', jsonb_build_object('userId', u.id, 'role', u.role, 'version', u.version,
     'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
 
-export class UsersRepository {
+export class UsersRepository implements UserAccounts {
   constructor(private readonly pool: Pool) {}
 
   async findByEmail(email: string): Promise<UserRecord | undefined> {
