@@ -28,7 +28,7 @@ import { markAllRead, markRead, type ReadStateDeps } from './domain/read-state.j
 import { RetentionPruner } from './domain/retention.js';
 import { createDirectoryConsumer } from './messaging/directory-consumer.js';
 import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
-import { EndedSessionsSync } from './domain/ended-sessions-sync.js';
+import { EndedSessionsSync } from './db/ended-sessions-sync.js';
 import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
 import { createUserLookup } from './messaging/user-lookup.js';
 import { LiveDelivery } from './messaging/live-delivery.js';
