@@ -20,6 +20,7 @@ import { CodesRepository } from './db/codes-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { LoginFailuresRepository } from './db/login-failures-repository.js';
 import { AUTH_OUTBOX } from './db/outbox-repository.js';
+import { roleChanges } from './db/role-changes.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
 import { UsersRepository } from './db/users-repository.js';
@@ -65,9 +66,11 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
+    const sessions = new SessionsRepository(pool, config.accessTokenTtlSeconds);
     const deps: AuthDeps = {
       users,
-      sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),
+      roleChanges: roleChanges(users, sessions),
+      sessions,
       codes: new CodesRepository(pool),
       loginFailures: new LoginFailuresRepository(pool),
       audit: new AuditRepository(pool),

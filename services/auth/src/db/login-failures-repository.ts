@@ -14,21 +14,8 @@
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
+import type { LockoutPolicy, LoginFailureStore, Reservation } from '../domain/ports.js';
 import { announce } from './outbox-repository.js';
-
-export type Reservation =
-  | { kind: 'granted' }
-  /** The address is locked out of this account until `until`. */
-  | { kind: 'locked'; until: Date }
-  /** The address must wait until `until` before its next attempt (progressive delay). */
-  | { kind: 'throttled'; until: Date };
-
-export interface LockoutPolicy {
-  threshold: number;
-  lockSeconds: number;
-  /** The account-wide window (alerts, and the cap below). */
-  windowSeconds: number;
-}
 
 /**
  * Account-wide failures in a window, as a multiple of the threshold, past which only addresses
@@ -59,7 +46,7 @@ interface Row {
   now: Date;
 }
 
-export class LoginFailuresRepository {
+export class LoginFailuresRepository implements LoginFailureStore {
   constructor(private readonly pool: Pool) {}
 
   /** `userId`: the account of the email, if there is one (only accounts have an account-wide cap). */

@@ -6,32 +6,8 @@
 import type { SessionEnded } from '@warren/shared/contracts/sessions';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { inTransaction, inTransactionOf, type Pool, type PoolClient } from '@warren/shared/db/database';
+import type { NewSession, RefreshTokenLookup, SessionRecord, SessionStore } from '../domain/ports.js';
 import { announce } from './outbox-repository.js';
-
-export interface NewSession {
-  id: string;
-  userId: string;
-  expiresAt: Date;
-  userAgent?: string | undefined;
-  ip?: string | undefined;
-  refreshTokenHash: Buffer;
-}
-
-export interface SessionRecord {
-  id: string;
-  userId: string;
-  createdAt: Date;
-  lastUsedAt: Date;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  userAgent: string | null;
-  ip: string | null;
-}
-
-export interface RefreshTokenLookup {
-  session: SessionRecord;
-  rotatedAt: Date | null;
-}
 
 /** A pool, or the client of a transaction that must end sessions together with its own change. */
 type Queryable = Pool | PoolClient;
@@ -65,7 +41,7 @@ function sessionsEnded(ended: Ended[], announceSeconds: number): SessionEnded[] 
 const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.created_at AS "createdAt", s.last_used_at AS "lastUsedAt",
   s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt", s.user_agent AS "userAgent", s.ip`;
 
-export class SessionsRepository {
+export class SessionsRepository implements SessionStore {
   /**
    * @param accessTokenTtlSeconds the access tokens' lifetime: how long an ended session must be
    * remembered by the verifiers (a minute more, for clocks that disagree a little).

@@ -3,17 +3,8 @@ import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
+import type { UserAccounts, UserRecord } from '../domain/ports.js';
 import { announce } from './outbox-repository.js';
-
-export interface UserRecord {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  passwordHash: string;
-  emailVerifiedAt: Date | null;
-  createdAt: Date;
-}
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
   created_at AS "createdAt"`;
@@ -35,7 +26,7 @@ function userUpserted(u: Announced): UserUpserted {
   return { userId: u.id, role: u.role, version: u.version, occurredAt: u.at.toISOString() };
 }
 
-export class UsersRepository {
+export class UsersRepository implements UserAccounts {
   constructor(private readonly pool: Pool) {}
 
   async findByEmail(email: string): Promise<UserRecord | undefined> {
