@@ -116,7 +116,12 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasBody(req)) return next();
     if (!isJson(req.headers['content-type'])) {
-      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
+      return next(new AppError({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported Media Type',
+        detail: 'Send the body as application/json.',
+      }));
     }
     // The body's events run in another async context than this middleware: the request id is
     // re-entered for what follows the parse.

@@ -140,7 +140,12 @@ export class RpcClient {
       }
       observe('bad_reply');
       this.logger.error('rpc reply invalid', { method: method.routingKey, err: (err as Error).message });
-      throw new AppError(502, 'bad_upstream_reply', 'Bad Gateway', 'A service answered in an unexpected form.');
+      throw new AppError({
+        status: 502,
+        code: 'bad_upstream_reply',
+        title: 'Bad Gateway',
+        detail: 'A service answered in an unexpected form.',
+      });
     }
   }
 
@@ -176,7 +181,11 @@ export class RpcClient {
 
 /** 503 with a hint: the services reconnect within a few seconds of the broker's return. */
 function brokerUnavailable(): AppError {
-  return new AppError(503, 'broker_unavailable', 'Service Unavailable', 'The message broker is unavailable; try again.', undefined, {
-    'Retry-After': '2',
+  return new AppError({
+    status: 503,
+    code: 'broker_unavailable',
+    title: 'Service Unavailable',
+    detail: 'The message broker is unavailable; try again.',
+    headers: { 'Retry-After': '2' },
   });
 }

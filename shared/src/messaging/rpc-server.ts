@@ -95,7 +95,12 @@ export class RpcServer {
 
   private async dispatch(key: string, msg: ConsumeMessage): Promise<RpcReply> {
     const r = this.routes.get(key);
-    if (!r) return errorReply(new AppError(501, 'unknown_method', 'Not Implemented', `No RPC method ${key}.`));
+    if (!r) return errorReply(new AppError({
+      status: 501,
+      code: 'unknown_method',
+      title: 'Not Implemented',
+      detail: `No RPC method ${key}.`,
+    }));
     const decoded = decode(msg);
     const parsed = decoded.ok ? r.method.request.safeParse(decoded.value) : undefined;
     if (!parsed?.success) {
@@ -113,7 +118,12 @@ export class RpcServer {
         return errorReply(databaseUnavailable());
       }
       this.logger.error('rpc handler failed', { routingKey: key, err });
-      return errorReply(new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong.'));
+      return errorReply(new AppError({
+        status: 500,
+        code: 'internal_error',
+        title: 'Internal Server Error',
+        detail: 'Something went wrong.',
+      }));
     }
   }
 }

@@ -17,15 +17,17 @@ import type { LiveBus } from './live-delivery.js';
 export class LiveExchange extends ReplicaSubscription<typeof liveMessageSchema> implements LiveBus {
   private readonly exchange: string;
 
-  constructor(
-    broker: Broker,
-    namespace: string,
-    logger: Logger,
+  constructor(opts: {
+    broker: Broker;
+    namespace: string;
+    logger: Logger;
+    onMessage: (m: LiveMessage) => void;
     // Live messages published while this replica was disconnected are gone: onResubscribed re-syncs.
-    handlers: { onMessage: (m: LiveMessage) => void; onResubscribed: () => void },
-  ) {
+    onResubscribed: () => void;
+  }) {
+    const { namespace, ...handlers } = opts;
     const exchange = topology(namespace).exchanges.live;
-    super({ broker, logger, name: 'live', exchange, routingKey: '', schema: liveMessageSchema, ...handlers });
+    super({ ...handlers, name: 'live', exchange, routingKey: '', schema: liveMessageSchema });
     this.exchange = exchange.name;
   }
 

@@ -8,11 +8,9 @@
  */
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { topology } from '@warren/shared/contracts/topology';
-import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Consumer, PermanentError } from '@warren/shared/messaging/consumer';
-import type { Metrics } from '@warren/shared/metrics';
 import type { SendEmail } from '../domain/send-email.js';
+import type { ConsumerWiring } from './consumer-wiring.js';
 
 export interface EmailConsumerSettings {
   /** Emails handled at once (EMAIL_CONCURRENCY). */
@@ -21,14 +19,14 @@ export interface EmailConsumerSettings {
   maxAttempts: number;
 }
 
-export function createEmailConsumer(
-  broker: Broker,
-  namespace: string,
-  settings: EmailConsumerSettings,
-  sendEmail: SendEmail,
-  logger: Logger,
-  metrics: Metrics,
-) {
+export function createEmailConsumer({
+  broker,
+  namespace,
+  logger,
+  metrics,
+  settings,
+  sendEmail,
+}: ConsumerWiring & { settings: EmailConsumerSettings; sendEmail: SendEmail }) {
   return new Consumer({
     broker,
     logger,

@@ -7,20 +7,18 @@
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Consumer } from '@warren/shared/messaging/consumer';
-import type { Metrics } from '@warren/shared/metrics';
 import type { EndedSessionsRepository } from '../db/ended-sessions-repository.js';
+import type { ConsumerWiring } from './consumer-wiring.js';
 
-export function createSessionEndedConsumer(
-  broker: Broker,
-  namespace: string,
-  repository: EndedSessionsRepository,
-  ended: EndedSessions,
-  logger: Logger,
-  metrics: Metrics,
-) {
+export function createSessionEndedConsumer({
+  broker,
+  namespace,
+  logger,
+  metrics,
+  repository,
+  ended,
+}: ConsumerWiring & { repository: EndedSessionsRepository; ended: EndedSessions }) {
   return new Consumer({
     broker,
     logger,
