@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
 import { createHttpApp, type HttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
+import { KIT_PROBLEM_CODES } from '@warren/shared/http/problem-codes';
 import { defineRoute, type ApiDefinition, type RouteSpec } from '@warren/shared/http/route-spec';
 import { createMetrics } from '@warren/shared/metrics';
 import { currentRequestId } from '@warren/shared/request-context';
@@ -26,7 +27,16 @@ const testRoutes = {
   teapot: defineRoute({ method: 'get', path: '/teapot', operationId: 'teapot', summary: 's', tag: 't', auth: 'public', responses: ok }),
   slow: defineRoute({ method: 'get', path: '/slow', operationId: 'slow', summary: 's', tag: 't', auth: 'public', responses: ok }),
 };
-const testApi = (routes: RouteSpec[]): ApiDefinition => ({ title: 'test', description: 'test', routes, docs: false });
+const testApi = (routes: RouteSpec[]): ApiDefinition => ({
+  title: 'test',
+  description: 'test',
+  routes,
+  docs: false,
+  version: '0.0.0',
+  problems: KIT_PROBLEM_CODES,
+  guardProblems: { token: [], permission: [] },
+  bearerDescription: 'none',
+});
 
 describe('createHttpApp', () => {
   const logs = captureLogs('http-test');
@@ -59,7 +69,7 @@ describe('createHttpApp', () => {
           throw new Error('secret SQL here');
         });
         routes.mount(testRoutes.teapot, () => {
-          throw new AppError(423, 'locked', 'Locked', 'Try later.', undefined, { 'Retry-After': '30' });
+          throw new AppError({ status: 423, code: 'locked', title: 'Locked', detail: 'Try later.', headers: { 'Retry-After': '30' } });
         });
       },
     });

@@ -10,9 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
-import { createHttpApp, type RequestHandler } from '@warren/shared/http/app';
+import { createHttpApp } from '@warren/shared/http/app';
 import { openApiDocument } from '@warren/shared/http/openapi';
-import { RouteMounter } from '@warren/shared/http/route-mounter';
+import { KIT_PROBLEM_CODES, problem } from '@warren/shared/http/problem-codes';
+import { RouteMounter, type RouteGuards } from '@warren/shared/http/route-mounter';
 import { defineRoute, type ApiDefinition, type RouteSpec } from '@warren/shared/http/route-spec';
 import { close, listen, portOf } from '@warren/shared/http/server';
 import { createMetrics } from '@warren/shared/metrics';
@@ -49,17 +50,35 @@ const routes = {
   mine: defineRoute({ method: 'get', path: '/mine', operationId: 'mine', summary: 'mine', tag: 'things', auth: 'bearer', responses: ok }),
 };
 
-const api = (r: RouteSpec[]): ApiDefinition => ({ title: 'Things', description: 'Things.', routes: r, docs: true });
+const api = (r: RouteSpec[]): ApiDefinition => ({
+  title: 'Things',
+  description: 'Things.',
+  routes: r,
+  docs: true,
+  version: '1.0.0',
+  problems: { ...KIT_PROBLEM_CODES, no_token: problem(401, 'Unauthorized', 'No token.'), no_scope: problem(403, 'Forbidden', 'No scope.') },
+  guardProblems: { token: ['no_token'], permission: ['no_scope'] },
+  bearerDescription: 'Any scope.',
+});
 
-/** A stand-in for the token check: `Bearer <scope>` authenticates with that scope. */
-const fakeAuth: RequestHandler = (req, _res, next) => {
-  const scope = req.headers.authorization?.replace(/^Bearer /, '');
-  if (!scope) throw AppError.unauthorized('missing_token');
-  req.auth = { sub: 'u', sid: 's', role: 'admin', scope: scope.split(' '), exp: 0 } as never;
-  next();
+/** Stand-ins for a service's guards: `Bearer <scope>` authenticates with that scope. */
+const scopes = new WeakMap<object, string[]>();
+const fakeGuards: RouteGuards = {
+  authenticate: [
+    (req, _res, next) => {
+      const scope = req.headers.authorization?.replace(/^Bearer /, '');
+      if (!scope) throw AppError.unauthorized('no_token');
+      scopes.set(req, scope.split(' '));
+      next();
+    },
+  ],
+  permission: (name) => (req, _res, next) => {
+    if (!scopes.get(req)?.includes(name)) throw AppError.forbidden('no_scope');
+    next();
+  },
 };
 
-async function app(r: RouteSpec[], mount: (m: RouteMounter) => void, authenticate: RequestHandler[] = [fakeAuth]) {
+async function app(r: RouteSpec[], mount: (m: RouteMounter) => void, guards: RouteGuards | null = fakeGuards) {
   return createHttpApp({
     logger: captureLogs('route-test').logger,
     metrics: createMetrics('route-test', 'test'),
@@ -67,7 +86,7 @@ async function app(r: RouteSpec[], mount: (m: RouteMounter) => void, authenticat
     bodyLimit: '1kb',
     readiness: [],
     api: api(r),
-    authenticate,
+    guards: guards ?? undefined,
     mount,
   });
 }
@@ -80,7 +99,7 @@ describe('the route registry', () => {
     bare.use('/nested', express.Router());
 
     // Act, Assert
-    assert.throws(() => new RouteMounter(bare, []).assertAllMounted(), /GET \/undocumented is mounted without a route spec.*sub-router/);
+    assert.throws(() => new RouteMounter(bare, api([]), []).assertAllMounted(), /GET \/undocumented is mounted without a route spec.*sub-router/);
   });
 
   it('When a declared route is never mounted, then the app refuses to start naming it', async () => {
@@ -104,9 +123,15 @@ describe('the route registry', () => {
     );
   });
 
+  it('When a route names a problem code the catalogue lacks, then the app refuses to start and no document is made', async () => {
+    const typo = defineRoute({ ...routes.getThing, problems: ['no_sucH_code'] });
+    await assert.rejects(app([typo], (m) => m.mount(typo, (_i, _req, res) => void res.json({}))), /GET \/things\/:id names no_sucH_code/);
+    assert.throws(() => openApiDocument(api([typo])), /no_sucH_code/);
+  });
+
   it('When a route needs a token but the app has no token check, then mount throws', async () => {
     await assert.rejects(
-      app([routes.mine], (m) => m.mount(routes.mine, (_i, _req, res) => void res.json({})), []),
+      app([routes.mine], (m) => m.mount(routes.mine, (_i, _req, res) => void res.json({})), null),
       /needs authentication/,
     );
   });
@@ -133,7 +158,7 @@ describe('what a spec declares is what is enforced', () => {
         seen.push(input);
         res.json({ id: input.params.id, key: input.headers['Idempotency-Key'] ?? null, name: input.body.name });
       });
-      m.mount(routes.mine, (_i, req, res) => void res.json({ sub: req.auth?.sub }));
+      m.mount(routes.mine, (_i, req, res) => void res.json({ scope: scopes.get(req) }));
     });
     server = await listen(built, 0, '127.0.0.1');
     base = `http://127.0.0.1:${portOf(server)}`;
@@ -198,8 +223,8 @@ describe('what a spec declares is what is enforced', () => {
     // Assert
     assert.equal(noToken.status, 401);
     assert.equal(noPermission.status, 403);
-    assert.equal(((await noPermission.json()) as { code: string }).code, 'missing_permission');
-    assert.deepEqual(await withToken.json(), { sub: 'u' });
+    assert.equal(((await noPermission.json()) as { code: string }).code, 'no_scope');
+    assert.deepEqual(await withToken.json(), { scope: ['any'] });
   });
 
   it('When /openapi.json is fetched, then it is the document generated from the same specs', async () => {

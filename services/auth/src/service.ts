@@ -4,13 +4,12 @@
  * `stop()` undoes it in reverse order.
  */
 import { fileURLToPath } from 'node:url';
-import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
-import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import { userUpsertedSchema } from '@warren/shared/contracts/users';
-import { emailRequestedSchema } from '@warren/shared/contracts/email';
+import { topology } from '@warren/shared/contracts/topology';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
+import { warrenApi } from '@warren/shared/contracts/http-api';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
@@ -22,6 +21,8 @@ import { AuditRepository } from './db/audit-repository.js';
 import { CodesRepository } from './db/codes-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { LoginFailuresRepository } from './db/login-failures-repository.js';
+import { AUTH_OUTBOX } from './db/outbox-repository.js';
+import { roleChanges } from './db/role-changes.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
 import { UsersRepository } from './db/users-repository.js';
@@ -56,24 +57,29 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 
     const broker = await openBroker();
-    const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+    const t = topology(config.brokerNamespace);
+    // Declares the durable queues of every event auth publishes: one published before any
+    // notification replica ever started still lands in its queue.
+    const publisher = closers.add(
+      'publisher',
+      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.userUpserted, t.events.sessionEnded, t.events.emailRequested) }),
+      (p) => p.close(),
+    );
     const relay = new OutboxRelay({
       pool,
       publisher,
-      exchange: topology(config.brokerNamespace).eventsExchange,
-      // email.requested: the alert of a burst of failed logins, written with the claim that sends it once.
-      schemas: {
-        [ROUTING_KEYS.userUpserted]: userUpsertedSchema,
-        [ROUTING_KEYS.sessionEnded]: sessionEndedSchema,
-        [ROUTING_KEYS.emailRequested]: emailRequestedSchema,
-      },
+      exchange: t.exchanges.events.name,
+      schemas: AUTH_OUTBOX,
       logger,
+      metrics,
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
+    const sessions = new SessionsRepository(pool, config.accessTokenTtlSeconds);
     const deps: AuthDeps = {
       users,
-      sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),
+      roleChanges: roleChanges(users, sessions),
+      sessions,
       codes: new CodesRepository(pool),
       loginFailures: new LoginFailuresRepository(pool),
       audit: new AuditRepository(pool),
@@ -95,11 +101,11 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       bodyLimit: config.httpBodyLimit,
       readiness: readiness(pool, broker),
       // Auth is reached over RabbitMQ only (docs/messaging.md): its port has just the standard routes.
-      api: { title: 'Warren auth', description: 'Health and metrics only.', routes: [], docs: false },
+      api: warrenApi({ title: 'Warren auth', description: 'Health and metrics only.', routes: [], docs: false }),
       mount: () => undefined,
     });
     await listen(app);
-    const rpcServer = new RpcServer(broker, config.brokerNamespace, topology(config.brokerNamespace).authRpcQueue, authRpcRoutes(deps), logger, metrics);
+    const rpcServer = new RpcServer({ broker, queue: t.queues.authRpc, routes: authRpcRoutes(deps), logger, metrics });
     closers.add('rpc server', rpcServer, (r) => r.stop());
     await rpcServer.waitReady();
   });

@@ -12,10 +12,11 @@ import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { liveMessageSchema } from '@warren/shared/contracts/live';
 import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { topology, type Topology } from '@warren/shared/contracts/topology';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
-import { API_VERSION } from '@warren/shared/http/openapi';
+import { API_VERSION } from '@warren/shared/contracts/http-api';
 import { REQUEST_ID_HEADER } from '@warren/shared/messaging/envelope';
+import type { Exchange } from '@warren/shared/messaging/topology';
 import { DEADLINE_HEADER, DIRECT_REPLY_TO, rpcErrorSchema } from '@warren/shared/messaging/rpc-protocol';
 import { CLOSE } from './ws/close-codes.js';
 import { inboundFrameSchemas } from './ws/inbound-frames.js';
@@ -25,7 +26,8 @@ type Json = Record<string, unknown>;
 
 /** The dev partition's names; qa's are the same with `warren.qa` (BROKER_NAMESPACE). */
 const NAMESPACE = 'warren.dev';
-const names = topology(NAMESPACE);
+const map = topology(NAMESPACE);
+const { events: eventsExchange, rpc: rpcExchange, live: liveExchange } = map.exchanges;
 
 /** Every close code the server uses, what it means and what a client should do. */
 const CLOSE_CODES: Record<keyof typeof CLOSE, { meaning: string; clientShould: string }> = {
@@ -72,8 +74,13 @@ const rpcHeaders = z.object({
 
 const amqpMessageBinding = (messageType: string) => ({ amqp: { contentEncoding: 'utf-8', messageType, bindingVersion: '0.3.0' } });
 
-function exchangeBinding(name: string, type: 'topic' | 'direct' | 'fanout'): Json {
-  return { amqp: { is: 'routingKey', exchange: { name, type, durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' } };
+function exchangeBinding(exchange: Exchange): Json {
+  return { amqp: { is: 'routingKey', exchange: { name: exchange.name, type: exchange.type, durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' } };
+}
+
+/** The durable queues an event reaches, with their dead-letter queues (from the system map). */
+function queuesOf(id: keyof Topology['events']): string {
+  return map.events[id].deliversTo.map((q) => `\`${q.name}\` (quorum; dead letters in \`${q.deadLetterQueue}\`)`).join(', ');
 }
 
 const userId = '5b0c8d8e-7a3e-4c1b-9a53-2f1d6c8e4a10';
@@ -90,7 +97,6 @@ const sampleNotification = {
 };
 
 interface Event {
-  key: string;
   title: string;
   summary: string;
   /** What another team does with it. */
@@ -100,12 +106,12 @@ interface Event {
   example: Json;
 }
 
-const EVENTS: Record<string, Event> = {
+/** Every event of the system map: a new one does not compile until it is described here. */
+const EVENTS: Record<keyof Topology['events'], Event> = {
   notificationRequested: {
-    key: ROUTING_KEYS.notificationRequested,
     title: 'Notification requested',
     summary: 'Send a notification to users and/or roles.',
-    description: `Publish to \`${names.eventsExchange}\` with this routing key, persistent, with publisher confirms and \`mandatory\`, \`message-id\` = \`notificationId\`, \`content-type: application/json\`. Bound to the quorum queue \`${names.notificationRequestsQueue}\` (any notification replica consumes it). A message that fails this schema goes to \`${names.deadLetterQueueOf(names.notificationRequestsQueue)}\` at once; one that keeps failing after 5 attempts too. A redelivery with the same \`notificationId\` is stored once.`,
+    description: `Publish to \`${eventsExchange.name}\` with this routing key, persistent, with publisher confirms and \`mandatory\`, \`message-id\` = \`notificationId\`, \`content-type: application/json\`. It reaches ${queuesOf('notificationRequested')}, which any notification replica consumes. A message that fails this schema is dead-lettered at once; one that keeps failing, after 5 attempts. A redelivery with the same \`notificationId\` is stored once.`,
     schema: notificationRequestedSchema,
     io: 'input',
     example: example(
@@ -125,28 +131,25 @@ const EVENTS: Record<string, Event> = {
     ),
   },
   userUpserted: {
-    key: ROUTING_KEYS.userUpserted,
     title: 'User upserted',
     summary: 'A user exists, with this role (auth announces each change from its outbox).',
-    description: `Published by the auth service to \`${names.eventsExchange}\`; bound to \`${names.notificationUsersQueue}\`. Bind a queue of your own to consume it. \`version\` grows with every change of that user: keep the highest, ignore late or repeated ones.`,
+    description: `Published by the auth service to \`${eventsExchange.name}\`; reaches ${queuesOf('userUpserted')}. Bind a queue of your own to consume it. \`version\` grows with every change of that user: keep the highest, ignore late or repeated ones.`,
     schema: userUpsertedSchema,
     io: 'output',
     example: example(userUpsertedSchema, { userId, role: 'employee', version: 3, occurredAt: at }, 'a role change'),
   },
   sessionEnded: {
-    key: ROUTING_KEYS.sessionEnded,
     title: 'Session ended',
     summary: 'A session ended (logout, logout-all, deleted session, password reset, reused refresh token, demotion).',
-    description: `Published by the auth service to \`${names.eventsExchange}\`; bound to \`${names.notificationSessionsQueue}\` and to an exclusive queue of every main-backend and notification replica. Refuse the session\u2019s access tokens until \`expiresAt\`. Repeats change nothing.`,
+    description: `Published by the auth service to \`${eventsExchange.name}\`; reaches ${queuesOf('sessionEnded')} and an exclusive queue of every main-backend and notification replica. Refuse the session\u2019s access tokens until \`expiresAt\`. Repeats change nothing.`,
     schema: sessionEndedSchema,
     io: 'output',
     example: example(sessionEndedSchema, { sessionId, userId, endedAt: at, expiresAt: '2030-01-01T09:15:00.000Z' }, 'a logout'),
   },
   emailRequested: {
-    key: ROUTING_KEYS.emailRequested,
     title: 'Email requested',
     summary: 'Send one of Warren\u2019s templated emails.',
-    description: `Published by the auth service to \`${names.eventsExchange}\`; bound to \`${names.emailRequestsQueue}\`, from which the notification service sends it over SMTP (once per \`message-id\`). Variables may hold a one-time code: never log the body.`,
+    description: `Published by the auth service to \`${eventsExchange.name}\`; reaches ${queuesOf('emailRequested')}, from which the notification service sends it over SMTP (once per \`message-id\`). Variables may hold a one-time code: never log the body.`,
     schema: emailRequestedSchema,
     io: 'input',
     example: example(emailRequestedSchema, { to: 'ada@example.com', template: 'verify_email', variables: { name: 'Ada', code: '123456', expiresInMinutes: 15 }, requestedAt: at }, 'a verification code'),
@@ -222,15 +225,16 @@ function socketChannel(): Json {
 function eventChannels(): { channels: Json; operations: Json } {
   const channels: Json = {};
   const operations: Json = {};
-  for (const [id, e] of Object.entries(EVENTS)) {
+  for (const [id, e] of Object.entries(EVENTS) as [keyof Topology['events'], Event][]) {
+    const key = map.events[id].routingKey;
     channels[id] = {
-      address: e.key,
+      address: key,
       title: e.title,
       servers: [{ $ref: '#/servers/rabbitmq' }],
-      description: `Routing key \`${e.key}\` on the topic exchange \`${names.eventsExchange}\`.`,
+      description: `Routing key \`${key}\` on the ${eventsExchange.type} exchange \`${eventsExchange.name}\`.`,
       messages: {
         [id]: {
-          name: e.key,
+          name: key,
           title: e.title,
           summary: e.summary,
           description: e.description,
@@ -238,11 +242,11 @@ function eventChannels(): { channels: Json; operations: Json } {
           headers: schema(eventHeaders),
           payload: schema(e.schema, e.io),
           correlationId: { location: `$message.header#/${REQUEST_ID_HEADER}` },
-          bindings: amqpMessageBinding(e.key),
+          bindings: amqpMessageBinding(key),
           examples: [e.example],
         },
       },
-      bindings: exchangeBinding(names.eventsExchange, 'topic'),
+      bindings: exchangeBinding(eventsExchange),
     };
   }
   const op = (action: 'send' | 'receive', channel: string, description: string) => ({
@@ -269,7 +273,7 @@ function liveChannel(): { channels: Json; operations: Json } {
         address: null,
         title: 'Live delivery (internal)',
         servers: [{ $ref: '#/servers/rabbitmq' }],
-        description: `The fanout exchange \`${names.liveExchange}\`: every notification replica binds an exclusive, auto-deleted queue and pushes what arrives to its sockets. Transient: the database is the source of truth. Internal to the notification service: read it to follow deliveries, never publish to it.`,
+        description: `The ${liveExchange.type} exchange \`${liveExchange.name}\`: every notification replica binds an exclusive, auto-deleted queue and pushes what arrives to its sockets. Transient: the database is the source of truth. Internal to the notification service: read it to follow deliveries, never publish to it.`,
         messages: {
           live: {
             name: 'live',
@@ -282,7 +286,7 @@ function liveChannel(): { channels: Json; operations: Json } {
             ],
           },
         },
-        bindings: { amqp: { is: 'routingKey', exchange: { name: names.liveExchange, type: 'fanout', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' } },
+        bindings: exchangeBinding(liveExchange),
       },
     },
     operations: {
@@ -310,7 +314,7 @@ function rpcChannels(): { channels: Json; operations: Json } {
       address: m.routingKey,
       title: `Auth RPC ${m.routingKey}`,
       servers: [{ $ref: '#/servers/rabbitmq' }],
-      description: `Routing key \`${m.routingKey}\` on the direct exchange \`${names.rpcExchange}\`, bound to the classic queue \`${names.authRpcQueue}\` (transient requests, no dead letters: they may carry passwords).`,
+      description: `Routing key \`${m.routingKey}\` on the ${rpcExchange.type} exchange \`${rpcExchange.name}\`, bound to the classic queue \`${map.queues.authRpc.name}\` (transient requests, no dead letters: they may carry passwords).`,
       messages: {
         request: {
           name: `${m.routingKey} request`,
@@ -321,7 +325,7 @@ function rpcChannels(): { channels: Json; operations: Json } {
           bindings: amqpMessageBinding(m.routingKey),
         },
       },
-      bindings: exchangeBinding(names.rpcExchange, 'direct'),
+      bindings: exchangeBinding(rpcExchange),
     };
     replies[id] = {
       name: `${m.routingKey} reply`,

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
-import { requireAuth } from '@warren/shared/auth/require-auth';
+import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
@@ -30,11 +30,11 @@ import { markAllRead, markRead, type ReadStateDeps } from './domain/read-state.j
 import { RetentionPruner } from './domain/retention.js';
 import { createDirectoryConsumer } from './messaging/directory-consumer.js';
 import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
-import { EndedSessionsSync } from './domain/ended-sessions-sync.js';
+import { EndedSessionsSync } from './db/ended-sessions-sync.js';
 import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
+import type { ConsumerWiring } from './messaging/consumer-wiring.js';
 import { createUserLookup } from './messaging/user-lookup.js';
-import { LiveDelivery } from './messaging/live-delivery.js';
-import { LiveSequencer } from './ws/live-sequencer.js';
+import { startLiveDelivery } from './live/start-live-delivery.js';
 import { WsGateway } from './ws/ws-gateway.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -47,7 +47,8 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const inbox = new InboxRepository(pool);
     const directory = new DirectoryRepository(pool);
     const broker = await openBroker();
-    const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+    const wiring: ConsumerWiring = { broker, namespace: config.brokerNamespace, logger, metrics };
+    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient });
     closers.add('rpc client', rpc, (r) => r.close());
 
     // Ended sessions: announced to every replica at once, recorded in the database by a durable
@@ -55,7 +56,10 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
     const endedRepository = new EndedSessionsRepository(pool);
     const endedSync = new EndedSessionsSync(endedRepository, ended, logger);
-    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+    const endedLive = new SessionEndedSubscription({
+      broker,
+      namespace: config.brokerNamespace,
+      logger,
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
       onResubscribed: () => void endedSync.syncNow(),
     });
@@ -63,36 +67,13 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     await endedLive.waitReady();
     await endedSync.start();
     closers.add('ended sessions sync', endedSync, (s) => s.stop());
-    const endedConsumer = createSessionEndedConsumer(broker, config.brokerNamespace, endedRepository, ended, logger, metrics);
+    const endedConsumer = createSessionEndedConsumer({ ...wiring, repository: endedRepository, ended });
     closers.add('session-ended consumer', endedConsumer, (c) => c.stop());
     await endedConsumer.waitReady();
 
-    // Live path: stored batches and read changes go out on the fanout exchange; every replica
-    // (this one too) puts batches back in commit order and hands them to its sockets.
-    let gateway: WsGateway | undefined;
-    const sequencer = new LiveSequencer((await inbox.lastBatch()) + 1, {
-      deliver: (entries) => gateway?.deliver(entries),
-      resyncAll: () => gateway?.resyncAll(),
-    });
-    closers.add('live sequencer', sequencer, (s) => s.stop());
-    const live = new LiveDelivery(broker, config.brokerNamespace, logger, {
-      onMessage: (m) => {
-        if (m.kind === 'notifications') sequencer.receive(m.batch, m.entries);
-        else gateway?.announceRead(m.ids ? { userId: m.userId, ids: m.ids, unreadCount: m.unreadCount } : { userId: m.userId, all: true, unreadCount: m.unreadCount });
-      },
-      onResubscribed: () => {
-        void inbox.lastBatch().then((last) => {
-          sequencer.reset(last + 1);
-          gateway?.resyncAll();
-        });
-      },
-    });
-    closers.add('live delivery', live, (l) => l.close());
-    await live.waitReady();
-    const readState: ReadStateDeps = {
-      inbox,
-      announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
-    };
+    // Live path (live/): publishing after commit, commit order across replicas, re-sync, sockets.
+    const live = await startLiveDelivery({ broker, namespace: config.brokerNamespace, inbox, logger, closers });
+    const readState: ReadStateDeps = { inbox, announce: (c) => live.announceRead(c) };
 
     const app = await createHttpApp({
       logger,
@@ -103,23 +84,20 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       readiness: readiness(pool, broker),
       api: notificationApi,
       // A token of a session that has ended (logout, password reset, ...) is refused at once.
-      authenticate: [requireAuth(verifier, ended)],
+      guards: { authenticate: [requireAuth(verifier, ended)], permission: requirePermission },
       mount: (routes) => {
         mountInboxRoutes(routes, { inbox, readState });
         mountAsyncApiRoute(routes);
       },
     });
     const server = await listen(app);
-    gateway = closers.add(
+    const gateway = closers.add(
       'websocket',
       new WsGateway({
         verifier,
         ended,
-        inbox: {
-          unreadCount: (u) => inbox.unreadCount(u),
-          latestSeq: (u) => inbox.latestSeq(u),
-          readAfter: (u, after, limit) => inbox.after(u, after, limit),
-        },
+        unreadCount: (u) => inbox.unreadCount(u),
+        live,
         markRead: (u, ids) => markRead(readState, u, ids),
         markAllRead: (u) => markAllRead(readState, u),
         logger,
@@ -129,34 +107,28 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     );
     gateway.attach(server);
 
-    const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer(broker, config.brokerNamespace, directory, logger, metrics), (c) => c.stop());
+    const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer({ ...wiring, directory }), (c) => c.stop());
     await directoryConsumer.waitReady();
-    const requests = createNotificationConsumer(
-      broker,
-      config.brokerNamespace,
-      config.batch,
-      {
+    const requests = createNotificationConsumer({
+      ...wiring,
+      batch: config.batch,
+      deps: {
         inbox,
         directory,
         logger,
-        deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
+        deliver: (batch, entries) => live.publishStored(batch, entries),
         lookupUsers: createUserLookup(rpc),
       },
-      logger,
-      metrics,
-    );
+    });
     closers.add('notification consumer', requests, (c) => c.stop());
     await requests.waitReady();
 
     const mailer = closers.add('mailer', createMailer(config, logger), (m) => m.close());
-    const emails = createEmailConsumer(
-      broker,
-      config.brokerNamespace,
-      config.email,
-      createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
-      logger,
-      metrics,
-    );
+    const emails = createEmailConsumer({
+      ...wiring,
+      settings: config.email,
+      sendEmail: createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
+    });
     closers.add('email consumer', emails, (c) => c.stop());
     await emails.waitReady();
 

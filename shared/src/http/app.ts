@@ -11,7 +11,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestLogLevel } from '../http-log-level.js';
@@ -20,7 +19,7 @@ import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
-import { RouteMounter } from './route-mounter.js';
+import { RouteMounter, type RouteGuards } from './route-mounter.js';
 import type { ApiDefinition } from './route-spec.js';
 import { mountStandardRoutes, standardRoutes, type ReadinessCheck } from './standard-routes.js';
 
@@ -31,8 +30,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
     requestId: string;
-    /** Set by the requireAuth guard (shared/src/auth/require-auth.ts). */
-    auth?: VerifiedAccessToken;
   }
 }
 
@@ -49,8 +46,8 @@ export interface HttpAppOptions {
   trustProxy?: number | false;
   /** The routes the service serves besides the standard ones, as documented. */
   api: ApiDefinition;
-  /** The token checks in front of every route whose spec is not public. */
-  authenticate?: RequestHandler[];
+  /** The access checks in front of every route whose spec is not public. */
+  guards?: RouteGuards;
   /** Mounts a handler for each of `api.routes` (nothing else can be mounted). */
   mount: (routes: RouteMounter) => void | Promise<void>;
 }
@@ -127,14 +124,19 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasBody(req)) return next();
     if (!isJson(req.headers['content-type'])) {
-      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
+      return next(new AppError({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported Media Type',
+        detail: 'Send the body as application/json.',
+      }));
     }
     // The body's events run in another async context than this middleware: the request id is
     // re-entered for what follows the parse.
     parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req))));
   });
 
-  const routes = new RouteMounter(app, [...standardRoutes(opts.api), ...opts.api.routes], opts.authenticate);
+  const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);
   mountStandardRoutes(routes, { api: opts.api, readiness: opts.readiness, metrics, document: () => openApiDocument(opts.api) });
   await opts.mount(routes);
   routes.assertAllMounted();

@@ -9,12 +9,9 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { AppError } from '../errors.js';
 import { PROBLEM_CONTENT_TYPE, problemDetailsSchema, toProblem } from './problem.js';
-import { PROBLEM_CODES, type ProblemCode } from './problem-codes.js';
-import { openApiPath, type ApiDefinition, type ResponseSpec, type RouteSpec } from './route-spec.js';
+import type { ProblemCodeInfo } from './problem-codes.js';
+import { openApiPath, unknownProblemCodes, type ApiDefinition, type ResponseSpec, type RouteSpec } from './route-spec.js';
 import { standardRoutes } from './standard-routes.js';
-
-/** The release the documents describe: the newest entry of the README's changelog (a test keeps them equal). */
-export const API_VERSION = '0.4.0';
 
 export type OpenApiDocument = ReturnType<typeof createDocument>;
 
@@ -40,25 +37,27 @@ export function openApiDocument(api: ApiDefinition): OpenApiDocument {
   const routes = [...api.routes, ...standardRoutes(api)];
   const paths: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
   for (const route of routes) {
+    const unknown = unknownProblemCodes(api, route);
+    if (unknown.length > 0) throw new Error(`${route.method.toUpperCase()} ${route.path} names problem codes missing from the catalogue: ${unknown.join(', ')}`);
     const path = openApiPath(route.path);
-    (paths[path] ??= {})[route.method] = operation(route);
+    (paths[path] ??= {})[route.method] = operation(api, route);
   }
-  const codes = [...new Set(routes.flatMap(problemCodes))].sort();
+  const codes = [...new Set(routes.flatMap((r) => problemCodes(api, r)))].sort();
   return createDocument(
     {
       openapi: '3.1.0',
-      info: { title: api.title, version: API_VERSION, description: `${api.description}\n\n${ERRORS_INTRO}` },
+      info: { title: api.title, version: api.version, description: `${api.description}\n\n${ERRORS_INTRO}` },
       tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
       paths,
       components: {
         schemas: { Problem: problemDetailsSchema, ...api.schemas },
-        examples: Object.fromEntries(codes.map((c) => [c, { summary: PROBLEM_CODES[c].description, value: problemExample(c) }])),
+        examples: Object.fromEntries(codes.map((c) => [c, { summary: catalogued(api, c).description, value: problemExample(api, c) }])),
         securitySchemes: {
           [BEARER]: {
             type: 'http',
             scheme: 'bearer',
             bearerFormat: 'JWT',
-            description: 'The `accessToken` of POST /login (or /auth/refresh): an ES256 JWT, valid for ACCESS_TOKEN_TTL seconds.',
+            description: api.bearerDescription,
           },
         },
       },
@@ -76,7 +75,7 @@ function openAnswers({ jsonSchema, io }: { jsonSchema: { additionalProperties?: 
   if (io === 'output' && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
 }
 
-function operation(route: RouteSpec): ZodOpenApiOperationObject {
+function operation(api: ApiDefinition, route: RouteSpec): ZodOpenApiOperationObject {
   const request = route.request ?? {};
   const permission = typeof route.auth === 'object' ? route.auth.permission : undefined;
   const description = [route.description, permission && `Needs the permission \`${permission}\`.`].filter(Boolean).join('\n\n');
@@ -84,7 +83,7 @@ function operation(route: RouteSpec): ZodOpenApiOperationObject {
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.tag],
-    responses: responses(route),
+    responses: responses(api, route),
   };
   if (description) op.description = description;
   if (route.auth !== 'public') op.security = [{ [BEARER]: [] }];
@@ -104,7 +103,7 @@ function operation(route: RouteSpec): ZodOpenApiOperationObject {
   return op;
 }
 
-function responses(route: RouteSpec): ZodOpenApiResponsesObject {
+function responses(api: ApiDefinition, route: RouteSpec): ZodOpenApiResponsesObject {
   const out: Record<`${number}`, ZodOpenApiResponseObject> = {};
   for (const [status, spec] of Object.entries(route.responses) as [`${number}`, ResponseSpec][]) {
     const response: ZodOpenApiResponseObject = { description: spec.description };
@@ -119,29 +118,35 @@ function responses(route: RouteSpec): ZodOpenApiResponsesObject {
     if (spec.headers) response.headers = spec.headers;
     out[status] = response;
   }
-  const byStatus = new Map<number, ProblemCode[]>();
-  for (const code of problemCodes(route)) {
-    const { status } = PROBLEM_CODES[code];
+  const byStatus = new Map<number, string[]>();
+  for (const code of problemCodes(api, route)) {
+    const { status } = catalogued(api, code);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) out[`${status}`] = problemResponse(route, status, codes);
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) out[`${status}`] = problemResponse(api, route, status, codes);
   return out as ZodOpenApiResponsesObject;
 }
 
 /** What the route can answer: what its parts imply, then what it declares, each code once. */
-export function problemCodes(route: RouteSpec): ProblemCode[] {
+export function problemCodes(api: ApiDefinition, route: RouteSpec): string[] {
   const request = route.request ?? {};
-  const codes: ProblemCode[] = ['invalid_text'];
+  const codes = ['invalid_text'];
   if (request.params) codes.push(route.notFound ?? 'validation_failed');
   if (request.query || request.headers) codes.push('validation_failed');
   if (request.body) codes.push('malformed_json', 'validation_failed', 'body_too_deep', 'payload_too_large', 'unsupported_media_type');
-  if (route.auth !== 'public') codes.push('missing_token', 'invalid_token', 'token_expired', 'session_ended', 'keys_unavailable');
-  if (typeof route.auth === 'object') codes.push('missing_permission');
+  if (route.auth !== 'public') codes.push(...api.guardProblems.token);
+  if (typeof route.auth === 'object') codes.push(...api.guardProblems.permission);
   codes.push(...(route.problems ?? []), 'internal_error');
   return [...new Set(codes)];
 }
 
-function problemResponse(route: RouteSpec, status: number, codes: ProblemCode[]): ZodOpenApiResponseObject {
+function catalogued(api: ApiDefinition, code: string): ProblemCodeInfo {
+  const info = api.problems[code];
+  if (!info) throw new Error(`problem code ${code} is missing from the API's catalogue`);
+  return info;
+}
+
+function problemResponse(api: ApiDefinition, route: RouteSpec, status: number, codes: string[]): ZodOpenApiResponseObject {
   const takesKey = route.request?.headers?.shape['Idempotency-Key'] !== undefined;
   const headers =
     status === 503 && takesKey
@@ -150,7 +155,7 @@ function problemResponse(route: RouteSpec, status: number, codes: ProblemCode[])
         ? retryAfter
         : undefined;
   return {
-    description: codes.map((c) => `\`${c}\`: ${PROBLEM_CODES[c].description}`).join('\n\n'),
+    description: codes.map((c) => `\`${c}\`: ${catalogued(api, c).description}`).join('\n\n'),
     ...(headers ? { headers } : {}),
     content: {
       [PROBLEM_CONTENT_TYPE]: {
@@ -166,8 +171,8 @@ function problemResponse(route: RouteSpec, status: number, codes: ProblemCode[])
   };
 }
 
-function problemExample(code: ProblemCode) {
-  const { status, title, description } = PROBLEM_CODES[code];
+function problemExample(api: ApiDefinition, code: string) {
+  const { status, title, description } = catalogued(api, code);
   const errors = code === 'validation_failed' ? [{ path: 'email', message: 'Invalid email address' }] : undefined;
-  return toProblem(new AppError(status, code, title, description, errors));
+  return toProblem(new AppError({ status, code, title, detail: description, errors }));
 }

@@ -7,13 +7,19 @@
  * (and so fails every test), which keeps the generated documents complete.
  */
 import type { Express, Request, RequestHandler, Response } from 'express';
-import { requirePermission } from '../auth/require-auth.js';
 import { AppError } from '../errors.js';
-import { PROBLEM_CODES } from './problem-codes.js';
-import { routeKey, type RequestSchemas, type RouteInput, type RouteSpec } from './route-spec.js';
+import { routeKey, unknownProblemCodes, type ApiDefinition, type RequestSchemas, type RouteInput, type RouteSpec } from './route-spec.js';
 import { fieldErrors, parseOrThrow } from './validate.js';
 
 export type RouteHandler<R extends RequestSchemas> = (input: RouteInput<R>, req: Request, res: Response) => unknown;
+
+/** The service's access checks, put in front of every route whose spec is not public. */
+export interface RouteGuards {
+  /** Checks the Bearer token (and sets req.auth). */
+  authenticate: RequestHandler[];
+  /** Refuses a request whose token lacks `permission`. */
+  permission: (permission: string) => RequestHandler;
+}
 
 export class RouteMounter {
   private readonly declared: Map<string, RouteSpec>;
@@ -21,11 +27,13 @@ export class RouteMounter {
 
   constructor(
     private readonly app: Express,
+    private readonly api: ApiDefinition,
     routes: readonly RouteSpec[],
-    /** The service's token checks, put in front of every route that is not public. */
-    private readonly authenticate: readonly RequestHandler[] = [],
+    private readonly guards?: RouteGuards,
   ) {
     this.declared = new Map(routes.map((r) => [routeKey(r.method, r.path), r]));
+    const unknown = routes.flatMap((r) => unknownProblemCodes(api, r).map((code) => `${routeKey(r.method, r.path)} names ${code}`));
+    if (unknown.length > 0) throw new Error(`problem codes missing from the API's catalogue: ${unknown.join('; ')}`);
   }
 
   /** Mounts `spec` with `handler`, after the guards its `auth` implies and any `before` middleware (a rate limit). */
@@ -39,14 +47,15 @@ export class RouteMounter {
     if (this.mounted.has(key)) throw new Error(`${key} is mounted twice`);
     this.mounted.add(key);
     this.app[spec.method](spec.path, ...this.guardsOf(spec), ...before, async (req: Request, res: Response) => {
-      await handler(parseInput(spec, req), req, res);
+      await handler(parseInput(this.api, spec, req), req, res);
     });
   }
 
   private guardsOf(spec: RouteSpec): RequestHandler[] {
     if (spec.auth === 'public') return [];
-    if (this.authenticate.length === 0) throw new Error(`${routeKey(spec.method, spec.path)} needs authentication, but the app has no authenticate guards`);
-    return typeof spec.auth === 'object' ? [...this.authenticate, requirePermission(spec.auth.permission)] : [...this.authenticate];
+    if (!this.guards) throw new Error(`${routeKey(spec.method, spec.path)} needs authentication, but the app has no guards`);
+    const { authenticate, permission } = this.guards;
+    return typeof spec.auth === 'object' ? [...authenticate, permission(spec.auth.permission)] : [...authenticate];
   }
 
   /**
@@ -77,13 +86,13 @@ interface RouterLayer {
   handle?: object;
 }
 
-function parseInput<R extends RequestSchemas>(spec: RouteSpec<R>, req: Request): RouteInput<R> {
+function parseInput<R extends RequestSchemas>(api: ApiDefinition, spec: RouteSpec<R>, req: Request): RouteInput<R> {
   const schemas: RequestSchemas = spec.request ?? {};
   let params: unknown = req.params;
   if (schemas.params) {
     const parsed = schemas.params.safeParse(req.params);
     if (!parsed.success) {
-      if (spec.notFound) throw AppError.notFound(spec.notFound, PROBLEM_CODES[spec.notFound].description);
+      if (spec.notFound) throw AppError.notFound(spec.notFound, api.problems[spec.notFound]?.description);
       throw AppError.validation(fieldErrors(parsed.error), 'The path is not valid.');
     }
     params = parsed.data;

@@ -5,7 +5,7 @@
  * (openapi.ts), so what is documented is what is validated and enforced.
  */
 import type { z } from 'zod';
-import type { ProblemCode } from './problem-codes.js';
+import type { ProblemCatalog } from './problem-codes.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -49,11 +49,11 @@ export interface RouteSpec<R extends RequestSchemas = RequestSchemas> {
    * A path parameter its schema refuses names nothing that exists: answer 404 with this code
    * (an out-of-range id is "not found", never a 400 or a 5xx). Without it: 400 validation_failed.
    */
-  notFound?: ProblemCode;
+  notFound?: string;
   /** Success answers by status. */
   responses: Record<number, ResponseSpec>;
-  /** Problem codes beyond what the request schemas, `auth` and `notFound` imply. */
-  problems?: readonly ProblemCode[];
+  /** Problem codes (from the API's catalogue) beyond what the request schemas, `auth` and `notFound` imply. */
+  problems?: readonly string[];
 }
 
 /** Keeps the schemas' types, so a handler gets its parsed input typed. */
@@ -80,8 +80,22 @@ export interface ApiDefinition {
   routes: readonly RouteSpec[];
   /** Schemas drawn once under a name (`#/components/schemas/<name>`) wherever they occur. */
   schemas?: Record<string, z.ZodType>;
-  /** Serve /openapi.json and /docs (the auth service, which has no API of its own, does not). */
+  /** Serve /openapi.json and /docs (a service without an API of its own need not). */
   docs: boolean;
+  /** The release the document describes (`info.version`). */
+  version: string;
+  /** Every problem code a route may name, with its status and meaning (the kit's KIT_PROBLEM_CODES and the system's own). */
+  problems: ProblemCatalog;
+  /** What the app's guards answer: every route needing a token can give `token`, one needing a permission also `permission`. */
+  guardProblems: { token: readonly string[]; permission: readonly string[] };
+  /** How to get the Bearer token (the security scheme's description). */
+  bearerDescription: string;
+}
+
+/** Every code `route` names that `api`'s catalogue lacks (a typo, or a code never catalogued). */
+export function unknownProblemCodes(api: ApiDefinition, route: RouteSpec): string[] {
+  const named = [...(route.problems ?? []), ...(route.notFound ? [route.notFound] : [])];
+  return named.filter((code) => !Object.hasOwn(api.problems, code));
 }
 
 /** `METHOD /path` as the app and the documents compare routes. */

@@ -44,7 +44,7 @@ const health = {
     method: 'get',
     path: '/metrics',
     operationId: 'metrics',
-    summary: 'Prometheus metrics (for the operators\u2019 scraper; the gateway does not pass it)',
+    summary: 'Prometheus metrics (for the operators\u2019 scraper)',
     tag: 'operations',
     auth: 'public',
     responses: { 200: { description: 'Prometheus text exposition format.', contentType: 'text/plain; version=0.0.4; charset=utf-8', schema: z.string() } },

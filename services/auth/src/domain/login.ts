@@ -18,9 +18,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
-import type { LockoutPolicy } from '../db/login-failures-repository.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
+import type { LockoutPolicy } from './ports.js';
 import { tokenPair, type TokenUser } from './session-tokens.js';
 import { assertStorableText } from './text-input.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
@@ -39,14 +39,22 @@ function secondsUntil(until: Date): string {
 }
 
 export function locked(until: Date): AppError {
-  return new AppError(423, 'account_locked', 'Locked', 'Too many failed logins; try again later or reset the password.', undefined, {
-    'Retry-After': secondsUntil(until),
+  return new AppError({
+    status: 423,
+    code: 'account_locked',
+    title: 'Locked',
+    detail: 'Too many failed logins; try again later or reset the password.',
+    headers: { 'Retry-After': secondsUntil(until) },
   });
 }
 
 function throttled(until: Date): AppError {
-  return new AppError(429, 'login_throttled', 'Too Many Requests', 'Too many failed logins from this address; wait before trying again.', undefined, {
-    'Retry-After': secondsUntil(until),
+  return new AppError({
+    status: 429,
+    code: 'login_throttled',
+    title: 'Too Many Requests',
+    detail: 'Too many failed logins from this address; wait before trying again.',
+    headers: { 'Retry-After': secondsUntil(until) },
   });
 }
 

@@ -14,20 +14,16 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import { z } from 'zod';
-import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
-import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
+import { notificationContentSchema, recipientsSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
 import { AppError } from '@warren/shared/errors';
-import type { Publisher } from '@warren/shared/messaging/publisher';
-import type { IdempotencyRepository } from '../db/idempotency-repository.js';
+import type { IdempotencyKeys, PublishNotificationRequest } from './ports.js';
 
 export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
 export type SendNotificationBody = z.output<typeof sendNotificationBodySchema>;
 
 export interface SendNotificationDeps {
-  publisher: Publisher;
-  idempotency: IdempotencyRepository;
-  /** The namespace's events exchange. */
-  exchange: string;
+  idempotency: IdempotencyKeys;
+  publishRequest: PublishNotificationRequest;
 }
 
 export async function sendNotification(
@@ -44,7 +40,12 @@ export async function sendNotification(
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
-        throw new AppError(422, 'idempotency_key_reused', 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+        throw new AppError({
+          status: 422,
+          code: 'idempotency_key_reused',
+          title: 'Unprocessable Content',
+          detail: 'This Idempotency-Key was used with a different request.',
+        });
       }
       notificationId = claim.existing.notificationId;
       if (claim.existing.publishedAt) return { id: notificationId };
@@ -52,7 +53,7 @@ export async function sendNotification(
   }
   try {
     // The body was parsed with the message's own content and recipient schemas at the edge.
-    const message: z.output<typeof notificationRequestedSchema> = {
+    const message: NotificationRequested = {
       notificationId,
       recipients: body.recipients,
       title: body.title,
@@ -62,7 +63,7 @@ export async function sendNotification(
       requestedBy: { userId: senderId },
       requestedAt: new Date().toISOString(),
     };
-    await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
+    await deps.publishRequest(message);
   } catch {
     throw await unavailable(deps, senderId, idempotencyKey, notificationId, requestHash);
   }
@@ -93,5 +94,11 @@ async function unavailable(
   const detail = key
     ? 'The notification could not be queued, and may still be delivered: retry with the Idempotency-Key header of this answer.'
     : 'The notification could not be queued; try again.';
-  return new AppError(503, 'broker_unavailable', 'Service Unavailable', detail, undefined, key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' });
+  return new AppError({
+    status: 503,
+    code: 'broker_unavailable',
+    title: 'Service Unavailable',
+    detail,
+    headers: key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' },
+  });
 }

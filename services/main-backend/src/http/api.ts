@@ -3,13 +3,13 @@
  * from which GET /openapi.json (and docs/api/openapi-main-backend.json) is generated.
  */
 import { jwksSchema, meSchema, publicUserSchema, sessionInfoSchema, tokenPairSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
-import type { ApiDefinition } from '@warren/shared/http/route-spec';
+import { warrenApi } from '@warren/shared/contracts/http-api';
 import { authRoutes } from './auth-routes.js';
 import { notificationRoutes } from './notification-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { userRoutes } from './user-routes.js';
 
-export const mainBackendApi: ApiDefinition = {
+export const mainBackendApi = warrenApi({
   title: 'Warren main backend',
   description: [
     'The public REST API of Warren: registration, login and sessions, user administration, sending notifications.',
@@ -26,4 +26,4 @@ export const mainBackendApi: ApiDefinition = {
     Jwks: jwksSchema,
   },
   docs: true,
-};
+});

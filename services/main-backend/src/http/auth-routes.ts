@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { authRpc, jwksSchema, tokenPairSchema } from '@warren/shared/contracts/auth-rpc';
 import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
 import type { RequestHandler } from '@warren/shared/http/app';
-import { AUTH_RPC_PROBLEMS } from '@warren/shared/http/problem-codes';
+import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';

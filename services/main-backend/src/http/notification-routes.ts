@@ -1,7 +1,7 @@
 /** POST /notifications: Bearer with notifications:send, validated body, optional Idempotency-Key. */
 import { z } from 'zod';
 import { authOf } from '@warren/shared/auth/require-auth';
-import { AUTH_RPC_PROBLEMS } from '@warren/shared/http/problem-codes';
+import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import { sendNotification, sendNotificationBodySchema, type SendNotificationDeps } from '../domain/send-notification.js';

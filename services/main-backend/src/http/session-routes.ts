@@ -1,7 +1,7 @@
 /** Endpoints of the logged-in user: who am I, my sessions, log out here or everywhere. */
 import { z } from 'zod';
 import { authRpc, meSchema, sessionInfoSchema } from '@warren/shared/contracts/auth-rpc';
-import { AUTH_RPC_PROBLEMS } from '@warren/shared/http/problem-codes';
+import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';

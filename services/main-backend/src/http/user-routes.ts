@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { authRpc, publicUserSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
 import { roleSchema } from '@warren/shared/contracts/notifications';
-import { AUTH_RPC_PROBLEMS } from '@warren/shared/http/problem-codes';
+import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';

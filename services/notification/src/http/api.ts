@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { notificationSchema } from '@warren/shared/contracts/live';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
-import { defineRoute, type ApiDefinition } from '@warren/shared/http/route-spec';
+import { warrenApi } from '@warren/shared/contracts/http-api';
+import { defineRoute } from '@warren/shared/http/route-spec';
 import { asyncApiDocument } from '../asyncapi.js';
 import { inboxRoutes } from './inbox-routes.js';
 
@@ -21,7 +22,7 @@ export const asyncApiRoute = defineRoute({
   responses: { 200: { description: 'The AsyncAPI document.', schema: z.record(z.string(), z.unknown()) } },
 });
 
-export const notificationApi: ApiDefinition = {
+export const notificationApi = warrenApi({
   title: 'Warren notification service',
   description: [
     'The inbox of the logged-in user over REST. Send the `accessToken` of the main backend\u2019s `POST /login` as `Authorization: Bearer <token>`.',
@@ -30,7 +31,7 @@ export const notificationApi: ApiDefinition = {
   routes: [...Object.values(inboxRoutes), asyncApiRoute],
   schemas: { Notification: notificationSchema },
   docs: true,
-};
+});
 
 export function mountAsyncApiRoute(routes: RouteMounter): void {
   // Generated on first request, then kept.

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { notificationSchema } from '@warren/shared/contracts/live';
 import { authOf } from '@warren/shared/auth/require-auth';
-import type { ProblemCode } from '@warren/shared/http/problem-codes';
+import type { ProblemCode } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { InboxRepository } from '../db/inbox-repository.js';
