@@ -34,12 +34,14 @@ COPY services/notification/package.json services/notification/
 # ---------------------------------------------------------------------------------------------
 # build: every dependency (typescript is a devDependency), then compile shared and the service.
 FROM toolchain AS build
+# No install scripts here: tsc needs no native addon, and the runtime's argon2 is built in deps.
+# Before ARG SERVICE, so this layer does not depend on it and the classic builder (which keys
+# a RUN on the build args in scope) installs once for all three services.
+RUN npm ci --ignore-scripts
 ARG SERVICE
 RUN case "$SERVICE" in auth|main-backend|notification) ;; \
       *) echo "build arg SERVICE must be auth, main-backend or notification (got '$SERVICE')" >&2; exit 1 ;; \
     esac
-# No install scripts here: tsc needs no native addon, and the runtime's argon2 is built in deps.
-RUN npm ci --ignore-scripts
 COPY tsconfig.base.json ./
 COPY scripts/build-workspace.mjs scripts/
 COPY shared/ shared/

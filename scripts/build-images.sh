@@ -17,7 +17,9 @@
 #
 # Parallel: every build is a background job, at most --jobs at once (default 6: all of them
 # for --all). The dev and qa builds of a service differ only in the last Dockerfile stage, so
-# BuildKit builds the shared stages once and both finish together. Each build (and its push)
+# BuildKit builds the shared stages once and both finish together; the classic builder shares
+# nothing between concurrent builds, so with it --jobs 1 (dev then qa of each service, every
+# later build reusing the cached layers) is faster. Each build (and its push)
 # logs to build-logs/<service>-<dev|qa>.log. A service's marker moves only when both its
 # images were built (and pushed, with --push); the script exits 1 naming every service that
 # failed.
@@ -35,12 +37,16 @@ tagged <registry>/<service>:dev-<sha> and <registry>/<service>_qa:qa-<sha>.
   (nothing)       build the services changed since their last successful build
   --push          push each image after building it (to $REGISTRY)
   --dry-run       print what would be built and pushed; build nothing
-  --jobs N        run at most N builds at once (default 6)
+  --jobs N        run at most N builds at once (default 6; use 1 with the classic builder,
+                  which does not share stages between concurrent builds)
+  --network MODE  network for the build's RUN steps (docker build --network), e.g. host
+                  on a daemon started with --bridge=none
   --allow-dirty   build even though image inputs have uncommitted changes (tags end in
                   -dirty; markers are not moved)
   --help          show this help
 
-Environment: REGISTRY (default "warren"), BUILD_JOBS (default for --jobs).
+Environment: REGISTRY (default "warren"; required with --push), BUILD_JOBS (default for
+--jobs), DOCKER_HOST (which daemon).
 Logs: build-logs/<service>-<dev|qa>.log. Markers: .build-markers/<service>.
 USAGE
 }
@@ -65,6 +71,7 @@ push=false
 dry_run=false
 allow_dirty=false
 jobs="${BUILD_JOBS:-6}"
+network=""
 requested=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -74,6 +81,8 @@ while [[ $# -gt 0 ]]; do
     --allow-dirty) allow_dirty=true ;;
     --jobs) [[ $# -ge 2 ]] || die "--jobs needs a number"; jobs="$2"; shift ;;
     --jobs=*) jobs="${1#--jobs=}" ;;
+    --network) [[ $# -ge 2 ]] || die "--network needs a mode"; network="$2"; shift ;;
+    --network=*) network="${1#--network=}" ;;
     -h | --help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $1" ;;
     *)
@@ -86,6 +95,12 @@ done
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive number (got '$jobs')"
 if $build_all && [[ ${#requested[@]} -gt 0 ]]; then
   die "give either --all or service names, not both"
+fi
+[[ "$network" =~ ^[A-Za-z0-9._:-]*$ ]] || die "invalid --network: $network"
+# Without a registry the images would be pushed as warren/<service> to Docker Hub's namespace
+# of someone else.
+if $push && [[ -z "${REGISTRY:-}" ]]; then
+  die "--push needs REGISTRY (the registry host and namespace to push to)"
 fi
 
 git rev-parse --git-dir >/dev/null 2>&1 || die "$root is not a git repository"
@@ -168,18 +183,20 @@ image_name() { # service env
   fi
 }
 
-build_command() { # service env
-  printf '%q ' docker build --file Dockerfile \
-    --build-arg "SERVICE=$1" --build-arg "APP_ENV=$2" \
-    --label "org.opencontainers.image.revision=$head_sha" \
-    --tag "$(image_name "$1" "$2")" .
+# The docker build arguments of one image; the same list is printed by --dry-run and run.
+build_args() { # service env
+  build_argv=(build --file Dockerfile)
+  if [[ -n "$network" ]]; then build_argv+=(--network "$network"); fi
+  build_argv+=(--build-arg "SERVICE=$1" --build-arg "APP_ENV=$2"
+    --label "org.opencontainers.image.revision=$head_sha" --tag "$(image_name "$1" "$2")" .)
 }
 
 if $dry_run; then
   echo "build-images: dry run at $tag_sha, at most $jobs builds at once; would run:"
   for s in "${services[@]}"; do
     for env in dev qa; do
-      cmd="$(build_command "$s" "$env")"
+      build_args "$s" "$env"
+      cmd="$(printf '%q ' docker "${build_argv[@]}")"
       echo "  ${cmd% } > build-logs/$s-$env.log"
       if $push; then echo "  docker push $(image_name "$s" "$env")"; fi
     done
@@ -188,6 +205,10 @@ if $dry_run; then
 fi
 
 command -v docker >/dev/null 2>&1 || die "docker is not installed (or not on PATH)"
+# Before six builds fail one by one: is a daemon there to build with?
+if ! daemon_error="$(docker version --format '{{.Server.Version}}' 2>&1 >/dev/null)"; then
+  die "no Docker daemon answers${DOCKER_HOST:+ at $DOCKER_HOST}; start one (e.g. systemctl start docker) or set DOCKER_HOST: ${daemon_error//$'\n'/ }"
+fi
 mkdir -p "$logs" "$markers"
 # One background job per image: build, then push. Its exit status is the job's.
 run_one() { # service env
@@ -196,10 +217,8 @@ run_one() { # service env
   log="$logs/$service-$env.log"
   {
     echo "# $(date -u +%FT%TZ) building $image"
-    docker build --file Dockerfile \
-      --build-arg "SERVICE=$service" --build-arg "APP_ENV=$env" \
-      --label "org.opencontainers.image.revision=$head_sha" \
-      --tag "$image" . || return 1
+    build_args "$service" "$env"
+    docker "${build_argv[@]}" || return 1
     if $push; then
       echo "# $(date -u +%FT%TZ) pushing $image"
       docker push "$image" || return 1

@@ -18,8 +18,10 @@ Starts (or updates) the dev or the qa partition with docker compose and waits fo
   --local         also start the `local` profile (RabbitMQ, PostgreSQL, Mailpit) for a laptop
   --pull          pull every image first, even those already on this host
   --timeout SECS  how long to wait for health (default 180)
+  --dry-run       print the docker compose commands it would run; run nothing
   --help          show this help
 
+Needs Docker Compose v2.26 or newer (the `docker compose` plugin).
 Environment: REGISTRY, RABBITMQ_URL, POSTGRES_URL, ... (see docker-compose.<env>.yml),
 DEV_GATEWAY_PORT (8080) / QA_GATEWAY_PORT (8081), PUBLIC_HOST (name printed at the end).
 Roll back: scripts/deploy.sh <env> --tag <previous sha>
@@ -35,6 +37,7 @@ env=""
 tag="${TAG:-}"
 local_profile=false
 pull_always=false
+dry_run=false
 timeout=180
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --tag=*) tag="${1#--tag=}" ;;
     --local) local_profile=true ;;
     --pull) pull_always=true ;;
+    --dry-run) dry_run=true ;;
     --timeout) [[ $# -ge 2 ]] || die "--timeout needs a value"; timeout="$2"; shift ;;
     --timeout=*) timeout="${1#--timeout=}" ;;
     -h | --help) usage; exit 0 ;;
@@ -60,13 +64,31 @@ export TAG="$tag"
 
 compose_file="docker-compose.$env.yml"
 [[ -f "$compose_file" ]] || die "$compose_file is missing"
-command -v docker >/dev/null 2>&1 || die "docker is not installed (or not on PATH)"
 compose=(docker compose -f "$compose_file")
 if $local_profile; then compose+=(--profile local); fi
 if [[ "$env" == dev ]]; then
   gateway_port="${DEV_GATEWAY_PORT:-8080}" images="${REGISTRY:-warren}/<service>:dev-$TAG"
 else
   gateway_port="${QA_GATEWAY_PORT:-8081}" images="${REGISTRY:-warren}/<service>_qa:qa-$TAG"
+fi
+
+if $dry_run; then
+  echo "deploy: dry run of the $env partition, images $images; would run:"
+  if $pull_always; then printf '  TAG=%q %s pull\n' "$TAG" "${compose[*]}"; fi
+  printf '  TAG=%q %s up -d --pull missing\n' "$TAG" "${compose[*]}"
+  echo "  then wait up to ${timeout}s for every container to be healthy and for http://127.0.0.1:$gateway_port/healthz"
+  exit 0
+fi
+
+# The compose files use `required: false` in depends_on, which Compose reads from v2.20 on, and
+# were checked with v2.26: older versions (or the v1 docker-compose) misread them.
+required_compose=2.26.0
+command -v docker >/dev/null 2>&1 || die "docker is not installed (or not on PATH); needs Docker with Compose v$required_compose or newer"
+compose_version="$(docker compose version --short 2>/dev/null)" ||
+  die "needs Docker Compose v$required_compose or newer (the \`docker compose\` plugin, e.g. apt-get install docker-compose-plugin); \`docker compose\` is not available"
+compose_version="${compose_version#v}"
+if [[ "$(printf '%s\n%s\n' "$required_compose" "$compose_version" | sort -V | head -n1)" != "$required_compose" ]]; then
+  die "needs Docker Compose v$required_compose or newer; this is v$compose_version"
 fi
 
 echo "deploy: $env partition, images $images"

@@ -171,11 +171,12 @@ describe('scripts/build-images.sh', () => {
   it('When --dry-run is given, then it prints the 6 builds and runs nothing', async () => {
     sandbox.resetCalls();
     const markers = SERVICES.map((s) => markerOf(sandbox, s));
-    const result = await sandbox.run('build-images.sh', ['--all', '--dry-run', '--push']);
+    const result = await sandbox.run('build-images.sh', ['--all', '--dry-run', '--push', '--network', 'host'], { REGISTRY: 'registry.example.com/team' });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(sandbox.calls('docker').length, 0);
+    assert.equal(sandbox.calls('docker').length, 0, 'not even the daemon check');
     const planned = result.stdout.split('\n').filter((l) => l.includes('docker build'));
     assert.equal(planned.length, 6);
+    assert.ok(planned.every((l) => l.includes(' build --file Dockerfile --network host --build-arg SERVICE=')), planned.join('\n'));
     assert.equal(result.stdout.split('\n').filter((l) => l.includes('docker push')).length, 6);
     assert.deepEqual(SERVICES.map((s) => markerOf(sandbox, s)), markers, 'markers untouched');
   });
@@ -192,6 +193,40 @@ describe('scripts/build-images.sh', () => {
       const build = calls.find((c) => c.args[0] === 'build' && tagOf(c) === push.args[1]);
       assert.ok(build && build.end <= push.start, `pushed ${push.args[1]} after building it`);
     }
+  });
+
+  it('When --push is given without REGISTRY, then it refuses before building anything (not even with --dry-run)', async () => {
+    for (const args of [['--push', 'auth'], ['--all', '--push', '--dry-run']]) {
+      sandbox.resetCalls();
+      const result = await sandbox.run('build-images.sh', args);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.match(result.stderr, /--push needs REGISTRY/);
+      assert.equal(sandbox.calls('docker').length, 0);
+    }
+    const empty = await sandbox.run('build-images.sh', ['--push', 'auth'], { REGISTRY: '' });
+    assert.equal(empty.code, 2, 'an empty REGISTRY is no registry');
+  });
+
+  it('When no Docker daemon answers, then it exits 2 saying so before any build, and moves no marker', async () => {
+    sandbox.resetCalls();
+    const markers = SERVICES.map((s) => markerOf(sandbox, s));
+    const result = await sandbox.run('build-images.sh', ['--all'], { FAKE_DOCKER_DAEMON: 'down', DOCKER_HOST: 'unix:///tmp/nowhere.sock' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no Docker daemon answers at unix:\/\/\/tmp\/nowhere\.sock.*Cannot connect to the Docker daemon/);
+    assert.deepEqual(sandbox.calls('docker').map((c) => c.args[0]), ['version']);
+    assert.deepEqual(SERVICES.map((s) => markerOf(sandbox, s)), markers);
+  });
+
+  it('When --network is given, then every build runs with it; a malformed mode is refused', async () => {
+    sandbox.resetCalls();
+    const result = await sandbox.run('build-images.sh', ['auth', '--network=host']);
+    assert.equal(result.code, 0, result.stderr);
+    const calls = builds(sandbox.calls('docker'));
+    assert.equal(calls.length, 2);
+    for (const c of calls) assert.equal(c.args[c.args.indexOf('--network') + 1], 'host');
+    const bad = await sandbox.run('build-images.sh', ['auth', '--network', 'host; rm -rf /']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /invalid --network/);
   });
 
   it('When --jobs 2 is given, then at most 2 builds run at once', async () => {

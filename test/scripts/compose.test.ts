@@ -23,6 +23,7 @@ interface Service {
   depends_on?: Record<string, { condition?: string; required?: boolean }>;
   volumes?: string[];
   networks?: Record<string, { aliases?: string[] }>;
+  logging?: { driver?: string; options?: Record<string, string> };
 }
 interface ComposeFile {
   name: string;
@@ -86,6 +87,14 @@ for (const env of ['dev', 'qa'] as const) {
       }
       for (const s of APP_SERVICES) {
         assert.deepEqual(services[s + p.suffix]?.healthcheck?.test, ['CMD', 'node', '--conditions=warren-dist', '/app/deploy/healthcheck.mjs']);
+      }
+    });
+
+    it('When read, then every container, the infrastructure included, caps its log at 3 files of 10 MB', () => {
+      for (const [name, service] of Object.entries(load(env).services)) {
+        assert.equal(service.logging?.driver, 'json-file', `${name}: log driver`);
+        assert.equal(service.logging?.options?.['max-size'], '10m', `${name}: max-size`);
+        assert.equal(service.logging?.options?.['max-file'], '3', `${name}: max-file`);
       }
     });
 
@@ -241,6 +250,19 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /\nCMD \["node", "--conditions=warren-dist", "--enable-source-maps", "dist\/main\.js"\]\n$/);
     assert.equal(dockerfile.match(/^CMD /gm)?.length, 1);
     assert.match(dockerfile, /npm ci --omit=dev --workspace "services\/\$SERVICE" --include-workspace-root=false/);
+  });
+
+  it('When .dockerignore is read, then no exception has a wildcard (the classic builder would skip its folder) and each service is let in', () => {
+    const exceptions = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('!'));
+    assert.deepEqual(exceptions.filter((e) => /[*?[]/.test(e)), []);
+    for (const service of ['auth', 'main-backend', 'notification']) {
+      for (const path of ['package.json', 'tsconfig.build.json', 'src']) {
+        assert.ok(exceptions.includes(`!services/${service}/${path}`), `services/${service}/${path}`);
+        assert.ok(existsSync(join(REPO_ROOT, 'services', service, path)), `services/${service}/${path} exists`);
+      }
+    }
   });
 
   it('When the build copies from the context, then .dockerignore lets each source through', () => {

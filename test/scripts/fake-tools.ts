@@ -19,6 +19,8 @@ const SEP = '\x1f';
 /**
  * One stand-in. FAKE_DOCKER_FAIL=<service> makes `docker build … SERVICE=<service> …` fail;
  * FAKE_BUILD_SECONDS is how long a build takes; `docker compose … ps` prints $FAKE_COMPOSE_PS.
+ * `docker version` fails as without a daemon when FAKE_DOCKER_DAEMON=down; `docker compose
+ * version --short` prints $FAKE_COMPOSE_VERSION (default 2.29.7), or fails when it is "none".
  */
 const FAKE = `#!/usr/bin/env bash
 start=$(date +%s%3N)
@@ -33,6 +35,18 @@ if [[ $tool == docker && \${1:-} == build ]]; then
     fi
   done
   echo "fake docker: built"
+fi
+if [[ $tool == docker && \${1:-} == version && \${FAKE_DOCKER_DAEMON:-} == down ]]; then
+  echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
+  status=1
+fi
+if [[ $tool == docker && \${1:-} == compose && \${2:-} == version ]]; then
+  if [[ \${FAKE_COMPOSE_VERSION:-} == none ]]; then
+    echo "docker: 'compose' is not a docker command." >&2
+    status=1
+  else
+    echo "\${FAKE_COMPOSE_VERSION:-2.29.7}"
+  fi
 fi
 if [[ $tool == docker && \${1:-} == compose && " $* " == *" ps "* ]]; then
   printf '%s\\n' "\${FAKE_COMPOSE_PS:-}"
