@@ -46,7 +46,8 @@ tagged <registry>/<service>:dev-<sha> and <registry>/<service>_qa:qa-<sha>.
   --help          show this help
 
 Environment: REGISTRY (default "warren"; required with --push), BUILD_JOBS (default for
---jobs), DOCKER_HOST (which daemon).
+--jobs), DOCKER_HOST (which daemon), BUILD_LOGS_DIR and BUILD_MARKERS_DIR (instead of
+build-logs/ and .build-markers/).
 Logs: build-logs/<service>-<dev|qa>.log. Markers: .build-markers/<service>.
 USAGE
 }
@@ -121,8 +122,10 @@ fi
 
 registry="${REGISTRY:-warren}"
 registry="${registry%/}"
-markers="$root/.build-markers"
-logs="$root/build-logs"
+# Elsewhere for builds that must not count as this checkout's (test/images builds into a
+# private daemon).
+markers="${BUILD_MARKERS_DIR:-$root/.build-markers}"
+logs="${BUILD_LOGS_DIR:-$root/build-logs}"
 
 # Is $1 (a service) changed between its marker and HEAD? Prints the reason. --no-renames: a
 # file moved out of services/<name>/ still counts as a change there.
@@ -241,7 +244,7 @@ collect_one() {
   if [[ $status -eq 0 ]]; then
     echo "build-images: ok     $(image_name "$service" "$env")"
   else
-    echo "build-images: FAILED $(image_name "$service" "$env") (exit $status, see build-logs/$service-$env.log)" >&2
+    echo "build-images: FAILED $(image_name "$service" "$env") (exit $status, see $logs/$service-$env.log)" >&2
     failed["$service $env"]=1
   fi
 }

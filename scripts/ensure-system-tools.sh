@@ -5,6 +5,11 @@
 # Both come from Debian's packages, not npm (playwright's own browser download cannot work
 # here). Idempotent: with both present it only checks. As root it installs what is missing
 # (apt-get update once, then apt-get install); otherwise it prints the command and exits 1.
+#
+# With WARREN_IMAGE_TEST=1 (or CI set and WARREN_IMAGE_TEST not 0) it also wants what
+# test/images/images.test.ts needs: dockerd (docker.io) and debootstrap. Those are optional:
+# when they cannot be installed (not root, offline) it warns and that test skips itself.
+# Installing docker.io never starts the machine's Docker service here (policy-rc.d).
 set -euo pipefail
 
 usage() {
@@ -12,7 +17,8 @@ usage() {
 Usage: scripts/ensure-system-tools.sh [--check]
 
 Checks that shellcheck and chromium are installed; installs the missing ones with apt-get
-when run as root (Debian/Ubuntu).
+when run as root (Debian/Ubuntu). With WARREN_IMAGE_TEST=1 (or CI), also dockerd and
+debootstrap for the image test, without failing when they cannot be installed.
 
   --check   only check: exit 1 and print what to install when something is missing
   --help    show this help
@@ -29,7 +35,46 @@ esac
 
 # command → Debian package(s). Chromium draws its text with fonts-dejavu-core (with
 # --no-install-recommends it would otherwise come without any font).
-declare -A packages=([shellcheck]=shellcheck [chromium]='chromium fonts-dejavu-core')
+declare -A packages=([shellcheck]=shellcheck [chromium]='chromium fonts-dejavu-core'
+  [dockerd]=docker.io [debootstrap]=debootstrap)
+
+image_test_wanted() {
+  case "${WARREN_IMAGE_TEST:-}" in
+    1) return 0 ;;
+    0) return 1 ;;
+    *) [[ -n "${CI:-}" ]] ;;
+  esac
+}
+
+# The image test's tools: best effort, never a reason for `npm test` to stop.
+ensure_image_tools() {
+  local missing=() to_install=() pkgs tool
+  for tool in dockerd debootstrap; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  for tool in "${missing[@]}"; do
+    read -r -a pkgs <<<"${packages[$tool]}"
+    to_install+=("${pkgs[@]}")
+  done
+  if $check_only || [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-system-tools: the image test needs ${missing[*]} (apt-get install ${to_install[*]}); it will skip" >&2
+    return 0
+  fi
+  echo "ensure-system-tools: installing ${to_install[*]} for the image test" >&2
+  # No policy-rc.d yet: one that refuses, so the package does not start the machine's dockerd.
+  local policy=/usr/sbin/policy-rc.d added_policy=false
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && added_policy=true
+  fi
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null; }; then
+    echo "ensure-system-tools: could not install ${to_install[*]}; the image test will skip" >&2
+  fi
+  if $added_policy; then rm -f "$policy"; fi
+  return 0
+}
+if image_test_wanted; then ensure_image_tools; fi
 
 missing=()
 for tool in shellcheck chromium; do

@@ -1,5 +1,5 @@
 /**
- * Every shell script in scripts/ is shellcheck-clean (warnings included). shellcheck comes
+ * Every shell script in scripts/ and test/images/ is shellcheck-clean (warnings included). shellcheck comes
  * from Debian's packages; `npm test` installs it first (pretest: scripts/ensure-system-tools.sh).
  */
 import assert from 'node:assert/strict';
@@ -12,11 +12,16 @@ import { REPO_ROOT } from './fake-tools.js';
 const scripts = readdirSync(join(REPO_ROOT, 'scripts'))
   .filter((name) => name.endsWith('.sh'))
   .map((name) => join('scripts', name));
+/** Test helpers in shell: linted too, but not user-facing commands (no --help). */
+const testScripts = readdirSync(join(REPO_ROOT, 'test', 'images'))
+  .filter((name) => name.endsWith('.sh'))
+  .map((name) => join('test', 'images', name));
 
 describe('shell scripts', () => {
-  it('When shellcheck reads every scripts/*.sh, then it finds nothing', () => {
+  it('When shellcheck reads every scripts/*.sh and test/images/*.sh, then it finds nothing', () => {
     assert.ok(scripts.length >= 4, `scripts found: ${scripts.join(', ')}`);
-    const result = spawnSync('shellcheck', ['--severity=style', '--shell=bash', ...scripts], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.ok(testScripts.length >= 1, `test scripts found: ${testScripts.join(', ')}`);
+    const result = spawnSync('shellcheck', ['--severity=style', '--shell=bash', ...scripts, ...testScripts], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
       assert.fail('shellcheck is not installed: run `bash scripts/ensure-system-tools.sh` (as root) or `apt-get install shellcheck`');
     }
