@@ -113,7 +113,10 @@ describe('production images', { timeout: 40 * 60_000 }, () => {
       if (m) images.set(`${m[2]} ${m[3]}`, m[1] as string);
     }
     assert.equal(images.size, 6, build.output);
-    // Layers of earlier runs' images that no tag holds any more.
+    // Earlier runs' images (other commits' tags) go; this run's stay as the next run's cache.
+    const listed = daemon.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${REGISTRY}/*`]).stdout;
+    const stale = listed.split('\n').filter((ref) => ref && ![...images.values()].includes(ref));
+    if (stale.length) daemon.docker(['image', 'rm', ...stale]);
     daemon.docker(['image', 'prune', '--force']);
     console.log(`# images: base ${base.built ? 'made' : 'loaded'} in ${baseSeconds.toFixed(0)} s, six images built in ${buildSeconds.toFixed(0)} s`);
   });
@@ -244,7 +247,7 @@ describe('production images', { timeout: 40 * 60_000 }, () => {
       ['APP_ENV=prod', /build arg APP_ENV must be dev or qa/],
     ] as const) {
       const buildArgs = arg.startsWith('APP_ENV') ? ['--build-arg', 'SERVICE=auth', '--build-arg', arg] : ['--build-arg', arg];
-      const bad = d.docker(['build', '--network', 'host', ...buildArgs, '--tag', `${REGISTRY}/refused:x`, REPO_ROOT], { timeoutMs: 10 * 60_000 });
+      const bad = d.docker(['build', '--force-rm', '--network', 'host', ...buildArgs, '--tag', `${REGISTRY}/refused:x`, REPO_ROOT], { timeoutMs: 10 * 60_000 });
       assert.notEqual(bad.status, 0, arg);
       assert.match(bad.stdout + bad.stderr, message);
     }

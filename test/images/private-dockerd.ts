@@ -40,19 +40,59 @@ function alive(pid: number): boolean {
   }
 }
 
+interface Lock {
+  /** the test process using the data root */
+  owner: number;
+  /** its dockerd, and the folder of its socket and exec root */
+  dockerd?: number;
+  run?: string;
+}
+
+/** Unmounts what dockerd leaves mounted under its exec root (its default network namespace). */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
+  for (const mount of mounts.filter((m) => m.startsWith(`${dir}/`)).reverse()) spawnSync('umount', [mount]);
+}
+
+/**
+ * A run that was killed (a test timeout, Ctrl-C) leaves its dockerd running: end it, by the pid
+ * its lock recorded and only if that process is still a dockerd on this data root.
+ */
+async function clearStaleRun(dataRoot: string, lock: Lock): Promise<void> {
+  const pid = lock.dockerd;
+  if (pid && alive(pid)) {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmdline[0]?.endsWith('dockerd') && cmdline.includes(dataRoot)) {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 60 && alive(pid); i++) await new Promise((r) => setTimeout(r, 500));
+      if (alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+  }
+  if (lock.run?.startsWith('/tmp/wd-')) {
+    unmountUnder(lock.run);
+    rmSync(lock.run, { recursive: true, force: true });
+  }
+}
+
 /**
  * Starts the daemon on dataRoot. One run at a time per data root: a lock file holds the pid of
- * the test process using it; a second run finds it taken and is told so.
+ * the test process using it (and of its dockerd); a second run finds it taken and is told so.
  */
 export async function startDockerd(dataRoot: string): Promise<PrivateDockerd> {
   mkdirSync(dataRoot, { recursive: true });
-  const lock = `${dataRoot}.lock`;
-  if (existsSync(lock)) {
-    const holder = Number(readFileSync(lock, 'utf8'));
-    if (alive(holder)) throw new Error(`${dataRoot} is in use by process ${holder}`);
-    rmSync(lock, { force: true });
+  const lockFile = `${dataRoot}.lock`;
+  if (existsSync(lockFile)) {
+    let held: Lock = { owner: 0 };
+    try {
+      held = JSON.parse(readFileSync(lockFile, 'utf8')) as Lock;
+    } catch {
+      // unreadable: treated as stale
+    }
+    if (held.owner && alive(held.owner)) throw new Error(`${dataRoot} is in use by process ${held.owner}`);
+    await clearStaleRun(dataRoot, held);
+    rmSync(lockFile, { force: true });
   }
-  writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  writeFileSync(lockFile, JSON.stringify({ owner: process.pid } satisfies Lock), { flag: 'wx' });
 
   // Short: a unix socket path must stay under 108 bytes.
   const run = mkdtempSync('/tmp/wd-');
@@ -78,6 +118,7 @@ export async function startDockerd(dataRoot: string): Promise<PrivateDockerd> {
     { detached: true, stdio: ['ignore', logFd, logFd] },
   );
   closeSync(logFd);
+  writeFileSync(lockFile, JSON.stringify({ owner: process.pid, dockerd: child.pid, run } satisfies Lock));
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' };
   const docker: PrivateDockerd['docker'] = (args, options = {}) =>
     spawnSync('docker', args, { env, encoding: 'utf8', timeout: options.timeoutMs ?? 120_000, input: options.input, maxBuffer: 64 * 1024 * 1024 });
@@ -91,11 +132,9 @@ export async function startDockerd(dataRoot: string): Promise<PrivateDockerd> {
       await exit;
       clearTimeout(timer);
     }
-    // dockerd leaves its default network namespace mounted under the exec root.
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
-    for (const mount of mounts.filter((m) => m.startsWith(`${run}/`)).reverse()) spawnSync('umount', [mount]);
+    unmountUnder(run);
     rmSync(run, { recursive: true, force: true });
-    rmSync(lock, { force: true });
+    rmSync(lockFile, { force: true });
   };
 
   const deadline = Date.now() + 60_000;
