@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,23 @@ function runScript(daemon: PrivateDockerd, args: string[], env: Record<string, s
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => resolve({ code, output }));
   });
+}
+
+/**
+ * Earlier runs' images (other commits' tags) go, and so do untagged layers no build of this run
+ * used. Not `docker image prune`: the classic builder's cache of the build and deps stages is
+ * untagged images that no final image descends from, which it would delete; this run's build
+ * logs name every layer it made or reused (" ---> <id>"), and those stay for the next run.
+ */
+function pruneOlderRuns(daemon: PrivateDockerd, keep: string[], logs: string): void {
+  const listed = daemon.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${REGISTRY}/*`]).stdout;
+  const stale = listed.split('\n').filter((ref) => ref && !keep.includes(ref));
+  if (stale.length) daemon.docker(['image', 'rm', ...stale]);
+  const used = new Set(readdirSync(logs).flatMap((f) => [...readFileSync(join(logs, f), 'utf8').matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1])));
+  const dangling = daemon.docker(['image', 'ls', '--quiet', '--filter', 'dangling=true']).stdout.split('\n').filter(Boolean);
+  const unused = [...new Set(dangling)].filter((id) => !used.has(id.slice(0, 12)));
+  // One at a time: an image another still descends from is refused, and that is fine.
+  for (const id of unused) daemon.docker(['image', 'rm', id]);
 }
 
 const PORT_VARIABLE: Record<Service, string> = { auth: 'AUTH_PORT', 'main-backend': 'MAIN_BACKEND_PORT', notification: 'NOTIFICATION_PORT' };
@@ -113,11 +130,7 @@ describe('production images', { timeout: 40 * 60_000 }, () => {
       if (m) images.set(`${m[2]} ${m[3]}`, m[1] as string);
     }
     assert.equal(images.size, 6, build.output);
-    // Earlier runs' images (other commits' tags) go; this run's stay as the next run's cache.
-    const listed = daemon.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${REGISTRY}/*`]).stdout;
-    const stale = listed.split('\n').filter((ref) => ref && ![...images.values()].includes(ref));
-    if (stale.length) daemon.docker(['image', 'rm', ...stale]);
-    daemon.docker(['image', 'prune', '--force']);
+    pruneOlderRuns(daemon, [...images.values()], join(state, 'logs'));
     console.log(`# images: base ${base.built ? 'made' : 'loaded'} in ${baseSeconds.toFixed(0)} s, six images built in ${buildSeconds.toFixed(0)} s`);
   });
 
