@@ -17,7 +17,7 @@ const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_v
 
 /** The `user.upserted` event of row `u`, written to the outbox in the same transaction as the change. */
 const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
-  SELECT 'user.upserted', jsonb_build_object('userId', u.id, 'role', u.role, 'version', u.version,
+  SELECT 'user.upserted', jsonb_build_object('userId', u.id, 'role', u.role, 'name', u.name, 'version', u.version,
     'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
 
 export class UsersRepository {
@@ -72,24 +72,34 @@ export class UsersRepository {
     );
   }
 
-  /** The users among `ids` that exist, with role and version (what user.upserted announces). */
-  async lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number }[]> {
-    const { rows } = await this.pool.query<{ userId: string; role: Role; version: number }>(
-      'SELECT id AS "userId", role, version FROM users WHERE id = ANY($1::uuid[])',
+  /** The users among `ids` that exist, with role, version and name (what user.upserted announces). */
+  async lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number; name: string }[]> {
+    const { rows } = await this.pool.query<{ userId: string; role: Role; version: number; name: string }>(
+      'SELECT id AS "userId", role, version, name FROM users WHERE id = ANY($1::uuid[])',
       [ids],
     );
     return rows;
   }
 
   /**
-   * Keyset page by id: stable under inserts, no OFFSET scan. `lockedUntil`: the latest lock of
-   * any client address out of the account.
+   * A page of users in name order (keyset on lower(name), id: stable under inserts, no OFFSET
+   * scan), those whose name or email contains `q` ignoring case when given (`%`, `_` and `\` in
+   * it are plain characters), only verified ones unless `includeUnverified`. `sortName` is the
+   * keyset of the row; `lockedUntil` the latest lock of any client address out of the account.
    */
-  async list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]> {
-    const { rows } = await this.pool.query<UserRecord & { lockedUntil: Date | null }>(
-      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
-       FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-      [afterId ?? null, limit],
+  async search(opts: { q?: string | undefined; limit: number; after?: { name: string; id: string } | undefined; includeUnverified: boolean }): Promise<
+    (UserRecord & { sortName: string; lockedUntil: Date | null })[]
+  > {
+    const pattern = opts.q ? `%${opts.q.replace(/[\\%_]/g, '\\$&')}%` : null;
+    const { rows } = await this.pool.query<UserRecord & { sortName: string; lockedUntil: Date | null }>(
+      `SELECT ${COLUMNS}, lower(name) AS "sortName",
+         (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
+       FROM users
+       WHERE ($1::text IS NULL OR lower(name) LIKE lower($1) ESCAPE '\\' OR lower(email) LIKE lower($1) ESCAPE '\\')
+         AND ($2::boolean OR email_verified_at IS NOT NULL)
+         AND ($3::text IS NULL OR (lower(name), id) > ($3::text, $4::uuid))
+       ORDER BY lower(name), id LIMIT $5`,
+      [pattern, opts.includeUnverified, opts.after?.name ?? null, opts.after?.id ?? null, opts.limit],
     );
     return rows;
   }
