@@ -14,7 +14,7 @@ import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { mountAuthRoutes } from './http/auth-routes.js';
-import { mountNotificationRoutes } from './http/notification-routes.js';
+import { BATCH_PATH, mountNotificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
 import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
@@ -52,6 +52,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
+      ownBodyPaths: [BATCH_PATH],
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       mount: (a) => {
@@ -59,7 +60,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });
+        mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated, bodyLimit: config.httpBodyLimit });
       },
     });
     await listen(app);

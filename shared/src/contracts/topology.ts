@@ -6,6 +6,7 @@
  */
 export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
+  notificationBatchRequested: 'notification.batch.requested',
   emailRequested: 'email.requested',
   userUpserted: 'user.upserted',
   sessionEnded: 'session.ended',
@@ -20,7 +21,7 @@ export interface Topology {
   rpcExchange: string;
   /** dead-letter exchange (direct, durable): a rejected message is routed by its queue's name. */
   deadLetterExchange: string;
-  /** quorum queue: notification requests, consumed by any notification replica. */
+  /** quorum queue: notification requests (single and batch), consumed by any notification replica. */
   notificationRequestsQueue: string;
   /** fanout exchange for live delivery to every notification replica (durable; messages transient). */
   liveExchange: string;

@@ -56,6 +56,7 @@ export async function declareTopology(ch: Channel, namespace: string): Promise<v
 
   await declareWorkQueue(ch, t.deadLetterExchange, t.notificationRequestsQueue, 'quorum');
   await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationRequested);
+  await ch.bindQueue(t.notificationRequestsQueue, t.eventsExchange, ROUTING_KEYS.notificationBatchRequested);
   await declareWorkQueue(ch, t.deadLetterExchange, t.notificationUsersQueue, 'quorum');
   await ch.bindQueue(t.notificationUsersQueue, t.eventsExchange, ROUTING_KEYS.userUpserted);
   await declareWorkQueue(ch, t.deadLetterExchange, t.emailRequestsQueue, 'quorum');

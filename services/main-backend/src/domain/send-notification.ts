@@ -14,14 +14,12 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import { z } from 'zod';
-import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
+import type { SendNotificationBody } from '@warren/shared/contracts/notification-api';
+import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { AppError } from '@warren/shared/errors';
 import type { Publisher } from '@warren/shared/messaging/publisher';
 import type { IdempotencyRepository } from '../db/idempotency-repository.js';
-
-export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
-export type SendNotificationBody = z.output<typeof sendNotificationBodySchema>;
 
 export interface SendNotificationDeps {
   publisher: Publisher;
@@ -75,7 +73,7 @@ export async function sendNotification(
  * keyless send the server-side one, recorded now (only on this rare path: a send that succeeds
  * costs no write). If even that record cannot be written, the answer has no key.
  */
-async function unavailable(
+export async function unavailable(
   deps: SendNotificationDeps,
   senderId: string,
   clientKey: string | undefined,

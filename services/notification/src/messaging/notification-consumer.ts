@@ -1,5 +1,5 @@
-/** Consumes `notification.requested` in batches into the store-notifications use case. */
-import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
+/** Consumes `notification.requested` and `notification.batch.requested` in batches into the store-notifications use case. */
+import { notificationRequestMessageSchema } from '@warren/shared/contracts/notifications';
 import { topology } from '@warren/shared/contracts/topology';
 import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
@@ -26,7 +26,7 @@ export function createNotificationConsumer(
       name: 'notification-requests',
       namespace,
       queue: topology(namespace).notificationRequestsQueue,
-      schema: notificationRequestedSchema,
+      schema: notificationRequestMessageSchema,
       // Twice the batch: the next batch fills while one is being stored.
       prefetch: batch.batchSize * 2,
       batchSize: batch.batchSize,
