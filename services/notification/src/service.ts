@@ -21,6 +21,8 @@ import type { EmailTransport } from './email/email-transport.js';
 import { LogTransport } from './email/log-transport.js';
 import { SmtpTransport } from './email/smtp-transport.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
+import { mountSendStatusRoutes } from './http/send-status-routes.js';
+import { sendStatus } from './db/sends-repository.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { DirectoryRepository } from './db/directory-repository.js';
@@ -99,7 +101,10 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => mountInboxRoutes(a, { verifier, ended, inbox, readState }),
+      mount: (a) => {
+        mountInboxRoutes(a, { verifier, ended, inbox, readState });
+        mountSendStatusRoutes(a, { verifier, ended, status: (id, senderId) => sendStatus(pool, id, senderId) });
+      },
     });
     const server = await listen(app);
     gateway = closers.add(

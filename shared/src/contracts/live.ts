@@ -5,23 +5,14 @@
  * client with `?after=`. One message carries a whole stored batch.
  */
 import { z } from 'zod';
-
-const notificationFrameSchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  readAt: z.string().nullable(),
-});
+import { notificationSchema } from './notification-api.js';
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationFrameSchema })),
+    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationSchema })),
   }),
   z.object({
     kind: z.literal('read'),

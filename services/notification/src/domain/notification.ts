@@ -1,13 +1,7 @@
-/** A notification as clients see it (REST and WebSocket alike). */
-export interface Notification {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  createdAt: string;
-  readAt: string | null;
-}
+/** A notification as clients see it (REST and WebSocket alike): its schema is part of the HTTP contract. */
+import type { Notification } from '@warren/shared/contracts/notification-api';
+
+export type { Notification };
 
 /** A stored inbox row addressed to one user; `seq` orders a user's rows (the id is its hex form). */
 export interface InboxEntry {

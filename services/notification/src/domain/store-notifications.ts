@@ -1,5 +1,6 @@
 /**
- * Storing requested notifications, a batch at a time: recipients resolved once, here and now,
+ * Storing requested notifications, a batch of messages at a time (a message is one notification,
+ * or a batch of them sent together, stored in its order): recipients resolved once, here and now,
  * against the user directory (the named user ids it knows, plus the users who hold a named role
  * at this moment; a named id it does not know yet is confirmed with auth, since a new user's
  * announcement may still be on its way), one row per recipient, all rows of the batch in one multi-row insert
@@ -9,7 +10,7 @@
  * handed to `deliver` (the live fast path), so a redelivered message changes nothing and is
  * pushed nowhere.
  */
-import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
+import { requestedNotifications, type NotificationBatchRequested, type NotificationRequested, type Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
 import type { Logger } from '@warren/shared/logger';
 import type { BatchDeferral, BatchItem } from '@warren/shared/messaging/consumer';
@@ -17,6 +18,7 @@ import type { DirectoryRepository } from '../db/directory-repository.js';
 import type { InboxRepository, NewInboxRow } from '../db/inbox-repository.js';
 import type { NewSend } from '../db/sends-repository.js';
 import type { InboxEntry } from './notification.js';
+import { learnSenderNames } from './sender-names.js';
 
 
 export interface StoreNotificationsDeps {
@@ -28,21 +30,26 @@ export interface StoreNotificationsDeps {
    * messages naming those ids are then retried later (never stored with real users taken for
    * unknown ones), and the rest of the batch is stored now.
    */
-  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version'>[]>;
+  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>[]>;
   deliver: (batch: number, entries: InboxEntry[]) => Promise<void>;
   logger: Logger;
 }
 
+/** A message on the requests queue: one notification, or a batch of them stored in their order. */
+type Request = NotificationRequested | NotificationBatchRequested;
+
 export async function storeNotifications(
   deps: StoreNotificationsDeps,
-  all: BatchItem<NotificationRequested>[],
-): Promise<void | BatchDeferral<NotificationRequested>> {
-  const roles = [...new Set(all.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
-  const named = [...new Set(all.flatMap((b) => b.payload.recipients.userIds ?? []))];
+  all: BatchItem<Request>[],
+): Promise<void | BatchDeferral<Request>> {
+  const notificationsOf = new Map(all.map((b) => [b, requestedNotifications(b.payload)]));
+  const every = [...notificationsOf.values()].flat();
+  const roles = [...new Set(every.flatMap((n) => n.recipients.roles ?? []))] as Role[];
+  const named = [...new Set(every.flatMap((n) => n.recipients.userIds ?? []))];
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
   let batch = all;
-  let deferral: BatchDeferral<NotificationRequested> | undefined;
+  let deferral: BatchDeferral<Request> | undefined;
   if (notYetKnown.length > 0) {
     try {
       const found = await deps.lookupUsers(notYetKnown);
@@ -53,7 +60,7 @@ export async function storeNotifications(
     } catch (err) {
       // Auth cannot answer now. Only the messages naming ids it was asked about wait (retried
       // later); the others are stored at once: one sender's unknown ids never delay another's.
-      const waits = (b: BatchItem<NotificationRequested>) => (b.payload.recipients.userIds ?? []).some((id) => !known.has(id));
+      const waits = (b: BatchItem<Request>) => (notificationsOf.get(b) ?? []).some((n) => (n.recipients.userIds ?? []).some((id) => !known.has(id)));
       const deferred = all.filter(waits);
       if (deferred.length === all.length) throw err;
       batch = all.filter((b) => !waits(b));
@@ -62,9 +69,13 @@ export async function storeNotifications(
     }
   }
 
+  // Every notification to store now, in message order and, within a batch message, in its order.
+  const pending = batch.flatMap((b) => (notificationsOf.get(b) ?? []).map((n) => ({ meta: b.meta, n })));
+  await learnSenderNames(deps, [...new Set(pending.flatMap(({ n }) => n.requestedBy?.userId ?? []))]);
+
   const rows: NewInboxRow[] = [];
   const sends: NewSend[] = [];
-  for (const { payload: n, meta } of batch) {
+  for (const { meta, n } of pending) {
     const wanted = new Set(n.recipients.roles ?? []);
     const userIds = new Set(n.recipients.userIds ?? []);
     const unknownUserIds = [...userIds].filter((id) => !known.has(id));
@@ -82,9 +93,9 @@ export async function storeNotifications(
   }
 
   const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows, sends);
-  deps.logger.info('notifications stored', { messages: batch.length, rows: rows.length, newRows: stored.length });
-  for (const { meta, payload } of batch) {
-    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId });
+  deps.logger.info('notifications stored', { messages: batch.length, notifications: sends.length, rows: rows.length, newRows: stored.length });
+  for (const { meta, n } of pending) {
+    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: n.notificationId });
   }
   if (batchNo !== undefined) {
     try {
