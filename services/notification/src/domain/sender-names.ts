@@ -21,15 +21,17 @@ export interface SenderNamesDeps {
   logger: Logger;
 }
 
-/** Makes sure the directory holds the names of these senders, as far as auth can tell now. */
+/**
+ * Makes sure the directory holds the names of these senders, as far as auth can tell now. Never
+ * rejects (it runs beside the storing of the batch, which must not wait on or fail for it).
+ */
 export async function learnSenderNames(deps: SenderNamesDeps, senderIds: string[]): Promise<void> {
   if (senderIds.length === 0) return;
-  const named = await deps.directory.named(senderIds);
-  const missing = senderIds.filter((id) => !named.has(id));
-  if (missing.length === 0) return;
   try {
-    await deps.directory.upsert(await deps.lookupUsers(missing));
+    const named = await deps.directory.named(senderIds);
+    const missing = senderIds.filter((id) => !named.has(id));
+    if (missing.length > 0) await deps.directory.upsert(await deps.lookupUsers(missing));
   } catch (err) {
-    deps.logger.warn('sender names could not be looked up; shown once the directory learns them', { senders: missing.length, err: (err as Error).message });
+    deps.logger.warn('sender names could not be looked up; shown once the directory learns them', { senders: senderIds.length, err: (err as Error).message });
   }
 }

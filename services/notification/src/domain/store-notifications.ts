@@ -46,6 +46,8 @@ export async function storeNotifications(
   const every = [...notificationsOf.values()].flat();
   const roles = [...new Set(every.flatMap((n) => n.recipients.roles ?? []))] as Role[];
   const named = [...new Set(every.flatMap((n) => n.recipients.userIds ?? []))];
+  // Senders' names are made sure of meanwhile (no round trip of their own on the way to the insert).
+  const senderNames = learnSenderNames(deps, [...new Set(every.flatMap((n) => n.requestedBy?.userId ?? []))]);
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
   let batch = all;
@@ -71,7 +73,7 @@ export async function storeNotifications(
 
   // Every notification to store now, in message order and, within a batch message, in its order.
   const pending = batch.flatMap((b) => (notificationsOf.get(b) ?? []).map((n) => ({ meta: b.meta, n })));
-  await learnSenderNames(deps, [...new Set(pending.flatMap(({ n }) => n.requestedBy?.userId ?? []))]);
+  await senderNames;
 
   const rows: NewInboxRow[] = [];
   const sends: NewSend[] = [];
