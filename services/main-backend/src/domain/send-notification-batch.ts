@@ -18,10 +18,10 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import type { SendNotificationBatchBody, SendNotificationBody } from '@warren/shared/contracts/notification-api';
-import { notificationBatchRequestedSchema, type NotificationBatchRequested } from '@warren/shared/contracts/notifications';
-import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
+import type { NotificationBatchRequested } from '@warren/shared/contracts/notifications';
 import { AppError } from '@warren/shared/errors';
-import { unavailable, type SendNotificationDeps } from './send-notification.js';
+import type { IdempotencyKeys, PublishNotificationBatchRequest } from './ports.js';
+import { unavailable } from './send-notification.js';
 
 /**
  * Upper bound of one batch message's size. A consumer holds up to its prefetch (200 messages)
@@ -29,8 +29,13 @@ import { unavailable, type SendNotificationDeps } from './send-notification.js';
  */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
+export interface SendNotificationBatchDeps {
+  idempotency: IdempotencyKeys;
+  publishBatchRequest: PublishNotificationBatchRequest;
+}
+
 export async function sendNotificationBatch(
-  deps: SendNotificationDeps,
+  deps: SendNotificationBatchDeps,
   senderId: string,
   body: SendNotificationBatchBody,
   idempotencyKey?: string,
@@ -52,16 +57,8 @@ export async function sendNotificationBatch(
   const ids = batchNotificationIds(batchId, body.notifications.length);
   try {
     const requestedAt = new Date().toISOString();
-    await Promise.all(
-      packMessages(body.notifications, ids).map((chunk) => {
-        // The items were parsed with the message's own content and recipient schemas at the edge.
-        const message: NotificationBatchRequested = { notifications: chunk, requestedBy: { userId: senderId }, requestedAt };
-        return deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationBatchRequested, notificationBatchRequestedSchema, message, {
-          // Stable across retries of the same batch: the id of its first notification.
-          messageId: (chunk[0] as { notificationId: string }).notificationId,
-        });
-      }),
-    );
+    // The items were parsed with the message's own content and recipient schemas at the edge.
+    await Promise.all(packMessages(body.notifications, ids).map((chunk) => deps.publishBatchRequest({ notifications: chunk, requestedBy: { userId: senderId }, requestedAt })));
   } catch {
     throw await unavailable(deps, senderId, idempotencyKey, batchId, requestHash);
   }

@@ -12,7 +12,7 @@ import { jsonBody, type HttpApp, type Request, type RequestHandler } from '@warr
 import { bodyLimitBytes } from '@warren/shared/http/body-limits';
 import { bodyOf } from '@warren/shared/http/validate';
 import { sendNotification, type SendNotificationDeps } from '../domain/send-notification.js';
-import { sendNotificationBatch } from '../domain/send-notification-batch.js';
+import { sendNotificationBatch, type SendNotificationBatchDeps } from '../domain/send-notification-batch.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
@@ -20,7 +20,7 @@ export const BATCH_PATH = '/notifications/batch';
 /** The batch body limit is this many single-send limits: room for 100 bodies and the brackets around them. */
 export const BATCH_BODY_LIMIT_FACTOR = MAX_BATCH_NOTIFICATIONS + 1;
 
-export function mountNotificationRoutes(app: HttpApp, deps: SendNotificationDeps & { authenticated: RequestHandler[]; bodyLimit: string }) {
+export function mountNotificationRoutes(app: HttpApp, deps: SendNotificationDeps & SendNotificationBatchDeps & { authenticated: RequestHandler[]; bodyLimit: string }) {
   const guards = [...deps.authenticated, requirePermission('notifications:send')];
 
   app.post('/notifications', ...guards, async (req, res) => {

@@ -1,9 +1,9 @@
 /** The user directory built from `user.upserted` events: who holds which role. */
 import type { Pool } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
-import type { UserUpserted } from '@warren/shared/contracts/users';
+import type { DirectoryUser, UserDirectory } from '../domain/ports.js';
 
-export class DirectoryRepository {
+export class DirectoryRepository implements UserDirectory {
   constructor(private readonly pool: Pool) {}
 
   /**
@@ -11,7 +11,7 @@ export class DirectoryRepository {
    * an event of the version held fills a name the directory lacks (a user announced before
    * names were, announced again or looked up). An event without a name keeps the name held.
    */
-  async upsert(events: Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>[]): Promise<void> {
+  async upsert(events: DirectoryUser[]): Promise<void> {
     if (events.length === 0) return;
     await this.pool.query(
       `INSERT INTO directory_users (user_id, role, version, name)

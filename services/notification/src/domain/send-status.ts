@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import { AppError } from '@warren/shared/errors';
+import type { ReadSendStatus } from './ports.js';
 
 export interface SendStatusDeps {
-  /** The send's status if recorded and sent by `senderId` (undefined: by anyone). */
-  status: (notificationId: string, senderId: string | undefined) => Promise<SendStatus | undefined>;
+  status: ReadSendStatus;
 }
 
 export async function sendStatusFor(deps: SendStatusDeps, caller: { userId: string; role: string }, id: string): Promise<SendStatus> {

@@ -11,13 +11,11 @@
  * A `sender` field in a message is not read: a name shown to recipients comes from auth, never
  * from what a publisher wrote, so no message can put a colleague's name on a notification.
  */
-import type { Logger } from '@warren/shared/logger';
-import type { UserUpserted } from '@warren/shared/contracts/users';
-import type { DirectoryRepository } from '../db/directory-repository.js';
+import type { Logger, LookupUsers, UserDirectory } from './ports.js';
 
 export interface SenderNamesDeps {
-  directory: Pick<DirectoryRepository, 'named' | 'upsert'>;
-  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>[]>;
+  directory: Pick<UserDirectory, 'named' | 'upsert'>;
+  lookupUsers: LookupUsers;
   logger: Logger;
 }
 

@@ -11,37 +11,38 @@
  * pushed nowhere.
  */
 import { requestedNotifications, type NotificationBatchRequested, type NotificationRequested, type Role } from '@warren/shared/contracts/notifications';
-import type { UserUpserted } from '@warren/shared/contracts/users';
-import type { Logger } from '@warren/shared/logger';
-import type { BatchDeferral, BatchItem } from '@warren/shared/messaging/consumer';
-import type { DirectoryRepository } from '../db/directory-repository.js';
-import type { InboxRepository, NewInboxRow } from '../db/inbox-repository.js';
-import type { NewSend } from '../db/sends-repository.js';
-import type { InboxEntry } from './notification.js';
+import type { DeliverLive, InboxWrites, Logger, LookupUsers, NewInboxRow, NewSend, UserDirectory } from './ports.js';
 import { learnSenderNames } from './sender-names.js';
 
-
 export interface StoreNotificationsDeps {
-  inbox: InboxRepository;
-  directory: DirectoryRepository;
+  inbox: InboxWrites;
+  directory: UserDirectory;
   /**
-   * Asks auth (the source of truth) which of these ids exist, for ids the directory does not
-   * know yet: their announcement may still be on its way. Throws if auth cannot answer: the
-   * messages naming those ids are then retried later (never stored with real users taken for
-   * unknown ones), and the rest of the batch is stored now.
+   * For ids the directory does not know yet (their announcement may still be on its way). When
+   * it throws, the messages naming those ids are retried later (never stored with real users
+   * taken for unknown ones), and the rest of the batch is stored now.
    */
-  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>[]>;
-  deliver: (batch: number, entries: InboxEntry[]) => Promise<void>;
+  lookupUsers: LookupUsers;
+  deliver: DeliverLive;
   logger: Logger;
 }
 
-/** A message on the requests queue: one notification, or a batch of them stored in their order. */
-type Request = NotificationRequested | NotificationBatchRequested;
+/**
+ * A message of the requests queue as the consumer hands it over (one notification, or a batch of
+ * them), with the request id its logs carry.
+ */
+export interface RequestedNotification {
+  payload: NotificationRequested | NotificationBatchRequested;
+  meta: { requestId: string };
+}
 
-export async function storeNotifications(
-  deps: StoreNotificationsDeps,
-  all: BatchItem<Request>[],
-): Promise<void | BatchDeferral<Request>> {
+/** The part of a batch left for later: retried as if it had failed with `reason`; the rest is acked. */
+export interface Deferral<T> {
+  deferred: T[];
+  reason: unknown;
+}
+
+export async function storeNotifications<T extends RequestedNotification>(deps: StoreNotificationsDeps, all: T[]): Promise<void | Deferral<T>> {
   const notificationsOf = new Map(all.map((b) => [b, requestedNotifications(b.payload)]));
   const every = [...notificationsOf.values()].flat();
   const roles = [...new Set(every.flatMap((n) => n.recipients.roles ?? []))] as Role[];
@@ -51,7 +52,7 @@ export async function storeNotifications(
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
   let batch = all;
-  let deferral: BatchDeferral<Request> | undefined;
+  let deferral: Deferral<T> | undefined;
   if (notYetKnown.length > 0) {
     try {
       const found = await deps.lookupUsers(notYetKnown);
@@ -62,7 +63,7 @@ export async function storeNotifications(
     } catch (err) {
       // Auth cannot answer now. Only the messages naming ids it was asked about wait (retried
       // later); the others are stored at once: one sender's unknown ids never delay another's.
-      const waits = (b: BatchItem<Request>) => (notificationsOf.get(b) ?? []).some((n) => (n.recipients.userIds ?? []).some((id) => !known.has(id)));
+      const waits = (b: T) => (notificationsOf.get(b) ?? []).some((n) => (n.recipients.userIds ?? []).some((id) => !known.has(id)));
       const deferred = all.filter(waits);
       if (deferred.length === all.length) throw err;
       batch = all.filter((b) => !waits(b));
