@@ -83,7 +83,7 @@ describe('notificationId and sender on every stored notification', () => {
 
   /** Publishes straight to the broker, as another team's service would. */
   async function publish(routingKey: string, message: Record<string, unknown>): Promise<void> {
-    ch.publish(topology(stack.env.BROKER_NAMESPACE as string).eventsExchange, routingKey, Buffer.from(JSON.stringify(message)), {
+    ch.publish(topology(stack.env.BROKER_NAMESPACE as string).exchanges.events.name, routingKey, Buffer.from(JSON.stringify(message)), {
       persistent: true,
       contentType: 'application/json',
       messageId: randomUUID(),

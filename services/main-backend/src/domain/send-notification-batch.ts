@@ -19,9 +19,8 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import type { SendNotificationBatchBody, SendNotificationBody } from '@warren/shared/contracts/notification-api';
 import type { NotificationBatchRequested } from '@warren/shared/contracts/notifications';
-import { AppError } from '@warren/shared/errors';
 import type { IdempotencyKeys, PublishNotificationBatchRequest } from './ports.js';
-import { unavailable } from './send-notification.js';
+import { idempotencyKeyReused, unavailable } from './send-notification.js';
 
 /**
  * Upper bound of one batch message's size. A consumer holds up to its prefetch (200 messages)
@@ -48,7 +47,7 @@ export async function sendNotificationBatch(
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, batchId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
-        throw new AppError(422, 'idempotency_key_reused', 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+        throw idempotencyKeyReused();
       }
       batchId = claim.existing.notificationId;
       if (claim.existing.publishedAt) return { ids: batchNotificationIds(batchId, body.notifications.length) };

@@ -37,7 +37,7 @@ export async function sendNotification(
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
-        throw new AppError(422, 'idempotency_key_reused', 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+        throw idempotencyKeyReused();
       }
       notificationId = claim.existing.notificationId;
       if (claim.existing.publishedAt) return { id: notificationId };
@@ -63,6 +63,16 @@ export async function sendNotification(
   return { id: notificationId };
 }
 
+/** The 422 of a key claimed before for another request (another body, or a batch for a single send). */
+export function idempotencyKeyReused(): AppError {
+  return new AppError({
+    status: 422,
+    code: 'idempotency_key_reused',
+    title: 'Unprocessable Content',
+    detail: 'This Idempotency-Key was used with a different request.',
+  });
+}
+
 /**
  * The 503 of a failed attempt, with the key that retries it safely: the client's own, or for a
  * keyless send the server-side one, recorded now (only on this rare path: a send that succeeds
@@ -86,5 +96,11 @@ export async function unavailable(
   const detail = key
     ? 'The notification could not be queued, and may still be delivered: retry with the Idempotency-Key header of this answer.'
     : 'The notification could not be queued; try again.';
-  return new AppError(503, 'broker_unavailable', 'Service Unavailable', detail, undefined, key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' });
+  return new AppError({
+    status: 503,
+    code: 'broker_unavailable',
+    title: 'Service Unavailable',
+    detail,
+    headers: key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' },
+  });
 }
