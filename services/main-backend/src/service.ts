@@ -13,14 +13,15 @@ import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
+import { mainBackendApi } from './http/api.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
-import { BATCH_PATH, mountNotificationRoutes } from './http/notification-routes.js';
+import { mountNotificationRoutes, notificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
 import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
 import { notificationBatchRequester, notificationRequester } from './messaging/notification-requests.js';
-import { requireAuth } from '@warren/shared/auth/require-auth';
+import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { topology } from '@warren/shared/contracts/topology';
@@ -64,19 +65,19 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
-      ownBodyPaths: [BATCH_PATH],
+      ownBodyPaths: [notificationRoutes.sendBatch.path],
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => {
-        const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
-        mountSessionRoutes(a, { rpc, authenticated });
-        mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, {
+      api: mainBackendApi,
+      guards: { authenticate: [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)], permission: requirePermission },
+      mount: (routes) => {
+        mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
+        mountSessionRoutes(routes, { rpc });
+        mountUserRoutes(routes, { rpc });
+        mountNotificationRoutes(routes, {
           idempotency,
           publishRequest: notificationRequester(publisher, config.brokerNamespace),
           publishBatchRequest: notificationBatchRequester(publisher, config.brokerNamespace),
-          authenticated,
           bodyLimit: config.httpBodyLimit,
         });
       },

@@ -26,22 +26,26 @@ export const sendNotificationBatchResponseSchema = z.object({ ids: z.array(z.uui
  * Who sent a notification: the user the send was made by, with the name the user directory
  * holds for them (null if it has none yet), or null for a notification the system sent itself.
  */
-export const senderSchema = z.object({ id: z.uuid(), name: z.string().nullable() }).nullable();
+export const senderSchema = z
+  .object({ id: z.uuid(), name: z.string().nullable() })
+  .nullable()
+  .meta({ description: 'Who sent it: `{id, name}` (name null while the directory has none), or null for what the system sent itself.' });
 export type Sender = z.infer<typeof senderSchema>;
 
-/** One notification in a user's inbox, over REST and on the WebSocket alike. */
+/** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
 export const notificationSchema = z.object({
-  /** 16 lowercase hex digits; one user's ids compare as strings in the order they were created. */
-  id: z.string(),
-  /** The id the send answered, shared by every recipient of that send. */
-  notificationId: z.uuid(),
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
+  notificationId: z.uuid().meta({ description: 'The id the send answered, shared by every recipient of that send.' }),
   sender: senderSchema,
   type: z.string(),
   title: z.string(),
   body: z.string(),
   data: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  readAt: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  readAt: z.iso.datetime().nullable(),
 });
 export type Notification = z.infer<typeof notificationSchema>;
 
