@@ -17,7 +17,9 @@ const BANNER = `// @warren/client, built from packages/client/src by \`npm run b
 /** The bundle's text. */
 export async function bundleClient(): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+    // Paths in the output's comments are relative to this, whatever the caller's cwd.
+    absWorkingDir: PACKAGE_ROOT,
+    entryPoints: ['src/index.ts'],
     bundle: true,
     format: 'esm',
     platform: 'browser',

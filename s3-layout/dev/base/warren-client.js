@@ -440,7 +440,7 @@ function unref(timer) {
 function singleFlight(fn) {
   let inFlight = null;
   return () => {
-    inFlight ??= fn().finally(() => {
+    inFlight ??= (async () => fn())().finally(() => {
       inFlight = null;
     });
     return inFlight;
