@@ -196,12 +196,8 @@ export class LiveSubscription implements Subscription {
 
   #onFrame(raw: unknown): void {
     this.#lastHeard = Date.now();
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(typeof raw === 'string' ? raw : String(raw)) as ServerFrame;
-    } catch {
-      return;
-    }
+    const frame = parseFrame(raw);
+    if (!frame) return;
     switch (frame.type) {
       case 'ready':
         this.#ready = true;
@@ -354,6 +350,40 @@ export class LiveSubscription implements Subscription {
     if (count === this.#unread) return;
     this.#unread = count;
     call(this.options.onUnreadCount, count);
+  }
+}
+
+/**
+ * A frame as the server sends it, or undefined for anything else (not JSON, or without the
+ * fields the client reads): a frame the client cannot use is ignored, never thrown on. The
+ * notification's other fields are the application's to read.
+ */
+function parseFrame(raw: unknown): ServerFrame | undefined {
+  let f: unknown;
+  try {
+    f = JSON.parse(typeof raw === 'string' ? raw : String(raw));
+  } catch {
+    return undefined;
+  }
+  if (typeof f !== 'object' || f === null) return undefined;
+  const frame = f as Record<string, unknown>;
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  switch (frame.type) {
+    case 'ready':
+      return count(frame.unreadCount) ? (frame as ServerFrame) : undefined;
+    case 'notification': {
+      const n = frame.notification as Record<string, unknown> | null | undefined;
+      return typeof n === 'object' && n !== null && typeof n.id === 'string' ? (frame as ServerFrame) : undefined;
+    }
+    case 'read': {
+      const ids = frame.ids;
+      const valid = count(frame.unreadCount) && (frame.all === true || (Array.isArray(ids) && ids.every((id) => typeof id === 'string')));
+      return valid ? (frame as ServerFrame) : undefined;
+    }
+    case 'error':
+      return typeof frame.code === 'string' ? (frame as ServerFrame) : undefined;
+    default:
+      return typeof frame.type === 'string' ? (frame as ServerFrame) : undefined;
   }
 }
 

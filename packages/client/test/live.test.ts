@@ -196,7 +196,7 @@ describe('the live subscription', () => {
     s.sub.close();
   });
 
-  it('When junk arrives on the socket, then it is ignored and the subscription carries on', async () => {
+  it('When junk arrives on the socket (not JSON, wrong shapes, bad counts), then it is ignored and the subscription carries on', async () => {
     const s = await subscribed();
     const first = await socket(0);
     first.ready();
@@ -204,8 +204,17 @@ describe('the live subscription', () => {
     first.onmessage?.({ data: Buffer.from(JSON.stringify({ type: 'notification', notification: notification('0000000000000003') })) });
     first.frame({ type: 'something-new' });
     first.frame({ type: 'error', code: 'invalid_frame', message: 'x' });
+    for (const junk of ['null', '[]', '"ready"', '42', '{}', '{"type":7}', '{"type":"ready"}', '{"type":"ready","unreadCount":-1}',
+      '{"type":"notification"}', '{"type":"notification","notification":null}', '{"type":"notification","notification":{"id":5}}',
+      '{"type":"read","unreadCount":1}', '{"type":"read","ids":[1],"unreadCount":1}', '{"type":"read","all":true,"unreadCount":"0"}',
+      '{"type":"error"}', '"\u0000"', '{"type":"notification","notification":{"id":"0000000000000004"}}'.repeat(2)]) {
+      first.onmessage?.({ data: junk });
+    }
     assert.deepEqual(ids(s.received), ['0000000000000003'], 'a Buffer frame (the ws package) is read as text');
+    assert.deepEqual(s.counts, [0, 1], 'no junk count taken');
     assert.equal(s.sub.state, 'open');
+    first.notify('0000000000000005');
+    assert.deepEqual(ids(s.received), ['0000000000000003', '0000000000000005']);
     s.sub.close();
   });
 

@@ -267,12 +267,8 @@ var LiveSubscription = class {
   // ------------------------------------------------------------------ frames
   #onFrame(raw) {
     this.#lastHeard = Date.now();
-    let frame;
-    try {
-      frame = JSON.parse(typeof raw === "string" ? raw : String(raw));
-    } catch {
-      return;
-    }
+    const frame = parseFrame(raw);
+    if (!frame) return;
     switch (frame.type) {
       case "ready":
         this.#ready = true;
@@ -408,6 +404,34 @@ var LiveSubscription = class {
     call(this.options.onUnreadCount, count);
   }
 };
+function parseFrame(raw) {
+  let f;
+  try {
+    f = JSON.parse(typeof raw === "string" ? raw : String(raw));
+  } catch {
+    return void 0;
+  }
+  if (typeof f !== "object" || f === null) return void 0;
+  const frame = f;
+  const count = (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  switch (frame.type) {
+    case "ready":
+      return count(frame.unreadCount) ? frame : void 0;
+    case "notification": {
+      const n = frame.notification;
+      return typeof n === "object" && n !== null && typeof n.id === "string" ? frame : void 0;
+    }
+    case "read": {
+      const ids = frame.ids;
+      const valid = count(frame.unreadCount) && (frame.all === true || Array.isArray(ids) && ids.every((id) => typeof id === "string"));
+      return valid ? frame : void 0;
+    }
+    case "error":
+      return typeof frame.code === "string" ? frame : void 0;
+    default:
+      return typeof frame.type === "string" ? frame : void 0;
+  }
+}
 function call(fn, ...args) {
   if (!fn) return;
   try {
