@@ -138,6 +138,19 @@ describe('@warren/client live subscription against the real stack', { timeout: 1
     for (const title of expected) assert.equal(inbox.items.filter((n) => n.title === title).length, 1, title);
   });
 
+  it('When told to start after a malformed or out-of-range id, then the server\'s 1008 stops the subscription as closed, with no retry loop', async () => {
+    for (const after of ['zz', '0020000000000000', `${'0'.repeat(16)}&token=x`]) {
+      const socketsBefore = RecordingWebSocket.all.length;
+      const got: { state: LiveState; code?: number }[] = [];
+      const bad = client.live.subscribe(() => assert.fail('nothing may be delivered'), { after, onState: (state, info) => got.push({ state, code: info.code }) });
+      await until(() => bad.state === 'closed', `the subscription after ${after} to stop`);
+      assert.deepEqual(got.at(-1), { state: 'closed', code: 1008 });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(RecordingWebSocket.all.length, socketsBefore + 1, 'one socket, no retry');
+    }
+    assert.equal(sub.state, 'open', 'the other subscription is not affected');
+  });
+
   it('When every session of the user is ended elsewhere, then the socket is closed, the refresh refused, and the subscription stops as unauthorized', async () => {
     const other = createWarrenClient({ mainBackendUrl: stack.mainUrl, notificationUrl: stack.notificationUrl, WebSocket });
     await other.login(ADMIN);
