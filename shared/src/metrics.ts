@@ -35,6 +35,12 @@ export function createMetrics(service: string, env: string) {
       labelNames: ['queue', 'reason'] as const,
       registers: [registry],
     }),
+    outboxDeadLettered: new Counter({
+      name: 'outbox_messages_dead_lettered_total',
+      help: 'Outbox rows that can never be published, moved to outbox_dead_letters, by routing key and reason (invalid, unknown_type)',
+      labelNames: ['routing_key', 'reason'] as const,
+      registers: [registry],
+    }),
     rpcDuration: new Histogram({
       name: 'rpc_client_duration_seconds',
       help: 'RPC round trips by method and outcome',

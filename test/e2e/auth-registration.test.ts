@@ -224,7 +224,7 @@ describe('registration, reset and roles', () => {
       const { rows: codes } = await client.query<{ code_hash: string }>('SELECT code_hash FROM one_time_codes');
       for (const c of codes) assert.match(c.code_hash, /^\$argon2id\$/);
       const dump = await dumpDatabase(client);
-      for (const s of secrets) assert.ok(!dump.includes(s), `a secret is stored in clear: ${s.slice(0, 4)}…`);
+      for (const s of secrets) assert.ok(!containsSecret(dump, s), `a secret is stored in clear: ${s.slice(0, 4)}…`);
     } finally {
       await client.end();
     }
@@ -233,7 +233,7 @@ describe('registration, reset and roles', () => {
   it('Then no log line of any service contains a password, code or token used in this run', async () => {
     const logs = [stack.logs.auth.text(), stack.logs.main.text(), stack.logs.notification.text()].join('\n');
     assert.ok(logs.length > 1000, 'the services did log');
-    for (const s of secrets) assert.ok(!logs.includes(s), `a secret reached the logs: ${s.slice(0, 4)}…`);
+    for (const s of secrets) assert.ok(!containsSecret(logs, s), `a secret reached the logs: ${s.slice(0, 4)}…`);
   });
 
   async function expireCodes(email: string) {
@@ -248,6 +248,16 @@ describe('registration, reset and roles', () => {
 });
 
 /** Every row of every table as text: what an attacker with a database dump would read. */
+/**
+ * Long secrets (passwords, tokens) must not appear anywhere. A 6-digit code is short enough to
+ * turn up by chance inside a timestamp's microseconds or a base64 hash, so it counts only as a
+ * value of its own: not inside a longer run of letters, digits or a decimal fraction.
+ */
+function containsSecret(text: string, secret: string): boolean {
+  if (!/^\d{6}$/.test(secret)) return text.includes(secret);
+  return new RegExp(`(?<![0-9A-Za-z.$/+_-])${secret}(?![0-9A-Za-z])`).test(text);
+}
+
 async function dumpDatabase(client: pg.Client): Promise<string> {
   const { rows: tables } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
   const parts: string[] = [];

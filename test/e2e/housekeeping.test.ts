@@ -5,27 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createPool, ensureDatabase, type Pool } from '@warren/shared/db/database';
-import { migrate } from '@warren/shared/db/migrate';
+import type { Pool } from '@warren/shared/db/database';
 import { purgeExpired as purgeAuth } from '../../services/auth/src/db/housekeeping.js';
 import { purgeExpired as purgeMain } from '../../services/main-backend/src/db/housekeeping.js';
 import { purgeExpired as purgeNotification } from '../../services/notification/src/db/housekeeping.js';
-import { dropDatabase, testDatabaseUrl } from '../support/env.js';
-import { captureLogs } from '../support/logs.js';
+import { migratedDatabase, type MigratedDatabase } from '../support/migrated-database.js';
 
-const root = join(fileURLToPath(import.meta.url), '..', '..', '..');
 const DAY = 86_400_000;
-
-async function migratedPool(service: string, dir: string): Promise<{ pool: Pool; url: string }> {
-  const { logger } = captureLogs(service, 'warn');
-  const url = testDatabaseUrl(service);
-  await ensureDatabase(url, logger);
-  await migrate(url, join(root, 'services', dir, 'src', 'db', 'migrations'), logger);
-  return { pool: createPool(url, 2, logger), url };
-}
 
 async function ids(pool: Pool, sql: string): Promise<string[]> {
   return (await pool.query<{ id: string }>(sql)).rows.map((r) => r.id).sort();
@@ -33,12 +20,9 @@ async function ids(pool: Pool, sql: string): Promise<string[]> {
 
 describe('housekeeping', () => {
   describe('auth', () => {
-    let db: { pool: Pool; url: string };
-    before(async () => (db = await migratedPool('auth', 'auth')));
-    after(async () => {
-      await db.pool.end();
-      await dropDatabase(db.url);
-    });
+    let db: MigratedDatabase;
+    before(async () => (db = await migratedDatabase('auth')));
+    after(() => db.drop());
 
     it('When codes, tries, failures, alerts, sessions and outbox rows pass their retention, then they go and the fresh ones stay', async () => {
       // Arrange: per table, three old rows and one fresh one (timestamps relative to `now`)
@@ -96,12 +80,9 @@ describe('housekeeping', () => {
   });
 
   describe('main-backend', () => {
-    let db: { pool: Pool; url: string };
-    before(async () => (db = await migratedPool('main', 'main-backend')));
-    after(async () => {
-      await db.pool.end();
-      await dropDatabase(db.url);
-    });
+    let db: MigratedDatabase;
+    before(async () => (db = await migratedDatabase('main-backend')));
+    after(() => db.drop());
 
     it('When Idempotency-Key records are older than a week, then they go and younger ones stay', async () => {
       // Arrange
@@ -125,12 +106,9 @@ describe('housekeeping', () => {
   });
 
   describe('notification', () => {
-    let db: { pool: Pool; url: string };
-    before(async () => (db = await migratedPool('notification', 'notification')));
-    after(async () => {
-      await db.pool.end();
-      await dropDatabase(db.url);
-    });
+    let db: MigratedDatabase;
+    before(async () => (db = await migratedDatabase('notification')));
+    after(() => db.drop());
 
     it('When sent-email records, sends and ended sessions pass their retention, then they go and the fresh ones stay', async () => {
       // Arrange

@@ -2,9 +2,9 @@
  * The auth service's outbox relay under faults, on a RabbitMQ node of the test's own. A user
  * change committed while the broker is down stays in the outbox (tried every round, never
  * lost, never marked published), and is published exactly once after the broker is back, in
- * time for the notification directory to act on it. A row that can never publish (its payload
- * fails its schema) is left in the outbox and reported, and does not hold back the changes
- * behind it.
+ * time for the notification directory to act on it, and nothing is dead-lettered. A row that
+ * can never publish (its payload fails its schema) is moved to the dead letters and reported,
+ * the rows before and after it go out in order, and the operator command replays it once corrected.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { inTransaction } from '@warren/shared/db/database';
+import { announce } from '../../services/auth/src/db/outbox-repository.js';
 import { UsersRepository } from '../../services/auth/src/db/users-repository.js';
 import { call } from '../support/http.js';
+import { OUTBOX_DEAD_LETTERS_SCRIPT, runCommand } from '../support/operator-commands.js';
 import { startPrivateRabbit, type PrivateRabbit } from '../support/private-rabbitmq.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { login, startStack, type Stack } from '../support/stack.js';
@@ -124,6 +127,7 @@ describe('the outbox relay under faults', () => {
     const failuresBefore = relayFailures();
     await until(() => relayFailures() >= failuresBefore + 2, 'the relay to try (and fail) twice while the broker is down', 60_000, 100);
     assert.equal((await outboxRowsOf(user.user.id)).at(-1)?.published, false, 'not marked published while the broker is down');
+    assert.equal((await authDb.query('SELECT 1 FROM outbox_dead_letters')).rowCount, 0, 'nor dead-lettered');
 
     // Act 2: the broker is back
     await rabbit.start();
@@ -142,39 +146,53 @@ describe('the outbox relay under faults', () => {
     const ofChange = (await drainProbe()).filter((a) => a.userId === user.user.id && a.version === pending.version);
     assert.equal(ofChange.length, 1, `the change was announced ${ofChange.length} times`);
     assert.equal(ofChange[0]?.role, 'manager');
+    assert.equal((await authDb.query('SELECT 1 FROM outbox_dead_letters')).rowCount, 0, 'an outage dead-letters nothing');
   });
 
-  it('When an outbox row can never publish, then it is left and reported once, and the changes behind it still go out', { timeout: 120_000 }, async () => {
-    // Arrange: a row whose payload fails the user.upserted schema (as after a bad deploy)
-    const { rows } = await authDb.query<{ id: number }>(
-      `INSERT INTO outbox (routing_key, payload) VALUES ('user.upserted', '{"userId":"not-a-uuid","role":"overlord"}') RETURNING id`,
-    );
-    const poisonId = rows[0]?.id as number;
+  it('When a drifted row sits between good ones, then it is dead-lettered, the rows before and after it publish in order, and a corrected replay goes out', { timeout: 120_000 }, async () => {
+    // Arrange: in one transaction (so one relay batch), a user's v1, a row a drifted producer
+    // wrote (as after a bad deploy), and the user's v2. The user is made up: the directory
+    // just keeps one more entry.
+    const phantom = randomUUID();
+    const at = new Date().toISOString();
+    const poison = await inTransaction(authDb, async (tx) => {
+      await announce(tx, ROUTING_KEYS.userUpserted, [{ userId: phantom, role: 'employee', version: 1, occurredAt: at }]);
+      const { rows } = await tx.query<{ id: number; messageId: string }>(
+        `INSERT INTO outbox (routing_key, payload) VALUES ('user.upserted', $1) RETURNING id, message_id AS "messageId"`,
+        [{ userId: phantom, role: 'overlord', version: 2, occurredAt: at }],
+      );
+      await announce(tx, ROUTING_KEYS.userUpserted, [{ userId: phantom, role: 'manager', version: 3, occurredAt: at }]);
+      return rows[0] as { id: number; messageId: string };
+    });
 
-    // Act: a real change behind it, through the public API
-    const demoted = await call(`${stack.mainUrl}/users/${user.user.id}`, { method: 'PATCH', token: admin.accessToken, body: { role: 'employee' } });
-    assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+    // Assert: the good rows reach the broker, in order, the drifted one never does
+    await until(async () => (await drainProbe()).filter((a) => a.userId === phantom).length >= 2, 'both good rows to reach the broker', 30_000);
+    assert.deepEqual(announced.filter((a) => a.userId === phantom).map((a) => [a.version, a.role]), [[1, 'employee'], [3, 'manager']]);
+    assert.ok(!announced.some((a) => a.messageId === poison.messageId));
+    // ... it is a dead letter, with why, out of the outbox; counted and reported once, by id, not content
+    const dead = await authDb.query<{ error: string }>('SELECT error FROM outbox_dead_letters WHERE outbox_id = $1', [poison.id]);
+    assert.match(dead.rows[0]?.error ?? '', /^role: Invalid option/);
+    assert.equal((await authDb.query('SELECT 1 FROM outbox WHERE id = $1', [poison.id])).rowCount, 0);
+    const reports = stack.logs.auth.lines.filter((l) => l.outboxId === poison.id);
+    assert.deepEqual(reports.map((l) => l.message), ['outbox row dead-lettered']);
+    assert.ok(!JSON.stringify(stack.logs.auth.lines).includes('overlord'), 'the payload is not logged');
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.auth.port()}/metrics`)).text();
+    assert.match(metrics, /^outbox_messages_dead_lettered_total\{routing_key="user\.upserted",reason="invalid",[^}]*\} 1$/m);
 
-    // Assert: the change behind the poison row is published and applied ...
-    await until(async () => {
-      const last = (await outboxRowsOf(user.user.id)).at(-1);
-      return last?.role === 'employee' && last.published;
-    }, 'the change behind the poison row to be published', 30_000);
-    await until(
-      async () => (await drainProbe()).some((a) => a.userId === user.user.id && a.role === 'employee'),
-      'the change to reach the broker',
-      30_000,
-    );
-    // ... the poison row stays, unpublished, reported once by id (not by content)
-    const poison = await authDb.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM outbox WHERE id = $1', [poisonId]);
-    assert.equal(poison.rows[0]?.published, false, 'an unpublishable row is never marked published');
-    await until(
-      () => stack.logs.auth.lines.some((l) => l.message === 'outbox row cannot be published; left in the outbox' && l.outboxId === poisonId),
-      'the row to be reported',
-    );
-    const reports = stack.logs.auth.lines.filter((l) => l.outboxId === poisonId);
-    assert.equal(reports.length, 1, 'reported once, not every round');
-    assert.ok(!JSON.stringify(reports).includes('overlord'), 'the payload is not logged');
-    assert.equal(announced.filter((a) => a.userId === 'not-a-uuid').length, 0, 'nothing invalid reached the broker');
+    // Act 2: the operator looks, replays (kept: it would fail again), corrects it, replays
+    const command = (...args: string[]) => runCommand(OUTBOX_DEAD_LETTERS_SCRIPT, args, { ...stack.env, LOG_LEVEL: 'error' });
+    const listed = await command('list');
+    const refused = await command('replay', '--message-id', poison.messageId);
+    await authDb.query(`UPDATE outbox_dead_letters SET payload = jsonb_set(payload, '{role}', '"admin"') WHERE message_id = $1`, [poison.messageId]);
+    const replayed = await command('replay', '--message-id', poison.messageId);
+
+    // Assert 2: published with its own message id; the directory ignores it (version 2 < 3)
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^outbox_dead_letters: 1 row\n${poison.id} {2}${poison.messageId} {2}user\\.upserted `));
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    await until(async () => (await drainProbe()).some((a) => a.messageId === poison.messageId), 'the replayed row to reach the broker', 30_000);
+    assert.deepEqual(announced.filter((a) => a.messageId === poison.messageId).map((a) => [a.version, a.role]), [[2, 'admin']]);
+    assert.equal((await authDb.query('SELECT 1 FROM outbox_dead_letters')).rowCount, 0);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Runs an operator command of the repository (as `npm run dlq -- …` or `npm run
- * directory:rebuild` would) in a child process with a test stack's variables, and collects its
+ * Runs an operator command of the repository (as `npm run dlq -- …`, `npm run
+ * directory:rebuild` or `npm run outbox:dead-letters -- …` would) in a child process with a test stack's variables, and collects its
  * exit code and output.
  */
 import { execFile } from 'node:child_process';
@@ -17,6 +17,7 @@ export interface CommandResult {
 
 export const DLQ_SCRIPT = 'services/notification/scripts/dlq.ts';
 export const REBUILD_DIRECTORY_SCRIPT = 'services/auth/scripts/rebuild-directory.ts';
+export const OUTBOX_DEAD_LETTERS_SCRIPT = 'services/auth/scripts/outbox-dead-letters.ts';
 
 export function runCommand(script: string, args: string[], env: Record<string, string>): Promise<CommandResult> {
   return new Promise((resolve) => {

@@ -30,7 +30,8 @@ Options:
 
 Environment: APP_ENV (dev), AUTH_DATABASE_URL, as for the auth service.
 Exit status: 0 announced (and published, when waiting), 1 bad usage or configuration or database
-unreachable, 2 not all published within --wait (is the auth service running? they stay queued).`;
+unreachable, 2 not all published within --wait (is the auth service running? they stay queued), or
+some dead-lettered (npm run outbox:dead-letters -- list).`;
 
 const POLL_MS = 250;
 
@@ -60,7 +61,11 @@ async function main(argv: string[]): Promise<number> {
     const outbox = new OutboxRepository(pool);
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
-      const pending = await outbox.unpublishedBetween(firstOutboxId, lastOutboxId);
+      const { pending, deadLettered } = await outbox.progressBetween(firstOutboxId, lastOutboxId);
+      if (pending === 0 && deadLettered > 0) {
+        process.stdout.write(`${deadLettered} could not be published: see npm run outbox:dead-letters -- list\n`);
+        return 2;
+      }
       if (pending === 0) {
         process.stdout.write('all published\n');
         return 0;

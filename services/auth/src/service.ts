@@ -4,10 +4,7 @@
  * `stop()` undoes it in reverse order.
  */
 import { fileURLToPath } from 'node:url';
-import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
-import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import { userUpsertedSchema } from '@warren/shared/contracts/users';
-import { emailRequestedSchema } from '@warren/shared/contracts/email';
+import { topology } from '@warren/shared/contracts/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
@@ -22,6 +19,8 @@ import { AuditRepository } from './db/audit-repository.js';
 import { CodesRepository } from './db/codes-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { LoginFailuresRepository } from './db/login-failures-repository.js';
+import { AUTH_OUTBOX } from './db/outbox-repository.js';
+import { roleChanges } from './db/role-changes.js';
 import { SessionsRepository } from './db/sessions-repository.js';
 import { SigningKeysRepository } from './db/signing-keys-repository.js';
 import { UsersRepository } from './db/users-repository.js';
@@ -61,19 +60,17 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       pool,
       publisher,
       exchange: topology(config.brokerNamespace).eventsExchange,
-      // email.requested: the alert of a burst of failed logins, written with the claim that sends it once.
-      schemas: {
-        [ROUTING_KEYS.userUpserted]: userUpsertedSchema,
-        [ROUTING_KEYS.sessionEnded]: sessionEndedSchema,
-        [ROUTING_KEYS.emailRequested]: emailRequestedSchema,
-      },
+      schemas: AUTH_OUTBOX,
       logger,
+      metrics,
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
+    const sessions = new SessionsRepository(pool, config.accessTokenTtlSeconds);
     const deps: AuthDeps = {
       users,
-      sessions: new SessionsRepository(pool, config.accessTokenTtlSeconds),
+      roleChanges: roleChanges(users, sessions),
+      sessions,
       codes: new CodesRepository(pool),
       loginFailures: new LoginFailuresRepository(pool),
       audit: new AuditRepository(pool),

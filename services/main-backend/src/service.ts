@@ -19,10 +19,10 @@ import { authRateLimit } from './http/rate-limit.js';
 import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
+import { notificationRequester } from './messaging/notification-requests.js';
 import { requireAuth } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
-import { topology } from '@warren/shared/contracts/topology';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
@@ -59,7 +59,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(a, { rpc, authenticated });
         mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, { publisher, idempotency, exchange: topology(config.brokerNamespace).eventsExchange, authenticated });
+        mountNotificationRoutes(a, { idempotency, publishRequest: notificationRequester(publisher, config.brokerNamespace), authenticated });
       },
     });
     await listen(app);

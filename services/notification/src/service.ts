@@ -28,11 +28,10 @@ import { markAllRead, markRead, type ReadStateDeps } from './domain/read-state.j
 import { RetentionPruner } from './domain/retention.js';
 import { createDirectoryConsumer } from './messaging/directory-consumer.js';
 import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
-import { EndedSessionsSync } from './domain/ended-sessions-sync.js';
+import { EndedSessionsSync } from './db/ended-sessions-sync.js';
 import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
 import { createUserLookup } from './messaging/user-lookup.js';
-import { LiveDelivery } from './messaging/live-delivery.js';
-import { LiveSequencer } from './ws/live-sequencer.js';
+import { startLiveDelivery } from './live/start-live-delivery.js';
 import { WsGateway } from './ws/ws-gateway.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -65,32 +64,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     closers.add('session-ended consumer', endedConsumer, (c) => c.stop());
     await endedConsumer.waitReady();
 
-    // Live path: stored batches and read changes go out on the fanout exchange; every replica
-    // (this one too) puts batches back in commit order and hands them to its sockets.
-    let gateway: WsGateway | undefined;
-    const sequencer = new LiveSequencer((await inbox.lastBatch()) + 1, {
-      deliver: (entries) => gateway?.deliver(entries),
-      resyncAll: () => gateway?.resyncAll(),
-    });
-    closers.add('live sequencer', sequencer, (s) => s.stop());
-    const live = new LiveDelivery(broker, config.brokerNamespace, logger, {
-      onMessage: (m) => {
-        if (m.kind === 'notifications') sequencer.receive(m.batch, m.entries);
-        else gateway?.announceRead(m.ids ? { userId: m.userId, ids: m.ids, unreadCount: m.unreadCount } : { userId: m.userId, all: true, unreadCount: m.unreadCount });
-      },
-      onResubscribed: () => {
-        void inbox.lastBatch().then((last) => {
-          sequencer.reset(last + 1);
-          gateway?.resyncAll();
-        });
-      },
-    });
-    closers.add('live delivery', live, (l) => l.close());
-    await live.waitReady();
-    const readState: ReadStateDeps = {
-      inbox,
-      announce: (c) => live.publish({ kind: 'read', userId: c.userId, unreadCount: c.unreadCount, ...('all' in c ? { all: true } : { ids: c.ids }) }),
-    };
+    // Live path (live/): publishing after commit, commit order across replicas, re-sync, sockets.
+    const live = await startLiveDelivery(broker, config.brokerNamespace, inbox, logger, closers);
+    const readState: ReadStateDeps = { inbox, announce: (c) => live.announceRead(c) };
 
     const app = await createHttpApp({
       logger,
@@ -102,16 +78,13 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       mount: (a) => mountInboxRoutes(a, { verifier, ended, inbox, readState }),
     });
     const server = await listen(app);
-    gateway = closers.add(
+    const gateway = closers.add(
       'websocket',
       new WsGateway({
         verifier,
         ended,
-        inbox: {
-          unreadCount: (u) => inbox.unreadCount(u),
-          latestSeq: (u) => inbox.latestSeq(u),
-          readAfter: (u, after, limit) => inbox.after(u, after, limit),
-        },
+        unreadCount: (u) => inbox.unreadCount(u),
+        live,
         markRead: (u, ids) => markRead(readState, u, ids),
         markAllRead: (u) => markAllRead(readState, u),
         logger,
@@ -131,7 +104,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         inbox,
         directory,
         logger,
-        deliver: (batch, entries) => live.publish({ kind: 'notifications', batch, entries }),
+        deliver: (batch, entries) => live.publishStored(batch, entries),
         lookupUsers: createUserLookup(rpc),
       },
       logger,

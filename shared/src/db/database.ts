@@ -97,3 +97,8 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
     client.release(broken);
   }
 }
+
+/** Runs `fn` in the transaction `db` is the client of, or in a new one when `db` is a pool. */
+export function inTransactionOf<T>(db: Pool | PoolClient, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return db instanceof pg.Pool ? inTransaction(db, fn) : fn(db);
+}

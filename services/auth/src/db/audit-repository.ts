@@ -1,33 +1,8 @@
 /** The audit log: who did what security-relevant thing, from where, when. Never a secret. */
 import type { Pool } from '@warren/shared/db/database';
+import type { AuditEntry, AuditEvent, AuditLog } from '../domain/ports.js';
 
-export type AuditEvent =
-  | 'login_succeeded'
-  | 'login_failed'
-  | 'account_locked'
-  | 'login_refused_locked'
-  | 'login_throttled'
-  | 'login_failures_alerted'
-  | 'logout'
-  | 'logout_all'
-  | 'session_revoked'
-  | 'refresh_reused'
-  | 'registration_requested'
-  | 'registration_existing_email'
-  | 'email_verified'
-  | 'password_reset_requested'
-  | 'password_changed'
-  | 'role_changed';
-
-export interface AuditEntry {
-  userId?: string | undefined;
-  actorId?: string | undefined;
-  ip?: string | undefined;
-  userAgent?: string | undefined;
-  details?: Record<string, unknown>;
-}
-
-export class AuditRepository {
+export class AuditRepository implements AuditLog {
   constructor(private readonly pool: Pool) {}
 
   async record(event: AuditEvent, e: AuditEntry = {}): Promise<void> {

@@ -5,28 +5,11 @@
  * the cap between them (a try is reserved before its code is checked, not recorded after).
  */
 import { inTransaction, type Pool } from '@warren/shared/db/database';
-
-export type CodePurpose = 'verify_email' | 'password_reset';
-
-export interface CodeRecord {
-  id: string;
-  codeHash: string;
-  payload: Record<string, unknown>;
-  expiresAt: Date;
-  usedAt: Date | null;
-}
-
-/** A reserved try: `tries` counts this one; `granted` is false past the cap. */
-export interface AttemptSlot {
-  granted: boolean;
-  tries: number;
-  /** Seconds until the window ends and tries are allowed again. */
-  retryAfterSeconds: number;
-}
+import type { AttemptSlot, CodePurpose, CodeRecord, OneTimeCodeStore } from '../domain/ports.js';
 
 const RECORD = `id, code_hash AS "codeHash", payload, expires_at AS "expiresAt", used_at AS "usedAt"`;
 
-export class CodesRepository {
+export class CodesRepository implements OneTimeCodeStore {
   constructor(private readonly pool: Pool) {}
 
   /**

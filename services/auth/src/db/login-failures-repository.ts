@@ -11,22 +11,11 @@
  * owner's usual addresses are not affected). The alert is claimed and written to the outbox in
  * one transaction, so a burst is announced once per window however many replicas see it.
  */
-import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
+import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
-
-export type Reservation =
-  | { kind: 'granted' }
-  /** The address is locked out of this account until `until`. */
-  | { kind: 'locked'; until: Date }
-  /** The address must wait until `until` before its next attempt (progressive delay). */
-  | { kind: 'throttled'; until: Date };
-
-export interface LockoutPolicy {
-  threshold: number;
-  lockSeconds: number;
-  /** The account-wide window (alerts, and the cap below). */
-  windowSeconds: number;
-}
+import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
+import type { LockoutPolicy, LoginFailureStore, Reservation } from '../domain/ports.js';
+import { announce } from './outbox-repository.js';
 
 /**
  * Account-wide failures in a window, as a multiple of the threshold, past which only addresses
@@ -46,6 +35,9 @@ export function delayAfter(failures: number): number {
   return failures < DELAY_AFTER_FAILURES ? 0 : Math.min(2 ** (failures - DELAY_AFTER_FAILURES), MAX_DELAY_SECONDS);
 }
 
+/** The email contract's greeting name. */
+const ALERT_NAME = emailRequestedSchema.shape.variables.shape.name;
+
 interface Row {
   failures: number;
   notBefore: Date | null;
@@ -54,7 +46,7 @@ interface Row {
   now: Date;
 }
 
-export class LoginFailuresRepository {
+export class LoginFailuresRepository implements LoginFailureStore {
   constructor(private readonly pool: Pool) {}
 
   /** `userId`: the account of the email, if there is one (only accounts have an account-wide cap). */
@@ -157,22 +149,23 @@ export class LoginFailuresRepository {
            window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(secs => $2) THEN now() ELSE a.window_started_at END`,
         [user.id, windowSeconds],
       );
-      const { rows } = await tx.query<{ failures: number }>(
+      const { rows } = await tx.query<{ failures: number; alertedAt: Date }>(
         `UPDATE login_failure_alerts SET alerted_at = now()
          WHERE user_id = $1 AND failures >= $2 AND (alerted_at IS NULL OR alerted_at <= now() - make_interval(secs => $3))
-         RETURNING failures`,
+         RETURNING failures, alerted_at AS "alertedAt"`,
         [user.id, threshold, windowSeconds],
       );
       const claimed = rows[0];
       if (!claimed) return false;
-      await tx.query(
-        `INSERT INTO outbox (routing_key, payload) VALUES ($1, jsonb_build_object(
-           'to', $2::text, 'template', 'login_failures',
-           'variables', jsonb_strip_nulls(jsonb_build_object('name', $3::text, 'failedLogins', $4::int)),
-           'requestedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))`,
-        // A name the email contract would refuse is left out rather than block the outbox.
-        [ROUTING_KEYS.emailRequested, user.email, user.name.length <= 100 ? user.name : null, claimed.failures],
-      );
+      await announce(tx, ROUTING_KEYS.emailRequested, [
+        {
+          to: user.email,
+          template: 'login_failures',
+          // A name the email contract would refuse is left out rather than fail the alert.
+          variables: { failedLogins: claimed.failures, ...(ALERT_NAME.safeParse(user.name).success && { name: user.name }) },
+          requestedAt: claimed.alertedAt.toISOString(),
+        },
+      ]);
       return true;
     });
   }

@@ -1,54 +1,47 @@
 /**
  * Sessions and their refresh tokens (stored only as SHA-256 hashes). Ending a session also
- * writes `session.ended` to the outbox in the same statement, so that the services verifying
+ * writes `session.ended` to the outbox in the same transaction, so that the services verifying
  * access tokens hear of every ended session (they refuse its tokens until they expire).
  */
+import type { SessionEnded } from '@warren/shared/contracts/sessions';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
-import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
-
-export interface NewSession {
-  id: string;
-  userId: string;
-  expiresAt: Date;
-  userAgent?: string | undefined;
-  ip?: string | undefined;
-  refreshTokenHash: Buffer;
-}
-
-export interface SessionRecord {
-  id: string;
-  userId: string;
-  createdAt: Date;
-  lastUsedAt: Date;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  userAgent: string | null;
-  ip: string | null;
-}
-
-export interface RefreshTokenLookup {
-  session: SessionRecord;
-  rotatedAt: Date | null;
-}
+import { inTransaction, inTransactionOf, type Pool, type PoolClient } from '@warren/shared/db/database';
+import type { NewSession, RefreshTokenLookup, SessionRecord, SessionStore } from '../domain/ports.js';
+import { announce } from './outbox-repository.js';
 
 /** A pool, or the client of a transaction that must end sessions together with its own change. */
 type Queryable = Pool | PoolClient;
 
+/** A session as it ends (the columns `ENDED` returns). */
+interface Ended {
+  id: string;
+  userId: string;
+  revokedAt: Date;
+  expiresAt: Date;
+}
+const ENDED = 'id, user_id AS "userId", revoked_at AS "revokedAt", expires_at AS "expiresAt"';
+
 /**
- * `session.ended` for every row of `ended` (id, user_id, revoked_at, expires_at). The parameter
- * is how long an access token of the session may still be valid: the receivers remember it that
- * long. A session past its absolute expiry by more than that has no valid token left to refuse.
+ * `session.ended` for each of `ended`. `announceSeconds` is how long an access token of the
+ * session may still be valid: the receivers remember it that long. A session past its absolute
+ * expiry by more than that has no valid token left to refuse, and is not announced.
  */
-const announceEnded = (announceSecondsParam: string) => `INSERT INTO outbox (routing_key, payload)
-  SELECT '${ROUTING_KEYS.sessionEnded}', jsonb_build_object('sessionId', e.id, 'userId', e.user_id,
-    'endedAt', to_char(e.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'expiresAt', to_char((e.revoked_at + make_interval(secs => ${announceSecondsParam})) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-  FROM ended e WHERE e.expires_at > e.revoked_at - make_interval(secs => ${announceSecondsParam})`;
+function sessionsEnded(ended: Ended[], announceSeconds: number): SessionEnded[] {
+  const ms = announceSeconds * 1000;
+  return ended
+    .filter((e) => e.expiresAt.getTime() > e.revokedAt.getTime() - ms)
+    .map((e) => ({
+      sessionId: e.id,
+      userId: e.userId,
+      endedAt: e.revokedAt.toISOString(),
+      expiresAt: new Date(e.revokedAt.getTime() + ms).toISOString(),
+    }));
+}
 
 const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.created_at AS "createdAt", s.last_used_at AS "lastUsedAt",
   s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt", s.user_agent AS "userAgent", s.ip`;
 
-export class SessionsRepository {
+export class SessionsRepository implements SessionStore {
   /**
    * @param accessTokenTtlSeconds the access tokens' lifetime: how long an ended session must be
    * remembered by the verifiers (a minute more, for clocks that disagree a little).
@@ -126,15 +119,7 @@ export class SessionsRepository {
 
   /** Ends one session of the user and announces it; false if it was not a live session of theirs. */
   async revoke(userId: string, sessionId: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `WITH ended AS (
-         UPDATE sessions SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
-         RETURNING id, user_id, revoked_at, expires_at
-       ), announced AS (${announceEnded('$3')})
-       SELECT id FROM ended`,
-      [sessionId, userId, this.announceSeconds],
-    );
-    return rows.length === 1;
+    return (await this.end('id = $1 AND user_id = $2', [sessionId, userId], this.pool)).length === 1;
   }
 
   /**
@@ -142,14 +127,18 @@ export class SessionsRepository {
    * `db` may be the client of a transaction (a demotion ends the sessions in its own).
    */
   async revokeAll(userId: string, db: Queryable = this.pool): Promise<string[]> {
-    const { rows } = await db.query<{ id: string }>(
-      `WITH ended AS (
-         UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
-         RETURNING id, user_id, revoked_at, expires_at
-       ), announced AS (${announceEnded('$2')})
-       SELECT id FROM ended`,
-      [userId, this.announceSeconds],
-    );
-    return rows.map((r) => r.id);
+    return (await this.end('user_id = $1', [userId], db)).map((e) => e.id);
+  }
+
+  /** Ends the sessions `where` matches that are not ended yet, and announces them, in one transaction. */
+  private end(where: string, params: unknown[], db: Queryable): Promise<Ended[]> {
+    return inTransactionOf(db, async (tx) => {
+      const { rows } = await tx.query<Ended>(
+        `UPDATE sessions SET revoked_at = now() WHERE ${where} AND revoked_at IS NULL RETURNING ${ENDED}`,
+        params,
+      );
+      await announce(tx, ROUTING_KEYS.sessionEnded, sessionsEnded(rows, this.announceSeconds));
+      return rows;
+    });
   }
 }

@@ -1,19 +1,11 @@
 /** Access-token signing keys as stored: public JWK in clear, private key (usually) encrypted. */
 import { inTransaction, type Pool } from '@warren/shared/db/database';
-
-export interface SigningKeyRecord {
-  kid: string;
-  algorithm: string;
-  publicJwk: Record<string, unknown>;
-  privateKey: string;
-  privateKeyEncrypted: boolean;
-  active: boolean;
-}
+import type { SigningKeyRecord, SigningKeyStore } from '../domain/ports.js';
 
 const COLUMNS = `kid, algorithm, public_jwk AS "publicJwk", private_key AS "privateKey",
   private_key_encrypted AS "privateKeyEncrypted", active`;
 
-export class SigningKeysRepository {
+export class SigningKeysRepository implements SigningKeyStore {
   constructor(private readonly pool: Pool) {}
 
   /** Keys that still verify: the active one and retired ones not yet past retired_at. */

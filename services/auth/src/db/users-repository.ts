@@ -1,26 +1,32 @@
 /** Users and their role's permissions, in the auth database (lockouts: login-failures-repository.ts). */
+import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
-
-export interface UserRecord {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  passwordHash: string;
-  emailVerifiedAt: Date | null;
-  createdAt: Date;
-}
+import type { UserUpserted } from '@warren/shared/contracts/users';
+import type { UserAccounts, UserRecord } from '../domain/ports.js';
+import { announce } from './outbox-repository.js';
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
   created_at AS "createdAt"`;
 
-/** The `user.upserted` event of row `u`, written to the outbox in the same transaction as the change. */
-const ANNOUNCE_USER = `INSERT INTO outbox (routing_key, payload)
-  SELECT 'user.upserted', jsonb_build_object('userId', u.id, 'role', u.role, 'version', u.version,
-    'occurredAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+/** What `user.upserted` says of a user: its id, role and version, as of `at`. */
+interface Announced {
+  id: string;
+  role: Role;
+  version: number;
+  at: Date;
+}
 
-export class UsersRepository {
+/** The columns (of a RETURNING or SELECT on users) that `userUpserted` needs; `at` is the transaction's time. */
+const ANNOUNCED = 'id, role, version, now() AS at';
+/** The same with COLUMNS, which has id and role already. */
+const COLUMNS_ANNOUNCED = `${COLUMNS}, version, now() AS at`;
+
+function userUpserted(u: Announced): UserUpserted {
+  return { userId: u.id, role: u.role, version: u.version, occurredAt: u.at.toISOString() };
+}
+
+export class UsersRepository implements UserAccounts {
   constructor(private readonly pool: Pool) {}
 
   async findByEmail(email: string): Promise<UserRecord | undefined> {
@@ -34,21 +40,24 @@ export class UsersRepository {
   }
 
   /**
-   * Inserts a verified user unless the email exists, and announces it (one statement, so
-   * both or neither); the new user, or undefined if the email existed.
+   * Inserts a verified user unless the email exists, and announces it, in one transaction; the
+   * new user, or undefined if the email existed.
    */
   async createVerifiedIfAbsent(u: { email: string; name: string; role: Role; passwordHash: string }): Promise<UserRecord | undefined> {
-    const { rows } = await this.pool.query<UserRecord>(
-      `WITH u AS (
-         INSERT INTO users (email, name, role, password_hash, email_verified_at)
+    return inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<UserRecord & Announced>(
+        `INSERT INTO users (email, name, role, password_hash, email_verified_at)
          VALUES ($1, $2, $3, $4, now())
          ON CONFLICT ((lower(email))) DO NOTHING
-         RETURNING *
-       ), announced AS (${ANNOUNCE_USER} FROM u)
-       SELECT ${COLUMNS} FROM u`,
-      [u.email, u.name, u.role, u.passwordHash],
-    );
-    return rows[0];
+         RETURNING ${COLUMNS_ANNOUNCED}`,
+        [u.email, u.name, u.role, u.passwordHash],
+      );
+      const created = rows[0];
+      if (!created) return undefined;
+      await announce(tx, ROUTING_KEYS.userUpserted, [userUpserted(created)]);
+      const { version: _version, at: _at, ...user } = created;
+      return user;
+    });
   }
 
   async permissionsOf(role: Role): Promise<string[]> {
@@ -106,22 +115,16 @@ export class UsersRepository {
     let firstOutboxId: number | undefined;
     let lastOutboxId: number | undefined;
     for (;;) {
-      // bigint comes back as text; outbox ids stay far below 2^53.
-      const page: { rows: { id: string; userId: string }[] } = await this.pool.query(
-        `${ANNOUNCE_USER} FROM users u WHERE ($1::uuid IS NULL OR u.id > $1) ORDER BY u.id LIMIT $2
-         RETURNING id::text AS id, payload->>'userId' AS "userId"`,
+      const { rows }: { rows: Announced[] } = await this.pool.query<Announced>(
+        `SELECT ${ANNOUNCED} FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
         [after, pageSize],
       );
-      const { rows } = page;
       if (rows.length === 0) break;
+      const ids = await announce(this.pool, ROUTING_KEYS.userUpserted, rows.map(userUpserted));
       users += rows.length;
-      for (const r of rows) {
-        const id = Number(r.id);
-        firstOutboxId = Math.min(firstOutboxId ?? id, id);
-        lastOutboxId = Math.max(lastOutboxId ?? id, id);
-        // uuids sort like their lower-case text, so the greatest text is the page's last id.
-        if (after === null || r.userId > after) after = r.userId;
-      }
+      firstOutboxId ??= ids[0];
+      lastOutboxId = ids.at(-1);
+      after = rows.at(-1)?.id ?? null;
       if (rows.length < pageSize) break;
     }
     return { users, firstOutboxId, lastOutboxId };
@@ -146,8 +149,11 @@ export class UsersRepository {
         const { rows: admins } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
         if ((admins[0]?.n ?? 0) <= 1) return 'last_admin';
       }
-      await client.query('UPDATE users SET role = $2, version = version + 1, updated_at = now() WHERE id = $1', [id, role]);
-      await client.query(`${ANNOUNCE_USER} FROM users u WHERE u.id = $1`, [id]);
+      const { rows: changed } = await client.query<Announced>(
+        `UPDATE users SET role = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${ANNOUNCED}`,
+        [id, role],
+      );
+      await announce(client, ROUTING_KEYS.userUpserted, changed.map(userUpserted));
       await alsoInTx?.(client, current.role);
       return { previous: current.role };
     });

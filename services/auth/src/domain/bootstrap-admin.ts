@@ -1,10 +1,9 @@
 /** Creates the first admin from configuration, once: an existing user with that email is left alone. */
-import type { Logger } from '@warren/shared/logger';
-import type { UsersRepository } from '../db/users-repository.js';
 import { hashPassword } from './passwords.js';
+import type { Logger, UserAccounts } from './ports.js';
 
 export async function bootstrapAdmin(
-  users: UsersRepository,
+  users: Pick<UserAccounts, 'findByEmail' | 'createVerifiedIfAbsent'>,
   admin: { email: string; password: string; name: string } | undefined,
   logger: Logger,
 ): Promise<void> {

@@ -1,11 +1,14 @@
-/** Everything the auth use cases need, assembled once by the composition root. */
-import type { EmailRequestedInput } from '@warren/shared/contracts/email';
-import type { Logger } from '@warren/shared/logger';
-import type { AuditRepository } from '../db/audit-repository.js';
-import type { CodesRepository } from '../db/codes-repository.js';
-import type { LoginFailuresRepository } from '../db/login-failures-repository.js';
-import type { SessionsRepository } from '../db/sessions-repository.js';
-import type { UsersRepository } from '../db/users-repository.js';
+/** Everything the auth use cases need, assembled once by the composition root (service.ts) from the ports' adapters. */
+import type {
+  AuditLog,
+  LoginFailureStore,
+  Logger,
+  OneTimeCodeStore,
+  RequestEmail,
+  RoleChanges,
+  SessionStore,
+  UserAccounts,
+} from './ports.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export interface AuthSettings {
@@ -18,14 +21,14 @@ export interface AuthSettings {
 }
 
 export interface AuthDeps {
-  users: UsersRepository;
-  sessions: SessionsRepository;
-  codes: CodesRepository;
-  loginFailures: LoginFailuresRepository;
-  audit: AuditRepository;
+  users: UserAccounts;
+  roleChanges: RoleChanges;
+  sessions: SessionStore;
+  codes: OneTimeCodeStore;
+  loginFailures: LoginFailureStore;
+  audit: AuditLog;
   keys: SigningKeys;
-  /** Hands an email to the notification service (through the broker); resolves once queued. */
-  requestEmail: (email: Omit<EmailRequestedInput, 'requestedAt'>) => Promise<void>;
+  requestEmail: RequestEmail;
   logger: Logger;
   settings: AuthSettings;
 }

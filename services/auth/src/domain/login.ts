@@ -18,9 +18,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
-import type { LockoutPolicy } from '../db/login-failures-repository.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
+import type { LockoutPolicy } from './ports.js';
 import { tokenPair, type TokenUser } from './session-tokens.js';
 import { assertStorableText } from './text-input.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';

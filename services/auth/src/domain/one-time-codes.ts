@@ -13,8 +13,8 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { AppError } from '@warren/shared/errors';
-import type { CodePurpose, CodesRepository } from '../db/codes-repository.js';
 import { hashPassword, spendVerificationTime, verifyPassword } from './passwords.js';
+import type { CodePurpose, OneTimeCodeStore } from './ports.js';
 
 export const CODE_TTL_SECONDS = 600;
 export const MAX_CODE_FAILURES = 5;
@@ -33,13 +33,13 @@ export async function prepareCode(): Promise<{ code: string; codeHash: string }>
 }
 
 /** Whether another code may be issued to the address in this window (counts this one). */
-export function claimCodeIssue(codes: CodesRepository, purpose: CodePurpose, email: string): Promise<boolean> {
+export function claimCodeIssue(codes: OneTimeCodeStore, purpose: CodePurpose, email: string): Promise<boolean> {
   return codes.claimIssue(purpose, email, MAX_CODES_PER_WINDOW, CODE_ISSUE_WINDOW_SECONDS);
 }
 
 /** Stores a prepared code as the address's only live one for the purpose. */
 export async function storeCode(
-  codes: CodesRepository,
+  codes: OneTimeCodeStore,
   purpose: CodePurpose,
   email: string,
   codeHash: string,
@@ -50,7 +50,7 @@ export async function storeCode(
 
 /** The payload the code was issued with, if the code is the newest, right, live and not over-tried. */
 export async function consumeCode(
-  codes: CodesRepository,
+  codes: OneTimeCodeStore,
   purpose: CodePurpose,
   email: string,
   code: string,

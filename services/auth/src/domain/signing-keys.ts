@@ -10,9 +10,8 @@
 import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Jwks, PublicJwk } from '@warren/shared/contracts/auth-rpc';
-import type { Logger } from '@warren/shared/logger';
-import type { SigningKeysRepository } from '../db/signing-keys-repository.js';
 import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
+import type { Logger, SigningKeyStore } from './ports.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 export const SIGNING_ALGORITHM = 'ES256';
@@ -33,7 +32,7 @@ export class SigningKeys {
   private jwks: Jwks = { keys: [] };
 
   constructor(
-    private readonly repo: SigningKeysRepository,
+    private readonly repo: SigningKeyStore,
     private readonly encryptionKey: Buffer | undefined,
     private readonly logger: Logger,
   ) {}

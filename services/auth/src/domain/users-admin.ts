@@ -41,11 +41,9 @@ export async function listUsers(deps: AuthDeps, actor: Actor & { limit: number; 
 export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: string; role: Role }) {
   await requireAdmin(deps, actor);
   const granted = new Set(await deps.users.permissionsOf(actor.role));
-  let sessionsEnded = 0;
-  const result = await deps.users.changeRole(actor.targetUserId, actor.role, async (tx, previous) => {
-    const lost = (await deps.users.permissionsOf(previous)).some((p) => !granted.has(p));
-    if (lost) sessionsEnded = (await deps.sessions.revokeAll(actor.targetUserId, tx)).length;
-  });
+  // A permission the previous role had and the new one lacks: the change is a demotion.
+  const losesPermissions = async (previous: Role) => (await deps.users.permissionsOf(previous)).some((p) => !granted.has(p));
+  const result = await deps.roleChanges.change(actor.targetUserId, actor.role, losesPermissions);
   if (result === 'not_found') throw AppError.notFound('user_not_found', 'No such user.');
   if (result === 'last_admin') throw new AppError(409, 'last_admin', 'Conflict', 'The last administrator cannot be demoted.');
   await deps.audit.record('role_changed', {
@@ -53,7 +51,7 @@ export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: 
     actorId: actor.userId,
     ip: actor.ip,
     userAgent: actor.userAgent,
-    details: { from: result.previous, to: actor.role, sessionsEnded },
+    details: { from: result.previous, to: actor.role, sessionsEnded: result.sessionsEnded },
   });
   const user = await deps.users.findById(actor.targetUserId);
   if (!user) throw AppError.notFound('user_not_found', 'No such user.');

@@ -1,13 +1,8 @@
 /** Idempotency keys of notification sends, per user. */
 import type { Pool } from '@warren/shared/db/database';
+import type { IdempotencyKeys, IdempotencyRecord } from '../domain/ports.js';
 
-export interface IdempotencyRecord {
-  notificationId: string;
-  requestHash: Buffer;
-  publishedAt: Date | null;
-}
-
-export class IdempotencyRepository {
+export class IdempotencyRepository implements IdempotencyKeys {
   constructor(private readonly pool: Pool) {}
 
   /** Claims the key for `notificationId`; if it was claimed before, returns that earlier record. */

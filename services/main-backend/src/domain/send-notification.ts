@@ -14,20 +14,16 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import { z } from 'zod';
-import { notificationContentSchema, notificationRequestedSchema, recipientsSchema } from '@warren/shared/contracts/notifications';
-import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
+import { notificationContentSchema, recipientsSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
 import { AppError } from '@warren/shared/errors';
-import type { Publisher } from '@warren/shared/messaging/publisher';
-import type { IdempotencyRepository } from '../db/idempotency-repository.js';
+import type { IdempotencyKeys, PublishNotificationRequest } from './ports.js';
 
 export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
 export type SendNotificationBody = z.output<typeof sendNotificationBodySchema>;
 
 export interface SendNotificationDeps {
-  publisher: Publisher;
-  idempotency: IdempotencyRepository;
-  /** The namespace's events exchange. */
-  exchange: string;
+  idempotency: IdempotencyKeys;
+  publishRequest: PublishNotificationRequest;
 }
 
 export async function sendNotification(
@@ -52,7 +48,7 @@ export async function sendNotification(
   }
   try {
     // The body was parsed with the message's own content and recipient schemas at the edge.
-    const message: z.output<typeof notificationRequestedSchema> = {
+    const message: NotificationRequested = {
       notificationId,
       recipients: body.recipients,
       title: body.title,
@@ -62,7 +58,7 @@ export async function sendNotification(
       requestedBy: { userId: senderId },
       requestedAt: new Date().toISOString(),
     };
-    await deps.publisher.publishValidated(deps.exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
+    await deps.publishRequest(message);
   } catch {
     throw await unavailable(deps, senderId, idempotencyKey, notificationId, requestHash);
   }

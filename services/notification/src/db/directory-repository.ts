@@ -1,13 +1,13 @@
 /** The user directory built from `user.upserted` events: who holds which role. */
 import type { Pool } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
-import type { UserUpserted } from '@warren/shared/contracts/users';
+import type { DirectoryUser, UserDirectory } from '../domain/ports.js';
 
-export class DirectoryRepository {
+export class DirectoryRepository implements UserDirectory {
   constructor(private readonly pool: Pool) {}
 
   /** Keeps the newest version of each user; older or repeated events change nothing. */
-  async upsert(events: Pick<UserUpserted, 'userId' | 'role' | 'version'>[]): Promise<void> {
+  async upsert(events: DirectoryUser[]): Promise<void> {
     if (events.length === 0) return;
     await this.pool.query(
       `INSERT INTO directory_users (user_id, role, version)

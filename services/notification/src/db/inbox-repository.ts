@@ -2,7 +2,8 @@
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { InboxEntry, Notification } from '../domain/notification.js';
 import { toPublicId } from '../domain/notification-id.js';
-import { recordSends, type NewSend } from './sends-repository.js';
+import type { InboxPruning, InboxWrites, NewInboxRow, NewSend, ReadStateStore, StoredBatch } from '../domain/ports.js';
+import { recordSends } from './sends-repository.js';
 
 interface Row {
   seq: number;
@@ -39,21 +40,7 @@ function toEntry(r: Row): InboxEntry {
   return { userId: r.user_id, seq: r.seq, notification: toNotification(r) };
 }
 
-export interface NewInboxRow {
-  notificationId: string;
-  userId: string;
-  type: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-}
-
-export interface StoredBatch {
-  batch?: number | undefined;
-  entries: InboxEntry[];
-}
-
-export class InboxRepository {
+export class InboxRepository implements InboxWrites, ReadStateStore, InboxPruning {
   constructor(private readonly pool: Pool) {}
 
   /**

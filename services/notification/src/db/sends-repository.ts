@@ -4,14 +4,7 @@
  * are), hence functions over a transaction's client rather than a class over the pool.
  */
 import type { PoolClient } from '@warren/shared/db/database';
-
-export interface NewSend {
-  notificationId: string;
-  senderId: string | null;
-  title: string;
-  /** Named user ids the directory does not know: they got no row. */
-  unknownUserIds: string[];
-}
+import type { NewSend } from '../domain/ports.js';
 
 /** Records sends; a send recorded before (a redelivery) keeps its first record. */
 export async function recordSends(tx: PoolClient, sends: NewSend[]): Promise<void> {

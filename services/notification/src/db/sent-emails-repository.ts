@@ -1,7 +1,8 @@
 /** Which email.requested messages have been sent, by AMQP message id (the idempotency record). */
 import type { Pool } from '@warren/shared/db/database';
+import type { SentEmails } from '../domain/ports.js';
 
-export class SentEmailsRepository {
+export class SentEmailsRepository implements SentEmails {
   constructor(private readonly pool: Pool) {}
 
   async wasSent(messageId: string): Promise<boolean> {

@@ -4,14 +4,12 @@
  * user, on whatever replica, with the new exact unread count.
  */
 import { AppError } from '@warren/shared/errors';
-import type { InboxRepository } from '../db/inbox-repository.js';
 import { parsePublicId, toPublicId } from './notification-id.js';
-
-export type ReadAnnouncement = { userId: string; unreadCount: number } & ({ ids: string[] } | { all: true });
+import type { AnnounceRead, ReadStateStore } from './ports.js';
 
 export interface ReadStateDeps {
-  inbox: InboxRepository;
-  announce: (change: ReadAnnouncement) => Promise<void>;
+  inbox: ReadStateStore;
+  announce: AnnounceRead;
 }
 
 export async function markRead(deps: ReadStateDeps, userId: string, ids: string[]): Promise<void> {

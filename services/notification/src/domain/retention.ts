@@ -4,12 +4,11 @@
  * locks or starves the inserts. Every replica may run it; SKIP LOCKED keeps them out of each
  * other's way.
  */
-import type { Logger } from '@warren/shared/logger';
-import type { InboxRepository } from '../db/inbox-repository.js';
+import type { InboxPruning, Logger } from './ports.js';
 
 export class RetentionPruner {
   constructor(
-    private readonly inbox: InboxRepository,
+    private readonly inbox: InboxPruning,
     private readonly days: number,
     private readonly logger: Logger,
     private readonly batchSize = 1000,

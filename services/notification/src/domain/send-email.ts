@@ -11,16 +11,13 @@
  *   that race remains, with the same outcome as a crash: a second copy.
  */
 import type { EmailRequested } from '@warren/shared/contracts/email';
-import type { Logger } from '@warren/shared/logger';
-import { PermanentError } from '@warren/shared/messaging/consumer';
-import type { SentEmailsRepository } from '../db/sent-emails-repository.js';
-import type { EmailTransport } from '../email/email-transport.js';
-import type { Mailbox } from '../email/mailbox.js';
+import { AppError } from '@warren/shared/errors';
 import { renderEmail, type RenderedEmail } from './email-templates.js';
+import type { EmailSender, Logger, Mailbox, SentEmails } from './ports.js';
 
 export interface SendEmailDeps {
-  transport: EmailTransport;
-  sentEmails: SentEmailsRepository;
+  transport: EmailSender;
+  sentEmails: SentEmails;
   mailFrom: Mailbox;
   logger: Logger;
 }
@@ -52,7 +49,8 @@ async function sendOnce(deps: SendEmailDeps, request: EmailRequested, messageId:
   try {
     rendered = renderEmail(request.template, request.variables);
   } catch (err) {
-    throw new PermanentError(`cannot render ${request.template}: ${(err as Error).message}`);
+    // 422: the request's content can never be rendered, so the consumer dead-letters it at once.
+    throw new AppError(422, 'email_not_renderable', 'Unprocessable Content', `cannot render ${request.template}: ${(err as Error).message}`);
   }
   await deps.transport.send({
     from: deps.mailFrom,

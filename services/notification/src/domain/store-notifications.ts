@@ -10,39 +10,40 @@
  * pushed nowhere.
  */
 import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
-import type { UserUpserted } from '@warren/shared/contracts/users';
-import type { Logger } from '@warren/shared/logger';
-import type { BatchDeferral, BatchItem } from '@warren/shared/messaging/consumer';
-import type { DirectoryRepository } from '../db/directory-repository.js';
-import type { InboxRepository, NewInboxRow } from '../db/inbox-repository.js';
-import type { NewSend } from '../db/sends-repository.js';
-import type { InboxEntry } from './notification.js';
-
+import type { DeliverLive, InboxWrites, Logger, LookupUsers, NewInboxRow, NewSend, UserDirectory } from './ports.js';
 
 export interface StoreNotificationsDeps {
-  inbox: InboxRepository;
-  directory: DirectoryRepository;
+  inbox: InboxWrites;
+  directory: UserDirectory;
   /**
-   * Asks auth (the source of truth) which of these ids exist, for ids the directory does not
-   * know yet: their announcement may still be on its way. Throws if auth cannot answer: the
-   * messages naming those ids are then retried later (never stored with real users taken for
-   * unknown ones), and the rest of the batch is stored now.
+   * For ids the directory does not know yet (their announcement may still be on its way). When
+   * it throws, the messages naming those ids are retried later (never stored with real users
+   * taken for unknown ones), and the rest of the batch is stored now.
    */
-  lookupUsers: (userIds: string[]) => Promise<Pick<UserUpserted, 'userId' | 'role' | 'version'>[]>;
-  deliver: (batch: number, entries: InboxEntry[]) => Promise<void>;
+  lookupUsers: LookupUsers;
+  deliver: DeliverLive;
   logger: Logger;
 }
 
-export async function storeNotifications(
-  deps: StoreNotificationsDeps,
-  all: BatchItem<NotificationRequested>[],
-): Promise<void | BatchDeferral<NotificationRequested>> {
+/** A requested notification as the consumer hands it over, with the request id its logs carry. */
+export interface RequestedNotification {
+  payload: NotificationRequested;
+  meta: { requestId: string };
+}
+
+/** The part of a batch left for later: retried as if it had failed with `reason`; the rest is acked. */
+export interface Deferral<T> {
+  deferred: T[];
+  reason: unknown;
+}
+
+export async function storeNotifications<T extends RequestedNotification>(deps: StoreNotificationsDeps, all: T[]): Promise<void | Deferral<T>> {
   const roles = [...new Set(all.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
   const named = [...new Set(all.flatMap((b) => b.payload.recipients.userIds ?? []))];
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
   let batch = all;
-  let deferral: BatchDeferral<NotificationRequested> | undefined;
+  let deferral: Deferral<T> | undefined;
   if (notYetKnown.length > 0) {
     try {
       const found = await deps.lookupUsers(notYetKnown);
@@ -53,7 +54,7 @@ export async function storeNotifications(
     } catch (err) {
       // Auth cannot answer now. Only the messages naming ids it was asked about wait (retried
       // later); the others are stored at once: one sender's unknown ids never delay another's.
-      const waits = (b: BatchItem<NotificationRequested>) => (b.payload.recipients.userIds ?? []).some((id) => !known.has(id));
+      const waits = (b: T) => (b.payload.recipients.userIds ?? []).some((id) => !known.has(id));
       const deferred = all.filter(waits);
       if (deferred.length === all.length) throw err;
       batch = all.filter((b) => !waits(b));

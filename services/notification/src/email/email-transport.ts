@@ -1,22 +1,11 @@
-/** Where a rendered email goes: an SMTP server, or (in development without SMTP_URL) the log. */
-import type { Mailbox } from './mailbox.js';
+/**
+ * Where a rendered email goes: an SMTP server, or (in development without SMTP_URL) the log.
+ * `send` is the domain's EmailSender port; it rejects with PermanentError when the server
+ * refused the email for good (retrying would get the same answer), with UnavailableError when
+ * the server is out of reach, with another error when a later attempt may succeed.
+ */
+import type { EmailSender } from '../domain/ports.js';
 
-export interface OutgoingEmail {
-  from: Mailbox;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  /** Message-ID header: the same request sent twice carries the same one, so mail clients can fold the copies. */
-  messageId?: string;
-}
-
-export interface EmailTransport {
-  /**
-   * Resolves once the email has been accepted. Rejects with PermanentError when the server
-   * refused it for good (retrying would get the same answer), with another error when a later
-   * attempt may succeed. Error messages never contain the recipient or the content.
-   */
-  send(email: OutgoingEmail): Promise<void>;
+export interface EmailTransport extends EmailSender {
   close(): Promise<void>;
 }

@@ -4,7 +4,8 @@
  * logged on purpose: it is how a developer reads the code. Config refuses this in production.
  */
 import type { Logger } from '@warren/shared/logger';
-import type { EmailTransport, OutgoingEmail } from './email-transport.js';
+import type { OutgoingEmail } from '../domain/ports.js';
+import type { EmailTransport } from './email-transport.js';
 
 export class LogTransport implements EmailTransport {
   constructor(private readonly logger: Logger) {}

@@ -1,11 +1,6 @@
 /** Sender addresses as operators write them: `Warren <no-reply@example.com>` or `no-reply@example.com`. */
 import { z } from 'zod';
-
-export interface Mailbox {
-  /** Display name, '' when there is none. */
-  name: string;
-  address: string;
-}
+import type { Mailbox } from '../domain/ports.js';
 
 const emailAddress = z.email();
 

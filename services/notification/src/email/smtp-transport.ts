@@ -12,7 +12,8 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import { PermanentError, UnavailableError } from '@warren/shared/messaging/consumer';
-import type { EmailTransport, OutgoingEmail } from './email-transport.js';
+import type { OutgoingEmail } from '../domain/ports.js';
+import type { EmailTransport } from './email-transport.js';
 
 interface SmtpFailure {
   code?: string;

@@ -3,11 +3,12 @@
  * The upgrade always completes, so that every refusal reaches browsers as a close code (an
  * HTTP error on the upgrade would be invisible to them). After authentication: limits are
  * checked, `{"type":"ready","unreadCount":N}` is sent, then the catch-up (`?after=<id>`) and
- * live delivery (see ClientConnection). The socket closes with 4001 when its token expires
- * unless the client renewed it with `{"type":"auth","token"}`, and at once (4001 too) when its
- * session ends (logout, password reset, demotion...: `ended` hears of it from the auth service);
- * a token of an ended session is refused like an invalid one. Inbound frames are validated
- * and rate-limited; pings detect dead peers.
+ * live delivery (the socket's feed from live/; ClientConnection is its ws end). The socket
+ * closes with 4001 when its token expires unless the client renewed it with
+ * `{"type":"auth","token"}`, and at once (4001 too) when its session ends (logout, password
+ * reset, demotion...: `ended` hears of it from the auth service); a token of an ended session
+ * is refused like an invalid one. Inbound frames are validated and rate-limited; pings detect
+ * dead peers.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,9 +20,8 @@ import { AppError } from '@warren/shared/errors';
 import { toAppError } from '@warren/shared/http/problem';
 import type { Logger } from '@warren/shared/logger';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
-import type { ReadAnnouncement } from '../domain/read-state.js';
-import type { InboxEntry } from '../domain/notification.js';
 import { parsePublicId } from '../domain/notification-id.js';
+import type { LiveGatewayHook } from '../live/live-delivery.js';
 import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
@@ -44,11 +44,9 @@ export interface WsGatewayDeps {
   verifier: AccessTokenVerifier;
   /** Sessions known to have ended: their tokens are refused and their sockets closed. */
   ended: EndedSessions;
-  inbox: {
-    unreadCount: (userId: string) => Promise<number>;
-    latestSeq: (userId: string) => Promise<number>;
-    readAfter: (userId: string, afterSeq: number, limit: number) => Promise<InboxEntry[]>;
-  };
+  unreadCount: (userId: string) => Promise<number>;
+  /** Live delivery: it is served this gateway's sockets and gives each socket its feed. */
+  live: LiveGatewayHook;
   markRead: (userId: string, ids: string[]) => Promise<void>;
   markAllRead: (userId: string) => Promise<void>;
   logger: Logger;
@@ -73,6 +71,7 @@ export class WsGateway {
     this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
     this.heartbeat.unref();
     deps.ended.onEnded((sessionId) => this.endSession(sessionId));
+    deps.live.serve(this.registry);
   }
 
   attach(server: Server): void {
@@ -106,34 +105,12 @@ export class WsGateway {
     });
   }
 
-  /** Live notifications stored by any replica, already in commit order. */
-  deliver(entries: InboxEntry[]): void {
-    const byUser = new Map<string, InboxEntry[]>();
-    for (const e of entries) {
-      const list = byUser.get(e.userId);
-      if (list) list.push(e);
-      else byUser.set(e.userId, [e]);
-    }
-    for (const [userId, list] of byUser) for (const conn of this.registry.of(userId)) conn.deliver(list);
-  }
-
-  /** A read-state change of a user, from any replica: every socket of that user hears it. */
-  announceRead(change: ReadAnnouncement): void {
-    const frame = 'all' in change ? { type: 'read', all: true, unreadCount: change.unreadCount } : { type: 'read', ids: change.ids, unreadCount: change.unreadCount };
-    for (const conn of this.registry.of(change.userId)) conn.send(frame);
-  }
-
   /** A session ended: its sockets close with 4001 (the client must log in again). */
   endSession(sessionId: string): void {
     for (const conn of this.registry.ofSession(sessionId)) {
       conn.ws.resume();
       conn.ws.close(CLOSE.unauthorized, 'session ended');
     }
-  }
-
-  /** Every socket reads what it may have missed from the database (after lost live messages). */
-  resyncAll(): void {
-    for (const conn of this.registry.all()) void conn.catchUp().catch(() => undefined);
   }
 
   private async onConnection(ws: WebSocket, pending: PendingSocket, token: string | undefined, after: string | null): Promise<void> {
@@ -158,7 +135,7 @@ export class WsGateway {
     // ends while the token was being verified is either refused here or closed by endSession.
     if (this.deps.ended.isEnded(auth.sid)) return refuse(CLOSE.unauthorized, 'session ended');
     const conn = new ClientConnection(ws, auth.sub, auth.sid, {
-      readAfter: this.deps.inbox.readAfter,
+      openFeed: (userId, sink) => this.deps.live.openFeed(userId, sink),
       logger: this.deps.logger,
       maxBufferedBytes: limits.maxBufferedBytes,
     });
@@ -194,9 +171,9 @@ export class WsGateway {
     });
     ws.resume();
 
-    const unreadCount = await this.deps.inbox.unreadCount(auth.sub);
+    const unreadCount = await this.deps.unreadCount(auth.sub);
     if (!conn.send({ type: 'ready', unreadCount })) return;
-    await conn.begin(afterSeq === undefined ? await this.deps.inbox.latestSeq(auth.sub) : Number(afterSeq));
+    await conn.feed.begin(afterSeq === undefined ? undefined : Number(afterSeq));
   }
 
   private async onFrame(conn: ClientConnection, frame: InboundFrame, userId: string, renewed: (exp: number) => void): Promise<void> {

@@ -1,9 +1,9 @@
 /**
- * Live delivery across replicas. Whatever replica stored a batch (or changed read state)
+ * The broker side of live delivery. Whatever replica stored a batch (or changed read state)
  * publishes one message to the `<ns>.live` fanout exchange; every replica has its own
- * exclusive, auto-deleted queue bound to it and hands what arrives to its socket gateway.
+ * exclusive, auto-deleted queue bound to it and hands what arrives to LiveDelivery.
  * Messages are transient and unacknowledged: the database is the source of truth, and after a
- * broker reconnect the gateway re-syncs its sockets from the database (`onResubscribed`).
+ * broker reconnect the sockets re-sync from the database (`onResubscribed`).
  */
 import { randomUUID } from 'node:crypto';
 import { liveMessageSchema, type LiveMessage } from '@warren/shared/contracts/live';
@@ -12,8 +12,9 @@ import type { Logger } from '@warren/shared/logger';
 import type { Broker } from '@warren/shared/messaging/broker';
 import { encode } from '@warren/shared/messaging/envelope';
 import { ReplicaSubscription } from '@warren/shared/messaging/replica-subscription';
+import type { LiveBus } from './live-delivery.js';
 
-export class LiveDelivery extends ReplicaSubscription<typeof liveMessageSchema> {
+export class LiveExchange extends ReplicaSubscription<typeof liveMessageSchema> implements LiveBus {
   constructor(
     broker: Broker,
     private readonly namespace: string,

@@ -10,7 +10,7 @@
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import type { Logger } from '@warren/shared/logger';
 import { PeriodicJob } from '@warren/shared/periodic-job';
-import type { EndedSessionRow } from '../db/ended-sessions-repository.js';
+import type { EndedSessionRow } from './ended-sessions-repository.js';
 
 export interface EndedSessionsStore {
   recordedSince(since: Date | undefined): Promise<{ rows: EndedSessionRow[]; now: Date }>;

@@ -1,0 +1,93 @@
+/**
+ * One socket's stream of notifications: strictly in id (seq) order, never twice and without
+ * gaps. First the catch-up read from the database page by page, then live batches. While it is
+ * catching up, live batches only mark it "behind" and the catch-up reads on from the database
+ * until nothing is left, so nothing is buffered in memory however far behind it is.
+ * `lastSeq` is the newest notification sent; a live entry at or below it is a duplicate.
+ * A re-sync whose database read fails aborts the socket: carrying on with newer live ids would
+ * let the client resume after them and lose the gap for good (decision 0007).
+ */
+import type { InboxEntry } from '../domain/notification.js';
+
+/** What a feed needs of its socket (the ws layer's ClientConnection). */
+export interface FeedSink {
+  /** Sends a frame; false if the socket is gone (or was closed as a slow consumer). */
+  send(frame: unknown): boolean;
+  /** True when the client has a backlog: the catch-up waits for drained() before sending more. */
+  readonly backlogged: boolean;
+  drained(): Promise<void>;
+  /** The feed cannot go on without a gap: the socket closes and the client resumes with ?after=. */
+  abort(err: Error): void;
+}
+
+/** The database side of a feed. */
+export interface FeedStore {
+  latestSeq: (userId: string) => Promise<number>;
+  readAfter: (userId: string, afterSeq: number, limit: number) => Promise<InboxEntry[]>;
+}
+
+const PAGE = 500;
+
+export class SocketFeed {
+  private lastSeq = 0;
+  /** True until begin(): live batches that arrive while the socket is set up only mark it behind. */
+  private catchingUp = true;
+  private behind = false;
+
+  constructor(
+    readonly userId: string,
+    private readonly sink: FeedSink,
+    private readonly store: FeedStore,
+  ) {}
+
+  /** Starts delivery after `afterSeq` (the client's ?after=), or after its newest one without it. */
+  async begin(afterSeq: number | undefined): Promise<void> {
+    this.lastSeq = afterSeq ?? (await this.store.latestSeq(this.userId));
+    this.catchingUp = false;
+    await this.catchUp();
+  }
+
+  /** Live entries of this user, in seq order (the sequencer guarantees batch order). */
+  deliver(entries: InboxEntry[]): void {
+    if (this.catchingUp) {
+      this.behind = true;
+      return;
+    }
+    for (const e of entries) {
+      if (e.seq <= this.lastSeq) continue;
+      if (!this.sink.send({ type: 'notification', notification: e.notification })) return;
+      this.lastSeq = e.seq;
+    }
+  }
+
+  /** Live messages may have been lost: read on from the database; a failed read aborts the socket. */
+  resync(): void {
+    this.catchUp().catch((err: Error) => this.sink.abort(err));
+  }
+
+  /** Reads from the database everything newer than what was sent, until caught up. */
+  private async catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.behind = true;
+      return;
+    }
+    this.catchingUp = true;
+    try {
+      for (;;) {
+        this.behind = false;
+        const rows = await this.store.readAfter(this.userId, this.lastSeq, PAGE);
+        for (const e of rows) {
+          // The replay goes at the client's pace: a page sent in one burst would pass the
+          // buffer limit before even a healthy client could read, and be closed as slow.
+          if (this.sink.backlogged) await this.sink.drained();
+          if (!this.sink.send({ type: 'notification', notification: e.notification })) return;
+          this.lastSeq = e.seq;
+        }
+        if (rows.length === PAGE) await this.sink.drained();
+        else if (!this.behind) return;
+      }
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+}
