@@ -50,6 +50,17 @@ module.exports = {
       to: { path: '^shared/src/logger[.]ts$', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'kit-imports-no-contracts',
+      comment:
+        'The platform kit (shared/src messaging, http, db, config, lifecycle, service-kit, logger, metrics, errors and ' +
+        'their helpers) knows no system: it imports nothing from Warren\'s contracts and system map (shared/src/contracts/) ' +
+        'nor from Warren\'s client code for auth (shared/src/auth/). Hand it what it needs as a value (resources, RPC ' +
+        'methods, schemas, variable definitions) from the service or contract that uses it (docs/decisions/0016).',
+      severity: 'error',
+      from: { path: '^shared/src/(messaging|http|db|config|lifecycle|service-kit|logger|metrics|errors|periodic-job|request-context|json-limits)' },
+      to: { path: '^shared/src/(contracts|auth)/' },
+    },
+    {
       name: 'no-cycles',
       comment: 'No import cycles in shared/src, a service or a package: a cycle makes load order matter and layers meaningless.',
       severity: 'error',

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import pg from 'pg';
-import { namespaceResources } from '@warren/shared/messaging/declare-topology';
+import { namespaceResources } from '@warren/shared/contracts/topology';
 import { sleep } from './stats.js';
 
 export const SERVICES = ['auth', 'main-backend', 'notification'] as const;

@@ -1,19 +1,17 @@
 /**
- * Configuration: every service validates its whole environment once, at start, with zod,
- * and gets a typed object back. A bad or missing variable stops the service with ONE message
- * that names every bad variable, so an operator fixes them all in one go.
+ * Configuration kit: a service validates its whole environment once, at start, with zod, and
+ * gets a typed object back. A bad or missing variable stops the service with ONE message that
+ * names every bad variable, so an operator fixes them all in one go. The kit reads the
+ * variables of its own pieces (logging, broker, database pool, HTTP, shutdown); each service
+ * names its port and database variables, their defaults, and adds variables of its own
+ * (services/<name>/src/config.ts). A variable set but read by nobody that looks like one the
+ * service reads is reported (config-typos.ts), never fatal.
  */
 import { z } from 'zod';
+import { lookalikes, type Lookalike } from './config-typos.js';
 
 export const APP_ENVS = ['dev', 'qa'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
-export type ServiceName = 'auth' | 'main-backend' | 'notification';
-
-/** Default ports per environment, so a dev and a qa stack can run side by side. */
-export const DEFAULT_PORTS: Record<AppEnv, Record<ServiceName, number>> = {
-  dev: { 'main-backend': 3000, auth: 3001, notification: 3002 },
-  qa: { 'main-backend': 4000, auth: 4001, notification: 4002 },
-};
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
@@ -25,14 +23,15 @@ export class ConfigError extends Error {
   }
 }
 
+export type Env = Record<string, string | undefined>;
+
 /** Empty strings count as unset: `FOO=` in a .env file should fall back to the default. */
-type Env = Record<string, string | undefined>;
 function withoutEmpty(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
 }
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+export const port = z.coerce.number().int().min(0).max(65535);
+export const positiveInt = z.coerce.number().int().positive();
 
 function urlWithProtocols(protocols: string[]) {
   return z
@@ -48,57 +47,82 @@ function urlWithProtocols(protocols: string[]) {
 export const amqpUrl = urlWithProtocols(['amqp:', 'amqps:']);
 export const postgresUrl = urlWithProtocols(['postgres:', 'postgresql:']);
 
-const csv = z
+/** A comma-separated list; blanks and spaces around items are dropped. */
+export const csv = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
-/** Variables every service shares; defaults depend on APP_ENV and on the service. */
-export function commonSchema(service: ServiceName, appEnv: AppEnv) {
-  const dbName = `warren_${service.replace('-', '_')}_${appEnv}`;
-  const dbVar = DATABASE_URL_VARIABLE[service];
+/** The database server a service's default database URL points at. */
+const DEFAULT_DATABASE_SERVER = 'postgres://postgres@127.0.0.1:5432';
+
+/** Parses APP_ENV alone (an invalid one is reported with the rest; its defaults are dev's). */
+function appEnvOf(env: Env): AppEnv {
+  const parsed = z.enum(APP_ENVS).default('dev').safeParse(env.APP_ENV);
+  return parsed.success ? parsed.data : 'dev';
+}
+
+/** The broker variables: also what an operator command that only talks to the broker reads. */
+export function brokerVariables(defaultNamespace: string) {
+  return {
+    RABBITMQ_URL: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
+    /** Prefix of every exchange and queue: keeps partitions and test runs apart on one broker. */
+    BROKER_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-"')
+      .default(defaultNamespace),
+  };
+}
+
+/** Who a service is and where it listens and stores, with the defaults per APP_ENV. */
+export interface ServiceIdentity {
+  service: string;
+  /** Its HTTP port variable and the default per APP_ENV (so partitions can run side by side). */
+  port: PortVariable;
+  /** Its database URL variable and the default database's name per APP_ENV. */
+  database: { variable: string; name: (appEnv: AppEnv) => string };
+  /** The default BROKER_NAMESPACE per APP_ENV. */
+  brokerNamespace: (appEnv: AppEnv) => string;
+}
+
+/** A service's definition: its identity and what it reads besides the kit's variables. */
+export interface ServiceDefinition<T extends z.ZodRawShape, R> extends ServiceIdentity {
+  /** The service's own variables; their defaults may depend on APP_ENV. */
+  variables: (appEnv: AppEnv) => z.ZodObject<T>;
+  build: (vars: z.infer<z.ZodObject<T>>) => R;
+}
+
+export interface PortVariable {
+  variable: string;
+  defaults: Record<AppEnv, number>;
+}
+
+/** The port a service listens on, read the way loadConfig reads it (for a healthcheck). */
+export function portFrom(env: Env, spec: PortVariable): number {
+  const clean = withoutEmpty(env);
+  return port.parse(clean[spec.variable] ?? spec.defaults[appEnvOf(clean)]);
+}
+
+function platformSchema(def: ServiceIdentity, appEnv: AppEnv) {
   return z.object({
     APP_ENV: z.enum(APP_ENVS).default('dev'),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
     /** Unset: readable lines on a terminal outside production, JSON elsewhere (logger.ts). */
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-    RABBITMQ_URL: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
-    /** Prefix of every exchange and queue: keeps dev, qa and test runs apart on one broker. */
-    BROKER_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ".", "_" or "-"')
-      .default(`warren.${appEnv}`),
-    [dbVar]: postgresUrl.default(`postgres://postgres@127.0.0.1:5432/${dbName}`),
+    ...brokerVariables(def.brokerNamespace(appEnv)),
+    [def.database.variable]: postgresUrl.default(`${DEFAULT_DATABASE_SERVER}/${def.database.name(appEnv)}`),
     DATABASE_POOL_MAX: positiveInt.max(100).default(10),
-    [PORT_VARIABLE[service]]: port.default(DEFAULT_PORTS[appEnv][service]),
+    [def.port.variable]: port.default(def.port.defaults[appEnv]),
     HTTP_HOST: z.string().default('0.0.0.0'),
     CORS_ORIGINS: csv.default([]),
     HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb'),
-    RPC_TIMEOUT_MS: positiveInt.max(60_000).default(5000),
-    /** How long the auth service's public keys are used before they are refreshed (in the background). */
-    JWKS_CACHE_SECONDS: positiveInt.max(86_400).default(60),
-    /** Access tokens name their issuer and audience; both are pinned wherever tokens are verified. */
-    JWT_ISSUER: z.string().min(1).default(`urn:warren:${appEnv}:auth`),
-    JWT_AUDIENCE: z.string().min(1).default(`urn:warren:${appEnv}`),
     SHUTDOWN_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
   });
 }
 
-export const PORT_VARIABLE = {
-  'main-backend': 'MAIN_BACKEND_PORT',
-  auth: 'AUTH_PORT',
-  notification: 'NOTIFICATION_PORT',
-} as const satisfies Record<ServiceName, string>;
-
-export const DATABASE_URL_VARIABLE = {
-  'main-backend': 'MAIN_DATABASE_URL',
-  auth: 'AUTH_DATABASE_URL',
-  notification: 'NOTIFICATION_DATABASE_URL',
-} as const satisfies Record<ServiceName, string>;
-
-/** The fields every service reads in the same way, whatever its own schema adds. */
-export interface CommonConfig {
-  service: ServiceName;
+/** The fields every service reads in the same way, whatever its own variables add. */
+export interface PlatformConfig {
+  service: string;
   appEnv: AppEnv;
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
@@ -111,31 +135,24 @@ export interface CommonConfig {
   httpHost: string;
   corsOrigins: string[];
   httpBodyLimit: string;
-  rpcTimeoutMs: number;
-  jwksCacheSeconds: number;
-  jwtIssuer: string;
-  jwtAudience: string;
   shutdownTimeoutMs: number;
+  /** Variables set but not read that look like ones that are: reported once at start. */
+  lookalikes: Lookalike[];
 }
 
 /**
- * Parse `env` with the common schema plus the service's own `extra` schema.
- * `extra` receives APP_ENV so its defaults can depend on it too.
- * Throws ConfigError naming every bad variable.
+ * Parses `env` with the kit's variables plus the service's own (both defaults may depend on
+ * APP_ENV). Throws ConfigError naming every bad variable.
  */
-export function loadConfig<T extends z.ZodRawShape, R>(
-  service: ServiceName,
-  env: Env,
-  extra: (appEnv: AppEnv) => z.ZodObject<T>,
-  build: (vars: z.infer<z.ZodObject<T>>) => R,
-): CommonConfig & R {
+export function loadConfig<T extends z.ZodRawShape, R>(def: ServiceDefinition<T, R>, env: Env): PlatformConfig & R {
   const clean = withoutEmpty(env);
-  const appEnvResult = z.enum(APP_ENVS).default('dev').safeParse(clean.APP_ENV);
-  const appEnv: AppEnv = appEnvResult.success ? appEnvResult.data : 'dev';
+  const appEnv = appEnvOf(clean);
+  const platform = platformSchema(def, appEnv);
+  const ownSchema = def.variables(appEnv);
   // Parsed separately so the service schema's own refinements (cross-field rules) run too;
   // the issues of both are reported together.
-  const common = commonSchema(service, appEnv).safeParse(clean);
-  const own = extra(appEnv).safeParse(clean);
+  const common = platform.safeParse(clean);
+  const own = ownSchema.safeParse(clean);
   if (!common.success || !own.success) {
     const issues = [...(common.error?.issues ?? []), ...(own.error?.issues ?? [])];
     throw new ConfigError(
@@ -145,27 +162,36 @@ export function loadConfig<T extends z.ZodRawShape, R>(
       })),
     );
   }
-  const parsed = { data: { ...common.data, ...own.data } };
-  const v = parsed.data as Record<string, unknown>;
-  const commonConfig: CommonConfig = {
-    service,
+  const v = common.data as Record<string, unknown>;
+  const platformConfig: PlatformConfig = {
+    service: def.service,
     appEnv,
-    nodeEnv: v.NODE_ENV as CommonConfig['nodeEnv'],
+    nodeEnv: v.NODE_ENV as PlatformConfig['nodeEnv'],
     logLevel: v.LOG_LEVEL as string,
     logFormat: v.LOG_FORMAT as 'json' | 'pretty' | undefined,
     rabbitmqUrl: v.RABBITMQ_URL as string,
     brokerNamespace: v.BROKER_NAMESPACE as string,
-    databaseUrl: v[DATABASE_URL_VARIABLE[service]] as string,
+    databaseUrl: v[def.database.variable] as string,
     databasePoolMax: v.DATABASE_POOL_MAX as number,
-    port: v[PORT_VARIABLE[service]] as number,
+    port: v[def.port.variable] as number,
     httpHost: v.HTTP_HOST as string,
     corsOrigins: v.CORS_ORIGINS as string[],
     httpBodyLimit: v.HTTP_BODY_LIMIT as string,
-    rpcTimeoutMs: v.RPC_TIMEOUT_MS as number,
-    jwksCacheSeconds: v.JWKS_CACHE_SECONDS as number,
-    jwtIssuer: v.JWT_ISSUER as string,
-    jwtAudience: v.JWT_AUDIENCE as string,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number,
+    lookalikes: lookalikes(Object.keys(env), [...Object.keys(platform.shape), ...Object.keys(ownSchema.shape)]),
   };
-  return { ...commonConfig, ...build(own.data) };
+  return { ...platformConfig, ...def.build(own.data) };
+}
+
+/**
+ * Parses `env` with `variables` alone (for an operator command that needs a few of the
+ * services' variables): same defaults, same single ConfigError.
+ */
+export function loadVariables<T extends z.ZodRawShape>(env: Env, variables: (appEnv: AppEnv) => z.ZodObject<T>): z.infer<z.ZodObject<T>> & { APP_ENV: AppEnv } {
+  const clean = withoutEmpty(env);
+  const parsed = variables(appEnvOf(clean)).extend({ APP_ENV: z.enum(APP_ENVS).default('dev') }).safeParse(clean);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message })));
+  }
+  return parsed.data as z.infer<z.ZodObject<T>> & { APP_ENV: AppEnv };
 }

@@ -8,39 +8,45 @@ export interface FieldError {
 }
 
 export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    readonly detail?: string,
-    readonly errors?: FieldError[],
-    /** Extra response headers, e.g. Retry-After for 429/423. */
-    readonly headers?: Record<string, string>,
-  ) {
-    super(detail ?? title);
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  /** Extra response headers, e.g. Retry-After for 429/423. */
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(shape: AppErrorShape) {
+    super(shape.detail ?? shape.title);
     this.name = 'AppError';
+    this.status = shape.status;
+    this.code = shape.code;
+    this.title = shape.title;
+    this.detail = shape.detail;
+    this.errors = shape.errors;
+    this.headers = shape.headers;
   }
 
   static badRequest(code: string, detail?: string, errors?: FieldError[]) {
-    return new AppError(400, code, 'Bad Request', detail, errors);
+    return new AppError({ status: 400, code, title: 'Bad Request', detail, errors });
   }
   static validation(errors: FieldError[], detail = 'The request is not valid.') {
-    return new AppError(400, 'validation_failed', 'Validation Failed', detail, errors);
+    return new AppError({ status: 400, code: 'validation_failed', title: 'Validation Failed', detail, errors });
   }
   static unauthorized(code = 'unauthorized', detail = 'Authentication is required.') {
-    return new AppError(401, code, 'Unauthorized', detail);
+    return new AppError({ status: 401, code, title: 'Unauthorized', detail });
   }
   static forbidden(code = 'forbidden', detail = 'You do not have permission to do this.') {
-    return new AppError(403, code, 'Forbidden', detail);
+    return new AppError({ status: 403, code, title: 'Forbidden', detail });
   }
   static notFound(code = 'not_found', detail = 'The resource does not exist.') {
-    return new AppError(404, code, 'Not Found', detail);
+    return new AppError({ status: 404, code, title: 'Not Found', detail });
   }
   static unavailable(code = 'service_unavailable', detail = 'A dependency is unavailable; try again.') {
-    return new AppError(503, code, 'Service Unavailable', detail);
+    return new AppError({ status: 503, code, title: 'Service Unavailable', detail });
   }
   static timeout(code = 'upstream_timeout', detail = 'A dependency did not answer in time; try again.') {
-    return new AppError(504, code, 'Gateway Timeout', detail);
+    return new AppError({ status: 504, code, title: 'Gateway Timeout', detail });
   }
 }
 
@@ -59,5 +65,5 @@ export function toErrorShape(e: AppError): AppErrorShape {
 }
 
 export function fromErrorShape(s: AppErrorShape): AppError {
-  return new AppError(s.status, s.code, s.title, s.detail, s.errors, s.headers);
+  return new AppError(s);
 }

@@ -4,7 +4,7 @@
  * Each service's `service.ts` wires its own use cases between them.
  */
 import type { Server } from 'node:http';
-import type { CommonConfig } from './config.js';
+import type { PlatformConfig } from './config.js';
 import { close, listen, portOf } from './http/server.js';
 import { Closers, type RunningService } from './lifecycle.js';
 import { createPool, ensureDatabase, isDatabaseUp, type Pool } from './db/database.js';
@@ -20,7 +20,7 @@ export interface Observability {
   metrics: Metrics;
 }
 
-export function createObservability(config: CommonConfig, logger?: Logger): Observability {
+export function createObservability(config: PlatformConfig, logger?: Logger): Observability {
   return {
     logger:
       logger ??
@@ -34,14 +34,14 @@ export function createObservability(config: CommonConfig, logger?: Logger): Obse
   };
 }
 
-export async function openDatabase(config: CommonConfig, migrationsDir: string, logger: Logger): Promise<Pool> {
+export async function openDatabase(config: PlatformConfig, migrationsDir: string, logger: Logger): Promise<Pool> {
   await ensureDatabase(config.databaseUrl, logger);
   await migrate(config.databaseUrl, migrationsDir, logger);
   return createPool(config.databaseUrl, config.databasePoolMax, logger);
 }
 
 /** Connects (waiting up to `timeoutMs`) and returns the broker; it reconnects by itself after. */
-export async function openBroker(config: CommonConfig, logger: Logger, timeoutMs = 15_000): Promise<Broker> {
+export async function openBroker(config: PlatformConfig, logger: Logger, timeoutMs = 15_000): Promise<Broker> {
   const broker = new Broker({
     url: config.rabbitmqUrl,
     connectionName: `${config.brokerNamespace}:${config.service}:${process.pid}:${randomBytes(3).toString('hex')}`,
@@ -78,7 +78,7 @@ export interface StartKit extends Observability {
  * `start` wires the service's own pieces in order.
  */
 export function defineService(
-  config: CommonConfig,
+  config: PlatformConfig,
   opts: { logger?: Logger; name: string },
   start: (kit: StartKit) => Promise<void>,
 ): RunningService {
@@ -101,6 +101,10 @@ export function defineService(
     logger,
     port: () => portOf(server as Server),
     async start() {
+      // Said once, before anything can fail: a mistyped variable is often why a start goes wrong.
+      for (const { variable, didYouMean } of config.lookalikes) {
+        logger.warn('environment variable not read by this service: a typo?', { variable, didYouMean });
+      }
       await start(kit);
       logger.info(`${opts.name} started`, { port: server ? portOf(server) : undefined, namespace: config.brokerNamespace });
     },

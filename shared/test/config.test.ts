@@ -1,183 +1,184 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConfigError, loadConfig, type ServiceName } from '@warren/shared/config';
+import { ConfigError, loadConfig, loadVariables, brokerVariables, portFrom, type Env, type ServiceIdentity } from '@warren/shared/config';
 
-/** loadConfig with no service-specific variables. */
-function load(service: ServiceName, env: Record<string, string | undefined>) {
-  return loadConfig(service, env, () => z.object({}), () => ({}));
+/** A made-up service: the kit knows no real one. */
+const svc: ServiceIdentity = {
+  service: 'svc',
+  port: { variable: 'SVC_PORT', defaults: { dev: 5000, qa: 6000 } },
+  database: { variable: 'SVC_DATABASE_URL', name: (appEnv) => `svc_${appEnv}` },
+  brokerNamespace: (appEnv) => `team.${appEnv}`,
+};
+
+/** loadConfig with no variables of the service's own. */
+function load(env: Env) {
+  return loadConfig({ ...svc, variables: () => z.object({}), build: () => ({}) }, env);
+}
+
+function configError(attempt: () => unknown): ConfigError {
+  try {
+    attempt();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
 }
 
 describe('loadConfig', () => {
-  it('When APP_ENV is unset, then the dev defaults apply (ports 3000/3001/3002, dev database and namespace)', () => {
-    // Arrange
-    const env = {};
-
+  it('When APP_ENV is unset, then the dev defaults the service names apply (port, database, namespace)', () => {
     // Act
-    const main = load('main-backend', env);
-    const auth = load('auth', env);
-    const notification = load('notification', env);
+    const config = load({});
 
     // Assert
-    assert.equal(main.appEnv, 'dev');
-    assert.deepEqual([main.port, auth.port, notification.port], [3000, 3001, 3002]);
-    assert.equal(main.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_main_backend_dev');
-    assert.equal(auth.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_auth_dev');
-    assert.equal(notification.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_notification_dev');
-    assert.equal(main.brokerNamespace, 'warren.dev');
-    assert.equal(main.rabbitmqUrl, 'amqp://guest:guest@127.0.0.1:5672');
-    assert.deepEqual(main.corsOrigins, []);
-    assert.equal(main.httpBodyLimit, '100kb');
-    assert.equal(main.rpcTimeoutMs, 5000);
+    assert.equal(config.service, 'svc');
+    assert.equal(config.appEnv, 'dev');
+    assert.equal(config.port, 5000);
+    assert.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/svc_dev');
+    assert.equal(config.brokerNamespace, 'team.dev');
+    assert.equal(config.rabbitmqUrl, 'amqp://guest:guest@127.0.0.1:5672');
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.httpBodyLimit, '100kb');
+    assert.equal(config.shutdownTimeoutMs, 10_000);
+    assert.deepEqual(config.lookalikes, []);
   });
 
-  it('When APP_ENV is qa, then the qa defaults apply (ports 4000/4001/4002, qa database and namespace)', () => {
-    // Arrange
-    const env = { APP_ENV: 'qa' };
-
+  it('When APP_ENV is qa, then the qa defaults apply', () => {
     // Act
-    const main = load('main-backend', env);
-    const auth = load('auth', env);
-    const notification = load('notification', env);
+    const config = load({ APP_ENV: 'qa' });
 
     // Assert
-    assert.equal(main.appEnv, 'qa');
-    assert.deepEqual([main.port, auth.port, notification.port], [4000, 4001, 4002]);
-    assert.equal(main.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_main_backend_qa');
-    assert.equal(auth.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_auth_qa');
-    assert.equal(notification.databaseUrl, 'postgres://postgres@127.0.0.1:5432/warren_notification_qa');
-    assert.equal(auth.brokerNamespace, 'warren.qa');
+    assert.equal(config.appEnv, 'qa');
+    assert.equal(config.port, 6000);
+    assert.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/svc_qa');
+    assert.equal(config.brokerNamespace, 'team.qa');
   });
 
   it('When variables are set, then they override the defaults, typed', () => {
-    // Arrange
-    const env = {
-      APP_ENV: 'qa',
-      AUTH_PORT: '5555',
-      AUTH_DATABASE_URL: 'postgresql://u@db:5432/custom',
-      BROKER_NAMESPACE: 'team-a.qa',
-      RPC_TIMEOUT_MS: '1200',
-    };
-
     // Act
-    const config = load('auth', env);
+    const config = load({ APP_ENV: 'qa', SVC_PORT: '5555', SVC_DATABASE_URL: 'postgresql://u@db:5432/custom', BROKER_NAMESPACE: 'team-a.qa', DATABASE_POOL_MAX: '3' });
 
     // Assert
     assert.equal(config.port, 5555);
     assert.equal(config.databaseUrl, 'postgresql://u@db:5432/custom');
     assert.equal(config.brokerNamespace, 'team-a.qa');
-    assert.equal(config.rpcTimeoutMs, 1200);
+    assert.equal(config.databasePoolMax, 3);
   });
 
   it('When RABBITMQ_URL is not a URL and the port is bad, then ONE ConfigError names both variables', () => {
-    // Arrange
-    const env = { RABBITMQ_URL: 'not-a-url', AUTH_PORT: 'not-a-port' };
-
     // Act
-    let caught: unknown;
-    try {
-      load('auth', env);
-    } catch (err) {
-      caught = err;
-    }
+    const err = configError(() => load({ RABBITMQ_URL: 'not-a-url', SVC_PORT: 'not-a-port' }));
 
     // Assert
-    assert.ok(caught instanceof ConfigError, 'expected a ConfigError');
-    assert.match(caught.message, /RABBITMQ_URL/);
-    assert.match(caught.message, /AUTH_PORT/);
-    assert.deepEqual(caught.issues.map((i) => i.variable).sort(), ['AUTH_PORT', 'RABBITMQ_URL']);
+    assert.match(err.message, /RABBITMQ_URL/);
+    assert.match(err.message, /SVC_PORT/);
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['RABBITMQ_URL', 'SVC_PORT']);
   });
 
-  it('When a port is out of range or the URL has the wrong protocol, then both are reported', () => {
-    // Arrange
-    const env = { MAIN_BACKEND_PORT: '70000', RABBITMQ_URL: 'http://127.0.0.1:5672' };
+  it('When a port is out of range or a URL has the wrong protocol, then each is reported', () => {
+    // Act
+    const err = configError(() => load({ SVC_PORT: '70000', RABBITMQ_URL: 'http://127.0.0.1:5672', SVC_DATABASE_URL: 'mysql://db/x' }));
 
-    // Act + Assert
-    assert.throws(
-      () => load('main-backend', env),
-      (err: unknown) =>
-        err instanceof ConfigError &&
-        err.issues.length === 2 &&
-        err.message.includes('MAIN_BACKEND_PORT') &&
-        err.message.includes('RABBITMQ_URL'),
-    );
+    // Assert
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['RABBITMQ_URL', 'SVC_DATABASE_URL', 'SVC_PORT']);
   });
 
   it('When APP_ENV is not dev or qa, then the error names APP_ENV', () => {
-    // Arrange
-    const env = { APP_ENV: 'production' };
+    assert.ok(configError(() => load({ APP_ENV: 'production' })).issues.some((i) => i.variable === 'APP_ENV'));
+  });
 
-    // Act + Assert
-    assert.throws(
-      () => load('auth', env),
-      (err: unknown) => err instanceof ConfigError && err.issues.some((i) => i.variable === 'APP_ENV'),
-    );
+  it('When BROKER_NAMESPACE holds characters a queue name should not, then it is refused', () => {
+    for (const bad of ['Upper', '../x', 'a b', `a${'x'.repeat(63)}`, '.leading']) {
+      assert.ok(configError(() => load({ BROKER_NAMESPACE: bad })).issues.some((i) => i.variable === 'BROKER_NAMESPACE'), bad);
+    }
   });
 
   it('When a variable is an empty string, then it counts as unset and the default applies', () => {
-    // Arrange
-    const env = { APP_ENV: '', RABBITMQ_URL: '', NOTIFICATION_PORT: '', CORS_ORIGINS: '', BROKER_NAMESPACE: '' };
-
     // Act
-    const config = load('notification', env);
+    const config = load({ APP_ENV: '', RABBITMQ_URL: '', SVC_PORT: '', CORS_ORIGINS: '', BROKER_NAMESPACE: '' });
 
     // Assert
     assert.equal(config.appEnv, 'dev');
     assert.equal(config.rabbitmqUrl, 'amqp://guest:guest@127.0.0.1:5672');
-    assert.equal(config.port, 3002);
+    assert.equal(config.port, 5000);
     assert.deepEqual(config.corsOrigins, []);
-    assert.equal(config.brokerNamespace, 'warren.dev');
+    assert.equal(config.brokerNamespace, 'team.dev');
   });
 
   it('When CORS_ORIGINS is a comma-separated list with spaces and blanks, then it becomes a clean array', () => {
-    // Arrange
-    const env = { CORS_ORIGINS: ' https://a.example.com , http://localhost:5173,, ' };
-
-    // Act
-    const config = load('main-backend', env);
-
-    // Assert
-    assert.deepEqual(config.corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
+    assert.deepEqual(load({ CORS_ORIGINS: ' https://a.example.com , http://localhost:5173,, ' }).corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
   });
 
-  it('When a service adds its own schema, then its defaults may depend on APP_ENV and bad values join the same error', () => {
-    // Arrange
-    const extra = (appEnv: 'dev' | 'qa') => z.object({ JWT_ISSUER: z.string().default(`warren-auth-${appEnv}`) });
-    const build = (v: { JWT_ISSUER: string }) => ({ issuer: v.JWT_ISSUER });
-
+  it('When a service adds its own variables, then their defaults may depend on APP_ENV and bad values join the same error', () => {
     // Act
-    const config = loadConfig('auth', { APP_ENV: 'qa' }, extra, build);
-    const strictExtra = () => z.object({ SECRET_LEN: z.coerce.number().int().min(32) });
+    const config = loadConfig(
+      { ...svc, variables: (appEnv) => z.object({ ISSUER: z.string().default(`issuer-${appEnv}`) }), build: (v) => ({ issuer: v.ISSUER }) },
+      { APP_ENV: 'qa' },
+    );
+    const err = configError(() =>
+      loadConfig({ ...svc, variables: () => z.object({ SECRET_LEN: z.coerce.number().int().min(32) }), build: () => ({}) }, { SECRET_LEN: '3', SVC_PORT: 'x' }),
+    );
 
     // Assert
-    assert.equal(config.issuer, 'warren-auth-qa');
-    assert.equal(config.port, 4001);
-    assert.throws(
-      () => loadConfig('auth', { SECRET_LEN: '3', AUTH_PORT: 'x' }, strictExtra, () => ({})),
-      (err: unknown) =>
-        err instanceof ConfigError && err.message.includes('SECRET_LEN') && err.message.includes('AUTH_PORT'),
-    );
+    assert.equal(config.issuer, 'issuer-qa');
+    assert.equal(config.port, 6000);
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['SECRET_LEN', 'SVC_PORT']);
   });
 
   it('When a service schema has a cross-field rule, then its violation is reported with the other bad variables', () => {
     // Arrange: a rule over two variables, as the auth service has for the bootstrap admin
-    const extra = () =>
-      z
-        .object({ A_EMAIL: z.string().optional(), A_PASSWORD: z.string().optional() })
-        .superRefine((v, ctx) => {
-          if (Boolean(v.A_EMAIL) !== Boolean(v.A_PASSWORD)) {
-            ctx.addIssue({ code: 'custom', path: ['A_PASSWORD'], message: 'set both or neither' });
-          }
-        });
+    const variables = () =>
+      z.object({ A_EMAIL: z.string().optional(), A_PASSWORD: z.string().optional() }).superRefine((v, ctx) => {
+        if (Boolean(v.A_EMAIL) !== Boolean(v.A_PASSWORD)) ctx.addIssue({ code: 'custom', path: ['A_PASSWORD'], message: 'set both or neither' });
+      });
 
     // Act
-    const attempt = () => loadConfig('auth', { A_EMAIL: 'a@example.com', RABBITMQ_URL: 'nope' }, extra, (v) => v);
+    const err = configError(() => loadConfig({ ...svc, variables, build: (v) => v }, { A_EMAIL: 'a@example.com', RABBITMQ_URL: 'nope' }));
 
     // Assert
-    assert.throws(attempt, (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['A_PASSWORD', 'RABBITMQ_URL']);
-      return true;
-    });
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['A_PASSWORD', 'RABBITMQ_URL']);
+  });
+
+  it('When a variable set looks like one the service reads, then the config lists it, and the start is not refused', () => {
+    // Act
+    const config = loadConfig(
+      { ...svc, variables: () => z.object({ SVC_BATCH_SIZE: z.coerce.number().default(1) }), build: () => ({}) },
+      { SVC_PROT: '1', SVC_BATCH_SIZ: '9', RABBITMQ_URI: 'amqp://x', PATH: '/bin', OTHER_SERVICE_PORT: '1' },
+    );
+
+    // Assert: the kit's variables count as read too; PATH and another service's port are not lookalikes
+    assert.deepEqual(config.lookalikes, [
+      { variable: 'SVC_PROT', didYouMean: 'SVC_PORT' },
+      { variable: 'SVC_BATCH_SIZ', didYouMean: 'SVC_BATCH_SIZE' },
+      { variable: 'RABBITMQ_URI', didYouMean: 'RABBITMQ_URL' },
+    ]);
+  });
+});
+
+describe('portFrom', () => {
+  it('When the port variable is set, unset or empty, then it reads it as loadConfig does', () => {
+    assert.equal(portFrom({ SVC_PORT: '8080' }, svc.port), 8080);
+    assert.equal(portFrom({}, svc.port), 5000);
+    assert.equal(portFrom({ APP_ENV: 'qa', SVC_PORT: '' }, svc.port), 6000);
+    assert.equal(portFrom({ APP_ENV: 'nonsense' }, svc.port), 5000);
+  });
+
+  it('When the port variable is not a port, then it throws rather than probe a wrong port', () => {
+    assert.throws(() => portFrom({ SVC_PORT: '99999' }, svc.port));
+    assert.throws(() => portFrom({ SVC_PORT: 'eighty' }, svc.port));
+  });
+});
+
+describe('loadVariables', () => {
+  it('When an operator command reads the broker variables alone, then they get the same defaults and errors', () => {
+    // Act
+    const vars = loadVariables({ APP_ENV: 'qa' }, (appEnv) => z.object(brokerVariables(`team.${appEnv}`)));
+    const err = configError(() => loadVariables({ APP_ENV: 'prod', RABBITMQ_URL: 'x' }, () => z.object(brokerVariables('team'))));
+
+    // Assert
+    assert.equal(vars.BROKER_NAMESPACE, 'team.qa');
+    assert.equal(vars.APP_ENV, 'qa');
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['APP_ENV', 'RABBITMQ_URL']);
   });
 });

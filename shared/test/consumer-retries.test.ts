@@ -10,7 +10,7 @@ import pg from 'pg';
 import { notificationRequestedSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { Consumer, type BatchDeferral, type BatchItem, type MessageMeta } from '@warren/shared/messaging/consumer';
-import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
+import { retryQueuesOf } from '@warren/shared/messaging/topology';
 import { UnavailableError } from '@warren/shared/messaging/failure-kind';
 import type { Publisher } from '@warren/shared/messaging/publisher';
 import { runWithRequestId } from '@warren/shared/request-context';
@@ -38,26 +38,23 @@ async function query(url: string, sql: string, params: unknown[] = []): Promise<
 }
 
 function publish(f: Fixture, publisher: Publisher, title: string) {
-  return publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification({ title }));
+  return publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification({ title }));
 }
 
 function batchConsumer(f: Fixture, handler: (items: BatchItem<NotificationRequested>[]) => Promise<void | BatchDeferral<NotificationRequested>>, opts: { batchSize: number; maxAttempts?: number }) {
-  const consumer = new Consumer(
-    f.broker('batch'),
-    {
-      name: 'batch-retries',
-      namespace: f.ns,
-      queue: f.queue,
-      schema: notificationRequestedSchema,
-      prefetch: opts.batchSize * 2,
-      batchSize: opts.batchSize,
-      maxWaitMs: 500,
-      maxAttempts: opts.maxAttempts,
-      batchHandler: handler,
-    },
-    f.logs.logger,
-    f.metrics,
-  );
+  const consumer = new Consumer({
+    broker: f.broker('batch'),
+    logger: f.logs.logger,
+    metrics: f.metrics,
+    name: 'batch-retries',
+    queue: f.t.queues.notificationRequests,
+    schema: notificationRequestedSchema,
+    prefetch: opts.batchSize * 2,
+    batchSize: opts.batchSize,
+    maxWaitMs: 500,
+    maxAttempts: opts.maxAttempts,
+    batchHandler: handler,
+  });
   cleanups.push(() => consumer.stop(2000));
   return consumer;
 }
@@ -126,7 +123,7 @@ describe('Consumer retries', () => {
     assert.equal(await f.messageCount(f.dlq), 0);
     assert.equal(await outcomeCount(f.metrics, f.queue, 'retry_unavailable'), 2);
     assert.equal(await counterValue(f.metrics, 'messagesDeadLettered', { queue: f.queue }), 0);
-    for (const q of retryQueuesOf(f.queue)) assert.equal(await f.messageCount(q), 0, `${q} is empty`);
+    for (const q of retryQueuesOf(f.t.queues.notificationRequests)) assert.equal(await f.messageCount(q), 0, `${q} is empty`);
   });
 
   it('When PostgreSQL refuses one item of a batch as data (U+0000 in jsonb), then that item is dead-lettered at once and the rest are handled', { timeout: 30_000 }, async () => {

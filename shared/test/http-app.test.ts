@@ -48,7 +48,7 @@ describe('createHttpApp', () => {
           throw new Error('secret SQL here');
         });
         app.get('/teapot', () => {
-          throw new AppError(423, 'locked', 'Locked', 'Try later.', undefined, { 'Retry-After': '30' });
+          throw new AppError({ status: 423, code: 'locked', title: 'Locked', detail: 'Try later.', headers: { 'Retry-After': '30' } });
         });
       },
     });

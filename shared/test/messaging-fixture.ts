@@ -1,5 +1,5 @@
 /**
- * Fixture for the messaging integration tests: a fresh namespace with its topology declared,
+ * Fixture for the messaging integration tests: a fresh namespace with its whole system map declared,
  * a raw amqplib channel to inspect queues, and factories for Brokers, Publishers, Consumers,
  * RPC servers and clients. Everything a fixture creates is registered for cleanup; the test
  * file runs `runCleanups` in afterEach/after, which also deletes the namespace.
@@ -8,14 +8,14 @@ import { randomUUID } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import type { z } from 'zod';
 import { notificationRequestedSchema, type NotificationRequestedInput } from '@warren/shared/contracts/notifications';
-import { topology, type Topology } from '@warren/shared/contracts/topology';
+import { allResources, topology, type Topology } from '@warren/shared/contracts/topology';
 import type { Logger } from '@warren/shared/logger';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Consumer, type MessageMeta } from '@warren/shared/messaging/consumer';
-import { declareTopology } from '@warren/shared/messaging/declare-topology';
 import { Publisher } from '@warren/shared/messaging/publisher';
 import { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { RpcServer, type RpcRoute } from '@warren/shared/messaging/rpc-server';
+import { declareTopology, routeResources } from '@warren/shared/messaging/topology';
 import { createMetrics, type Metrics } from '@warren/shared/metrics';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace } from '../../test/support/env.js';
 import { captureLogs, type CapturedLogs } from '../../test/support/logs.js';
@@ -55,7 +55,7 @@ export interface Fixture {
 export async function fixture(): Promise<Fixture> {
   const ns = uniqueNamespace();
   const t = topology(ns);
-  const queue = t.notificationRequestsQueue;
+  const queue = t.queues.notificationRequests.name;
   const logs = captureLogs('messaging-test');
   const metrics = createMetrics('messaging-test', 'test');
 
@@ -65,13 +65,13 @@ export async function fixture(): Promise<Fixture> {
   cleanups.push(() => conn.close());
   const ch = await conn.createChannel();
   ch.on('error', () => undefined);
-  await declareTopology(ch, ns);
+  await declareTopology(ch, allResources(t));
 
   return {
     ns,
     t,
     queue,
-    dlq: t.deadLetterQueueOf(queue),
+    dlq: t.queues.notificationRequests.deadLetterQueue,
     logs,
     metrics,
     ch,
@@ -81,38 +81,35 @@ export async function fixture(): Promise<Fixture> {
       return broker;
     },
     publisher(broker) {
-      const publisher = new Publisher(broker, ns, logs.logger, metrics);
+      const publisher = new Publisher({ broker, logger: logs.logger, metrics, declares: routeResources(t.events.notificationRequested) });
       cleanups.push(() => publisher.close());
       return publisher;
     },
     async consumer(broker, handler, opts = {}) {
-      const consumer = new Consumer(
+      const consumer = new Consumer({
         broker,
-        {
-          name: 'test',
-          namespace: ns,
-          queue,
-          schema: notificationRequestedSchema,
-          prefetch: opts.prefetch ?? 1,
-          maxAttempts: opts.maxAttempts,
-          concurrency: opts.concurrency,
-          handler,
-        },
-        opts.logger ?? logs.logger,
+        logger: opts.logger ?? logs.logger,
         metrics,
-      );
+        name: 'test',
+        queue: t.queues.notificationRequests,
+        schema: notificationRequestedSchema,
+        prefetch: opts.prefetch ?? 1,
+        maxAttempts: opts.maxAttempts,
+        concurrency: opts.concurrency,
+        handler,
+      });
       cleanups.push(() => consumer.stop(2000));
       await within(consumer.waitReady(), 5000, 'consumer ready');
       return consumer;
     },
     async rpcServer(broker, routes, logger = logs.logger) {
-      const server = new RpcServer(broker, ns, t.authRpcQueue, routes, logger, metrics);
+      const server = new RpcServer({ broker, queue: t.queues.authRpc, routes, logger, metrics });
       cleanups.push(() => server.stop(2000));
       await within(server.waitReady(), 5000, 'rpc server ready');
       return server;
     },
     async rpcClient(broker, timeoutMs) {
-      const client = new RpcClient(broker, t.rpcExchange, logs.logger, timeoutMs, metrics);
+      const client = new RpcClient({ broker, exchange: t.exchanges.rpc, timeoutMs, logger: logs.logger, metrics });
       cleanups.push(() => client.close());
       await within(client.waitReady(), 5000, 'rpc client ready');
       return client;

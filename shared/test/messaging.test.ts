@@ -8,14 +8,14 @@ import { execFile } from 'node:child_process';
 import { after, afterEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { authRpc, type RpcMethod } from '@warren/shared/contracts/auth-rpc';
+import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { AppError } from '@warren/shared/errors';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Consumer, PermanentError, type MessageMeta } from '@warren/shared/messaging/consumer';
 import { PublishError } from '@warren/shared/messaging/publisher';
-import { DEADLINE_HEADER, DIRECT_REPLY_TO } from '@warren/shared/messaging/rpc-protocol';
+import { DEADLINE_HEADER, DIRECT_REPLY_TO, type RpcMethod } from '@warren/shared/messaging/rpc-protocol';
 import { route } from '@warren/shared/messaging/rpc-server';
 import { currentRequestId, runWithRequestId } from '@warren/shared/request-context';
 import { RABBITMQ_URL } from '../../test/support/env.js';
@@ -42,7 +42,7 @@ describe('Publisher', () => {
 
     // Act
     const messageId = await publisher.publish(
-      f.t.eventsExchange,
+      f.t.exchanges.events.name,
       ROUTING_KEYS.notificationRequested,
       notificationRequestedSchema,
       payload,
@@ -71,7 +71,7 @@ describe('Publisher', () => {
 
     // Act + Assert
     await assert.rejects(
-      publisher.publish(f.t.eventsExchange, 'nobody.listens.here', notificationRequestedSchema, notification()),
+      publisher.publish(f.t.exchanges.events.name, 'nobody.listens.here', notificationRequestedSchema, notification()),
       (err: unknown) => err instanceof PublishError && /no queue is bound/.test(err.message),
     );
     assert.equal(await counterValue(f.metrics, 'messagesPublished', { routing_key: 'nobody.listens.here' }), 0);
@@ -85,12 +85,12 @@ describe('Publisher', () => {
 
     // Act
     await assert.rejects(
-      publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, invalid),
+      publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, invalid),
       (err: unknown) => err instanceof z.ZodError,
     );
     // A valid publish on the same channel afterwards: anything sent before it would be ahead of it.
     const validId = await publisher.publish(
-      f.t.eventsExchange,
+      f.t.exchanges.events.name,
       ROUTING_KEYS.notificationRequested,
       notificationRequestedSchema,
       notification(),
@@ -119,7 +119,7 @@ describe('Consumer', () => {
       await release.promise; // a slow handler: its effect is not committed yet
     });
     const messageId = await publisher.publish(
-      f.t.eventsExchange,
+      f.t.exchanges.events.name,
       ROUTING_KEYS.notificationRequested,
       notificationRequestedSchema,
       notification(),
@@ -151,7 +151,7 @@ describe('Consumer', () => {
     const payload = notification();
 
     // Act
-    await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, payload);
+    await publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, payload);
     await waitFor(() => handled.length === 1, 'the handler to run');
     await consumer.stop(2000); // closing the channel would requeue anything still unacked
 
@@ -176,7 +176,7 @@ describe('Consumer', () => {
     );
 
     // Act
-    await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification());
+    await publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification());
 
     // Assert
     await waitFor(() => attempts.length === 2, 'the retry');
@@ -194,32 +194,29 @@ describe('Consumer', () => {
     const publisher = f.publisher(f.broker('pub'));
     const handled = new Set<string>();
     let calls = 0;
-    const consumer = new Consumer(
-      f.broker('sub'),
-      {
-        name: 'batch-test',
-        namespace: f.ns,
-        queue: f.queue,
-        schema: notificationRequestedSchema,
-        prefetch: 10,
-        batchSize: 3,
-        maxWaitMs: 50,
-        batchHandler: async (items) => {
-          if (++calls === 1) throw undefined;
-          for (const i of items) handled.add(i.payload.notificationId);
-        },
+    const consumer = new Consumer({
+      broker: f.broker('sub'),
+      logger: f.logs.logger,
+      metrics: f.metrics,
+      name: 'batch-test',
+      queue: f.t.queues.notificationRequests,
+      schema: notificationRequestedSchema,
+      prefetch: 10,
+      batchSize: 3,
+      maxWaitMs: 50,
+      batchHandler: async (items) => {
+        if (++calls === 1) throw undefined;
+        for (const i of items) handled.add(i.payload.notificationId);
       },
-      f.logs.logger,
-      f.metrics,
-    );
+    });
     cleanups.push(() => consumer.stop(2000));
     await consumer.waitReady();
     const sent = [notification(), notification(), notification(), notification(), notification(), notification()];
 
     // Act
-    for (const n of sent.slice(0, 3)) await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
+    for (const n of sent.slice(0, 3)) await publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
     await waitFor(() => calls >= 1, 'the first batch');
-    for (const n of sent.slice(3)) await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
+    for (const n of sent.slice(3)) await publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, n);
 
     // Assert
     await waitFor(() => handled.size === sent.length, 'every message handled');
@@ -237,7 +234,7 @@ describe('Consumer', () => {
       handled.push(meta.messageId);
     });
     const publishRaw = (body: Buffer, messageId: string) =>
-      f.ch.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, body, {
+      f.ch.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, body, {
         messageId,
         contentType: 'application/json',
         persistent: true,
@@ -278,7 +275,7 @@ describe('Consumer', () => {
     );
 
     // Act
-    await publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification());
+    await publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification());
 
     // Assert
     await waitFor(async () => (await f.messageCount(f.dlq)) === 1, 'the dead letter');
@@ -303,7 +300,7 @@ describe('Consumer', () => {
 
     // Act
     const messageId = await publisher.publish(
-      f.t.eventsExchange,
+      f.t.exchanges.events.name,
       ROUTING_KEYS.notificationRequested,
       notificationRequestedSchema,
       notification(),
@@ -415,7 +412,7 @@ describe('RPC', () => {
     // Assert
     assert.ok(outcome instanceof AppError, 'expected an AppError');
     assert.equal(outcome.status, 504);
-    await waitFor(async () => (await f.messageCount(f.t.authRpcQueue)) === 0, 'the request to expire', 3000);
+    await waitFor(async () => (await f.messageCount(f.t.queues.authRpc.name)) === 0, 'the request to expire', 3000);
   });
 
   it('When no queue is bound for the method, then the call fails fast with 503', { timeout: 15_000 }, async () => {
@@ -461,16 +458,16 @@ describe('RPC', () => {
     ]);
 
     // Act
-    f.ch.publish(f.t.rpcExchange, ROUTING_KEYS.authJwks, Buffer.from('{}'), { contentType: 'application/json' });
+    f.ch.publish(f.t.exchanges.rpc.name, authRpc.jwks.routingKey, Buffer.from('{}'), { contentType: 'application/json' });
 
     // Assert: counted as dropped; nothing in the RPC queue, and no dead-letter queue exists for it
     await waitFor(
-      async () => (await outcomeCount(f.metrics, f.t.authRpcQueue, 'dropped_no_reply_to')) === 1,
+      async () => (await outcomeCount(f.metrics, f.t.queues.authRpc.name, 'dropped_no_reply_to')) === 1,
       'the drop to be counted',
     );
     assert.equal(calls, 0);
-    assert.equal(await f.messageCount(f.t.authRpcQueue), 0);
-    await assert.rejects(queueExists(f.t.deadLetterQueueOf(f.t.authRpcQueue)), /NOT_FOUND/);
+    assert.equal(await f.messageCount(f.t.queues.authRpc.name), 0);
+    await assert.rejects(queueExists(`${f.t.queues.authRpc.name}.dlq`), /NOT_FOUND/);
   });
 
   it('When a request arrives after its caller\'s deadline, then the server drops it without running the handler', { timeout: 15_000 }, async () => {
@@ -488,7 +485,7 @@ describe('RPC', () => {
       noAck: true,
     });
     const send = (correlationId: string, deadline: number) =>
-      f.ch.publish(f.t.rpcExchange, ROUTING_KEYS.authJwks, Buffer.from('{}'), {
+      f.ch.publish(f.t.exchanges.rpc.name, authRpc.jwks.routingKey, Buffer.from('{}'), {
         correlationId,
         replyTo: DIRECT_REPLY_TO,
         headers: { [DEADLINE_HEADER]: deadline },
@@ -503,7 +500,7 @@ describe('RPC', () => {
     await sleep(100);
     assert.deepEqual(replies, ['in-time']);
     assert.equal(calls, 1);
-    assert.equal(await f.messageCount(f.t.authRpcQueue), 0, 'the late request was acked, not left behind');
+    assert.equal(await f.messageCount(f.t.queues.authRpc.name), 0, 'the late request was acked, not left behind');
   });
 
   it('When a request body is not valid for the method, then the server answers 400 invalid_rpc_request', { timeout: 15_000 }, async () => {
@@ -522,7 +519,7 @@ describe('RPC', () => {
     });
 
     // Act
-    f.ch.publish(f.t.rpcExchange, ROUTING_KEYS.authLogin, Buffer.from('{"email": 42'), {
+    f.ch.publish(f.t.exchanges.rpc.name, authRpc.login.routingKey, Buffer.from('{"email": 42'), {
       correlationId: 'c-1',
       replyTo: DIRECT_REPLY_TO,
     });
@@ -555,7 +552,7 @@ describe('Correlation id', () => {
 
     // Act
     await runWithRequestId('corr-consumer-1', () =>
-      publisher.publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification()),
+      publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification()),
     );
 
     // Assert
@@ -657,7 +654,7 @@ describe('Reconnect', () => {
     const failuresAfter: unknown[] = [];
     const publishOne = (into: Set<string>, failInto = failures) =>
       publisher
-        .publish(f.t.eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification())
+        .publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, notification())
         .then((id) => into.add(id), (err: unknown) => failInto.push(err));
 
     for (let i = 0; i < 10; i++) await publishOne(confirmedBefore);

@@ -75,15 +75,15 @@ describe('dead-lettering by the real consumers, and replay', () => {
 
     // Act
     assert.equal((await call(`${stack.mainUrl}/auth/register`, { body: { email, password: 'a long enough passphrase 9', name: 'Stuck' } })).status, 202);
-    await waitFor(() => lines('message dead-lettered', t.emailRequestsQueue).length === 1, 'the email dead-lettered', 30_000);
+    await waitFor(() => lines('message dead-lettered', t.queues.emailRequests.name).length === 1, 'the email dead-lettered', 30_000);
 
     // Assert: three attempts, two retries through the broker, then the dead-letter queue
-    const [dead] = lines('message dead-lettered', t.emailRequestsQueue);
+    const [dead] = lines('message dead-lettered', t.queues.emailRequests.name);
     assert.equal(dead?.reason, 'max_attempts');
     assert.match(String(dead?.detail), /^SMTP send failed: EENVELOPE 450 on RCPT TO$/);
     assert.deepEqual(smtp.recipientAttempts.filter((a) => a.address === email).map((a) => a.answer), [450, 450, 450]);
-    assert.equal(lines('message failed, will retry', t.emailRequestsQueue, dead?.messageId as string).length, 2);
-    await waitFor(async () => (await waiting(t.deadLetterQueueOf(t.emailRequestsQueue))) === 1, 'the email in the dead-letter queue');
+    assert.equal(lines('message failed, will retry', t.queues.emailRequests.name, dead?.messageId as string).length, 2);
+    await waitFor(async () => (await waiting(t.queues.emailRequests.deadLetterQueue)) === 1, 'the email in the dead-letter queue');
 
     // Act: the relay relents; the operator replays
     deferring = false;
@@ -97,7 +97,7 @@ describe('dead-lettering by the real consumers, and replay', () => {
     assert.equal(verified.status, 200, 'the replayed code still works');
     await waitFor(() => stack.logs.notification.lines.some((l) => l.message === 'email sent' && l.messageId === dead?.messageId), 'the email recorded as sent');
     assert.equal(smtp.messages.filter((m) => m.envelope.to.includes(email)).length, 1);
-    assert.equal(await waiting(t.deadLetterQueueOf(t.emailRequestsQueue)), 0);
+    assert.equal(await waiting(t.queues.emailRequests.deadLetterQueue), 0);
   });
 
   it('When the database refuses a notification on every attempt, then it is dead-lettered after the consumer\'s attempts while the others are stored', async () => {
@@ -108,26 +108,26 @@ describe('dead-lettering by the real consumers, and replay', () => {
 
     // Assert: the one behind it is not held up
     await waitFor(async () => (await titles()).includes(healthyTitle), 'the healthy notification stored', 10_000);
-    assert.equal(lines('message dead-lettered', t.notificationRequestsQueue, poisonId).length, 0, 'still being retried');
+    assert.equal(lines('message dead-lettered', t.queues.notificationRequests.name, poisonId).length, 0, 'still being retried');
     // 1 s, 5 s, 15 s, 15 s between the attempts
-    await waitFor(() => lines('message dead-lettered', t.notificationRequestsQueue, poisonId).length === 1, 'the poison dead-lettered', 60_000);
-    const [dead] = lines('message dead-lettered', t.notificationRequestsQueue, poisonId);
+    await waitFor(() => lines('message dead-lettered', t.queues.notificationRequests.name, poisonId).length === 1, 'the poison dead-lettered', 60_000);
+    const [dead] = lines('message dead-lettered', t.queues.notificationRequests.name, poisonId);
     assert.equal(dead?.reason, 'max_attempts');
     assert.match(String(dead?.detail), /refused by the test trigger/);
-    assert.equal(lines('message failed, will retry', t.notificationRequestsQueue, poisonId).length, NOTIFICATION_MAX_ATTEMPTS - 1);
-    await waitFor(async () => (await waiting(t.deadLetterQueueOf(t.notificationRequestsQueue))) === 1, 'the poison in the dead-letter queue');
+    assert.equal(lines('message failed, will retry', t.queues.notificationRequests.name, poisonId).length, NOTIFICATION_MAX_ATTEMPTS - 1);
+    await waitFor(async () => (await waiting(t.queues.notificationRequests.deadLetterQueue)) === 1, 'the poison in the dead-letter queue');
   });
 
   it('When the database can never store a notification, then it is dead-lettered at once, without a retry', async () => {
     // Act
     const poisonId = await send('data poison');
-    await waitFor(() => lines('message dead-lettered', t.notificationRequestsQueue, poisonId).length === 1, 'the data poison dead-lettered', 10_000);
+    await waitFor(() => lines('message dead-lettered', t.queues.notificationRequests.name, poisonId).length === 1, 'the data poison dead-lettered', 10_000);
 
     // Assert
-    const [dead] = lines('message dead-lettered', t.notificationRequestsQueue, poisonId);
+    const [dead] = lines('message dead-lettered', t.queues.notificationRequests.name, poisonId);
     assert.equal(dead?.reason, 'data_error');
-    assert.equal(lines('message failed, will retry', t.notificationRequestsQueue, poisonId).length, 0);
-    await waitFor(async () => (await waiting(t.deadLetterQueueOf(t.notificationRequestsQueue))) === 2, 'both poisons in the dead-letter queue');
+    assert.equal(lines('message failed, will retry', t.queues.notificationRequests.name, poisonId).length, 0);
+    await waitFor(async () => (await waiting(t.queues.notificationRequests.deadLetterQueue)) === 2, 'both poisons in the dead-letter queue');
   });
 
   it('When the cause is removed and the dead letters are replayed, then each notification is stored exactly once', async () => {
@@ -137,9 +137,9 @@ describe('dead-lettering by the real consumers, and replay', () => {
     const origins = listed.items.map((d: Record<string, unknown>) => [d.publishedAs, d.exchange, d.routingKey, d.reason, d.attempts]);
     assert.deepEqual(origins, [
       // came back from a delay queue before it died at its last attempt: replayed straight to the work queue
-      ['notification.requested', '', t.notificationRequestsQueue, 'rejected', NOTIFICATION_MAX_ATTEMPTS],
+      ['notification.requested', '', t.queues.notificationRequests.name, 'rejected', NOTIFICATION_MAX_ATTEMPTS],
       // died at its first attempt: replayed as it was published
-      ['notification.requested', t.eventsExchange, 'notification.requested', 'rejected', 1],
+      ['notification.requested', t.exchanges.events.name, 'notification.requested', 'rejected', 1],
     ]);
 
     // Act
@@ -153,6 +153,6 @@ describe('dead-lettering by the real consumers, and replay', () => {
     const all = await titles();
     assert.equal(all.filter((x) => x === 'retried poison').length, 1);
     assert.equal(all.filter((x) => x === 'data poison').length, 1);
-    assert.equal(await waiting(t.deadLetterQueueOf(t.notificationRequestsQueue)), 0);
+    assert.equal(await waiting(t.queues.notificationRequests.deadLetterQueue), 0);
   });
 });

@@ -14,6 +14,7 @@ import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { userUpsertedSchema, type UserUpserted } from '@warren/shared/contracts/users';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { RABBITMQ_URL } from '../support/env.js';
 import { call } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
@@ -43,7 +44,7 @@ describe('user directory versions', () => {
     const { logger } = captureLogs('test-publisher');
     broker = new Broker({ url: RABBITMQ_URL, connectionName: `${stack.env.BROKER_NAMESPACE}:test-directory`, logger });
     await broker.waitConnected(10_000);
-    publisher = new Publisher(broker, stack.env.BROKER_NAMESPACE as string, logger);
+    publisher = new Publisher({ broker, logger, declares: routeResources(topology(stack.env.BROKER_NAMESPACE as string).events.userUpserted) });
     notificationDb = new pg.Pool({ connectionString: stack.env.NOTIFICATION_DATABASE_URL, max: 1 });
   });
   after(async () => {
@@ -55,7 +56,7 @@ describe('user directory versions', () => {
   });
 
   const announce = (e: Omit<UserUpserted, 'occurredAt'>) =>
-    publisher.publish(topology(stack.env.BROKER_NAMESPACE as string).eventsExchange, ROUTING_KEYS.userUpserted, userUpsertedSchema, {
+    publisher.publish(topology(stack.env.BROKER_NAMESPACE as string).exchanges.events.name, ROUTING_KEYS.userUpserted, userUpsertedSchema, {
       ...e,
       occurredAt: new Date().toISOString(),
     });

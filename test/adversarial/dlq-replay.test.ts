@@ -31,7 +31,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
   /** The operator command with the stack's own variables, as `npm run dlq -- ...` runs it. */
   const dlq = (...args: string[]): Promise<CommandResult> => runCommand(DLQ_SCRIPT, args, stack.env);
 
-  const deadLetters = async () => (await ch.checkQueue(t.deadLetterQueueOf(t.notificationRequestsQueue))).messageCount;
+  const deadLetters = async () => (await ch.checkQueue(t.queues.notificationRequests.deadLetterQueue)).messageCount;
   const inbox = async () => (await call(`${replica.url}/inbox?limit=100`, { token: admin.accessToken })).body.items as { title: string }[];
   const storedLines = (notificationId: string) =>
     replica.logs.lines.filter((l) => l.message === 'notification stored' && l.notificationId === notificationId).length;
@@ -50,7 +50,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
   async function publish(n: NotificationRequestedInput) {
     const body = Buffer.from(JSON.stringify(notificationRequestedSchema.parse(n)));
     const confirm = await conn.createConfirmChannel();
-    confirm.publish(t.eventsExchange, ROUTING_KEYS.notificationRequested, body, {
+    confirm.publish(t.exchanges.events.name, ROUTING_KEYS.notificationRequested, body, {
       persistent: true,
       messageId: n.notificationId,
       contentType: 'application/json',
@@ -65,7 +65,7 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
   async function rejectFromWorkQueue(n: number) {
     for (let i = 0; i < n; i++) {
       let msg: amqplib.GetMessage | false = false;
-      await waitFor(async () => Boolean((msg = await ch.get(t.notificationRequestsQueue, { noAck: false }))), 'a message on the work queue');
+      await waitFor(async () => Boolean((msg = await ch.get(t.queues.notificationRequests.name, { noAck: false }))), 'a message on the work queue');
       ch.nack(msg as unknown as amqplib.GetMessage, false, false);
     }
   }
@@ -102,19 +102,19 @@ describe('dead-letter inspection and replay (npm run dlq)', () => {
     // Assert
     assert.equal(counts.code, 0, counts.stderr);
     assert.deepEqual(JSON.parse(counts.stdout), [
-      { queue: t.deadLetterQueueOf(t.notificationRequestsQueue), deadLetters: 3 },
-      { queue: t.deadLetterQueueOf(t.notificationUsersQueue), deadLetters: 0 },
-      { queue: t.deadLetterQueueOf(t.emailRequestsQueue), deadLetters: 0 },
-      { queue: t.deadLetterQueueOf(t.notificationSessionsQueue), deadLetters: 0 },
+      { queue: t.queues.notificationRequests.deadLetterQueue, deadLetters: 3 },
+      { queue: t.queues.notificationUsers.deadLetterQueue, deadLetters: 0 },
+      { queue: t.queues.emailRequests.deadLetterQueue, deadLetters: 0 },
+      { queue: t.queues.notificationSessions.deadLetterQueue, deadLetters: 0 },
     ]);
     assert.equal(listed.code, 0, listed.stderr);
     const listing = JSON.parse(listed.stdout);
     assert.equal(listing.total, 3);
     assert.deepEqual(
       listing.items.map((d: Record<string, unknown>) => [d.messageId, d.exchange, d.routingKey, d.queue, d.reason, d.requestId, 'body' in d]),
-      [a, a, b].map((n) => [n.notificationId, t.eventsExchange, 'notification.requested', t.notificationRequestsQueue, 'rejected', `req-${n.notificationId}`, false]),
+      [a, a, b].map((n) => [n.notificationId, t.exchanges.events.name, 'notification.requested', t.queues.notificationRequests.name, 'rejected', `req-${n.notificationId}`, false]),
     );
-    assert.ok(human.stdout.includes(`${a.notificationId}  notification.requested → ${t.eventsExchange} notification.requested  reason=rejected attempts=1 deaths=1 replays=0`), human.stdout);
+    assert.ok(human.stdout.includes(`${a.notificationId}  notification.requested → ${t.exchanges.events.name} notification.requested  reason=rejected attempts=1 deaths=1 replays=0`), human.stdout);
     for (const out of [listed.stdout, human.stdout]) assert.ok(!out.includes('private words'), 'no body without --bodies');
     assert.ok(withBodies.stdout.includes('the body of dead letter A: private words'), 'bodies on request');
     assert.equal(await deadLetters(), 3, 'listing took nothing away');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { topology, type Topology } from '@warren/shared/contracts/topology';
-import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
+import { retryQueuesOf } from '@warren/shared/messaging/topology';
 import { waitFor } from '../../shared/test/helpers.js';
 import { RABBITMQ_URL } from '../support/env.js';
 import { call } from '../support/http.js';
@@ -32,7 +32,7 @@ describe('registration emails behind a greylisting relay', () => {
     smtp.recipientAttempts.filter((a) => a.address === address && (answer === undefined || a.answer === answer)).length;
   const received = (address: string) => smtp.messages.filter((m) => m.envelope.to.includes(address)).length;
   const waiting = async (queue: string) => (await ch.checkQueue(queue)).messageCount;
-  const notificationLines = (message: string) => stack.logs.notification.lines.filter((l) => l.message === message && l.queue === t.emailRequestsQueue);
+  const notificationLines = (message: string) => stack.logs.notification.lines.filter((l) => l.message === message && l.queue === t.queues.emailRequests.name);
 
   before(async () => {
     smtp = await startSmtpServer({
@@ -79,7 +79,7 @@ describe('registration emails behind a greylisting relay', () => {
     greylisting = false;
     await waitFor(() => GREYLISTED.every((a) => received(a) >= 1), 'every greylisted email delivered', 60_000);
     // Everything settled: nothing left in the work queue or its delay queues, and every email recorded as sent.
-    const queues = [t.emailRequestsQueue, ...retryQueuesOf(t.emailRequestsQueue)];
+    const queues = [t.queues.emailRequests.name, ...retryQueuesOf(t.queues.emailRequests)];
     await waitFor(async () => (await Promise.all(queues.map(waiting))).every((n) => n === 0), 'the email queues empty', 30_000);
     await waitFor(() => stack.logs.notification.lines.filter((l) => l.message === 'email sent').length === 11, 'eleven emails sent', 10_000);
 
@@ -89,7 +89,7 @@ describe('registration emails behind a greylisting relay', () => {
       assert.equal(attemptsAt(address, 250), 1, `${address} accepted once`);
       assert.ok(attemptsAt(address) >= 2, `${address} was deferred before`);
     }
-    assert.equal(await waiting(t.deadLetterQueueOf(t.emailRequestsQueue)), 0, 'no deferred email was dead-lettered');
+    assert.equal(await waiting(t.queues.emailRequests.deadLetterQueue), 0, 'no deferred email was dead-lettered');
     const retries = notificationLines('message failed, will retry');
     assert.ok(retries.length >= 10 && retries.every((l) => /^SMTP send failed: EENVELOPE 45[01] on RCPT TO$/.test(String(l.err))), 'deferrals retried through the broker');
     assert.ok(!stack.logs.notification.text().includes('@greylisted.test'), 'no address in the logs');
@@ -97,7 +97,7 @@ describe('registration emails behind a greylisting relay', () => {
 
   it('When the relay rejects a recipient with 550, then the email goes to the dead-letter queue at once, not retried', async () => {
     // Arrange
-    const deadBefore = await waiting(t.deadLetterQueueOf(t.emailRequestsQueue));
+    const deadBefore = await waiting(t.queues.emailRequests.deadLetterQueue);
 
     // Act
     assert.equal((await register('nobody@rejecting.test')).status, 202);
@@ -107,9 +107,9 @@ describe('registration emails behind a greylisting relay', () => {
     const [dead] = notificationLines('message dead-lettered');
     assert.equal(dead?.reason, 'permanent_error');
     assert.match(String(dead?.detail), /^SMTP server refused the email: EENVELOPE 550 on RCPT TO$/);
-    await waitFor(async () => (await waiting(t.deadLetterQueueOf(t.emailRequestsQueue))) === deadBefore + 1, 'the email in the dead-letter queue');
+    await waitFor(async () => (await waiting(t.queues.emailRequests.deadLetterQueue)) === deadBefore + 1, 'the email in the dead-letter queue');
     assert.equal(attemptsAt('nobody@rejecting.test'), 1, 'one RCPT TO, no retry');
     assert.equal(notificationLines('message failed, will retry').filter((l) => l.messageId === dead?.messageId).length, 0);
-    for (const q of retryQueuesOf(t.emailRequestsQueue)) assert.equal(await waiting(q), 0, `nothing waits in ${q}`);
+    for (const q of retryQueuesOf(t.queues.emailRequests)) assert.equal(await waiting(q), 0, `nothing waits in ${q}`);
   });
 });

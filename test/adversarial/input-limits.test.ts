@@ -201,7 +201,7 @@ describe('Limits on what is accepted', () => {
     const conn = await amqplib.connect(RABBITMQ_URL);
     try {
       const ch = await conn.createConfirmChannel();
-      const dlq = t.deadLetterQueueOf(t.notificationRequestsQueue);
+      const dlq = t.queues.notificationRequests.deadLetterQueue;
       const before = (await ch.checkQueue(dlq)).messageCount;
       const message = (over: Record<string, unknown>) => ({
         notificationId: randomUUID(),
@@ -215,7 +215,7 @@ describe('Limits on what is accepted', () => {
       });
       const poisoned = [message({ title: `t${NUL}` }), message({ body: NUL }), message({ data: { [NUL]: 1 } }), message({ data: nested(33) })];
       for (const m of poisoned) {
-        ch.publish(t.eventsExchange, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(m)), {
+        ch.publish(t.exchanges.events.name, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(m)), {
           messageId: m.notificationId,
           contentType: 'application/json',
           persistent: true,
@@ -229,7 +229,7 @@ describe('Limits on what is accepted', () => {
       }
       // A good message behind them is stored (nothing stalls); none of the poisoned ones is.
       const good = message({ title: 'good after poison' });
-      ch.publish(t.eventsExchange, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(good)), {
+      ch.publish(t.exchanges.events.name, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(good)), {
         messageId: good.notificationId,
         contentType: 'application/json',
         persistent: true,

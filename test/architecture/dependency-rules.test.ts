@@ -104,6 +104,23 @@ describe('the dependency rules', () => {
         },
       },
       {
+        rule: 'kit-imports-no-contracts',
+        files: {
+          'shared/src/messaging/probe-system-map.ts':
+            "import { topology } from '../contracts/topology.js';\nexport const probe = topology;\n",
+        },
+      },
+      {
+        rule: 'kit-imports-no-contracts',
+        files: {
+          'shared/src/http/probe-auth.ts': "import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';\nexport type Probe = VerifiedAccessToken;\n",
+        },
+      },
+      {
+        rule: 'kit-imports-no-contracts',
+        files: { 'shared/src/config-probe.ts': "import { ROUTING_KEYS } from './contracts/topology.js';\nexport const probe = ROUTING_KEYS;\n" },
+      },
+      {
         rule: 'no-cycles',
         files: {
           'shared/src/probe-cycle-a.ts': "import { b } from './probe-cycle-b.js';\nexport const a = () => b;\n",

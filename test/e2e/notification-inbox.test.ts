@@ -13,6 +13,7 @@ import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { createPool } from '@warren/shared/db/database';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { InboxRepository } from '../../services/notification/src/db/inbox-repository.js';
 import { RetentionPruner } from '../../services/notification/src/domain/retention.js';
 import { RABBITMQ_URL } from '../support/env.js';
@@ -152,7 +153,7 @@ describe('the durable inbox', () => {
     const { logger } = captureLogs('test-publisher');
     const broker = new Broker({ url: RABBITMQ_URL, connectionName: 'test-twice', logger });
     await broker.waitConnected(5000);
-    const publisher = new Publisher(broker, stack.env.BROKER_NAMESPACE as string, logger);
+    const publisher = new Publisher({ broker, logger, declares: routeResources(topology(stack.env.BROKER_NAMESPACE as string).events.notificationRequested) });
     try {
       const notificationId = randomUUID();
       const message = {
@@ -162,7 +163,7 @@ describe('the durable inbox', () => {
         body: 'b',
         requestedAt: new Date().toISOString(),
       };
-      const exchange = topology(stack.env.BROKER_NAMESPACE as string).eventsExchange;
+      const exchange = topology(stack.env.BROKER_NAMESPACE as string).exchanges.events.name;
       await publisher.publish(exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
       await publisher.publish(exchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, message, { messageId: notificationId });
 
@@ -189,7 +190,7 @@ describe('the durable inbox', () => {
       const ch = await conn.createConfirmChannel();
       const good = (title: string) =>
         Buffer.from(JSON.stringify({ notificationId: randomUUID(), recipients: { userIds: [user.user.id] }, title, body: 'b', requestedAt: new Date().toISOString() }));
-      const publish = (body: Buffer) => ch.publish(t.eventsExchange, ROUTING_KEYS.notificationRequested, body, { persistent: true, messageId: randomUUID() });
+      const publish = (body: Buffer) => ch.publish(t.exchanges.events.name, ROUTING_KEYS.notificationRequested, body, { persistent: true, messageId: randomUUID() });
       publish(good('good 1'));
       publish(Buffer.from('this is not json'));
       publish(Buffer.from(JSON.stringify({ title: 'no recipients' })));
@@ -197,7 +198,7 @@ describe('the durable inbox', () => {
       await ch.waitForConfirms();
 
       await until(async () => (await unread(user.accessToken)) === 2, 'the two good ones');
-      const dlq = t.deadLetterQueueOf(t.notificationRequestsQueue);
+      const dlq = t.queues.notificationRequests.deadLetterQueue;
       await until(async () => (await ch.checkQueue(dlq)).messageCount >= 2, 'two dead letters');
       const metrics = await (await fetch(`${stack.notificationUrl}/metrics`)).text();
       assert.match(metrics, /amqp_messages_dead_lettered_total\{[^}]*reason="invalid_json"[^}]*\} 1/);

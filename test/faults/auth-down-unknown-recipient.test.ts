@@ -44,7 +44,7 @@ describe('Auth down while a message names an unknown user id', () => {
   async function publish(title: string, userIds: string[]): Promise<string> {
     const notificationId = randomUUID();
     const message = notificationRequestedSchema.parse({ notificationId, recipients: { userIds }, title, body: 'b', requestedAt: new Date().toISOString() });
-    ch.publish(topology(stack.env.BROKER_NAMESPACE as string).eventsExchange, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(message)), {
+    ch.publish(topology(stack.env.BROKER_NAMESPACE as string).exchanges.events.name, ROUTING_KEYS.notificationRequested, Buffer.from(JSON.stringify(message)), {
       messageId: notificationId,
       contentType: 'application/json',
       persistent: true,

@@ -10,6 +10,7 @@ import { notificationRequestedSchema } from '@warren/shared/contracts/notificati
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { uniqueNamespace } from '../support/env.js';
 import { sleep } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
@@ -32,9 +33,9 @@ test('when the broker is down for 30 s and comes back, then the connection and p
   const logs = captureLogs('broker-fault');
   const ns = uniqueNamespace();
   const broker = new Broker({ url: node.url, connectionName: `${ns}:backoff`, logger: logs.logger });
-  const publisher = new Publisher(broker, ns, logs.logger, undefined, 5_000);
+  const publisher = new Publisher({ broker, logger: logs.logger, declares: routeResources(topology(ns).events.notificationRequested), timeoutMs: 5_000 });
   const publish = () =>
-    publisher.publish(topology(ns).eventsExchange, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, {
+    publisher.publish(topology(ns).exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, {
       notificationId: '7b0c9a4e-35a4-4a8e-8f61-0d6f8f1c2a11',
       title: 'after the outage',
       body: 'b',

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { topology } from '@warren/shared/contracts/topology';
-import { retryQueuesOf } from '@warren/shared/messaging/declare-topology';
+import { retryQueuesOf } from '@warren/shared/messaging/topology';
 import { RABBITMQ_URL } from '../support/env.js';
 import { call, sleep } from '../support/http.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
@@ -156,9 +156,9 @@ describe('notification database outage', () => {
     assert.equal(onSocket.size, accepted.size, 'nothing else arrived on the socket');
     // ...and nothing is dead-lettered or left waiting.
     const t = topology(stack.env.BROKER_NAMESPACE as string);
-    const queue = t.notificationRequestsQueue;
-    assert.deepEqual(await queueDepths([t.deadLetterQueueOf(queue), ...retryQueuesOf(queue)]), {
-      [t.deadLetterQueueOf(queue)]: 0,
+    const queue = t.queues.notificationRequests;
+    assert.deepEqual(await queueDepths([queue.deadLetterQueue, ...retryQueuesOf(queue)]), {
+      [queue.deadLetterQueue]: 0,
       ...Object.fromEntries(retryQueuesOf(queue).map((q) => [q, 0])),
     });
     // And the outage did reach the consumer: its messages waited in the delay queues.
@@ -176,7 +176,7 @@ describe('notification database outage', () => {
     const promoted = await newUser('promoted@warren.test');
     await until(() => usersInDirectory([promoted.user.id]), 'the employee in the directory', 30_000);
     const t = topology(stack.env.BROKER_NAMESPACE as string);
-    const usersQueue = t.notificationUsersQueue;
+    const usersQueue = t.queues.notificationUsers.name;
     const retriedUsers = () =>
       stack.logs.notification.lines.filter((l) => l.message === 'message failed, will retry' && l.queue === usersQueue).length;
     const retriedBefore = retriedUsers();
@@ -227,6 +227,7 @@ describe('notification database outage', () => {
     await until(async () => (await titles(promotedNow.accessToken)).includes('for managers'), 'the promoted user to get the managers notification', 30_000);
     assert.ok(!(await titles(promotedNow.accessToken)).includes('for employees'), 'the promoted user is no longer an employee');
     // ...and no user.upserted was dead-lettered.
-    assert.equal((await queueDepths([t.deadLetterQueueOf(usersQueue)]))[t.deadLetterQueueOf(usersQueue)], 0);
+    const usersDeadLetters = t.queues.notificationUsers.deadLetterQueue;
+    assert.equal((await queueDepths([usersDeadLetters]))[usersDeadLetters], 0);
   });
 });

@@ -58,7 +58,7 @@ describe('the outbox relay under faults', () => {
     try {
       const ch = await conn.createChannel();
       await ch.assertQueue(probeQueue, { durable: true });
-      await ch.bindQueue(probeQueue, topology(ns).eventsExchange, ROUTING_KEYS.userUpserted);
+      await ch.bindQueue(probeQueue, topology(ns).exchanges.events.name, ROUTING_KEYS.userUpserted);
       await ch.close();
     } finally {
       await conn.close();

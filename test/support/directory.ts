@@ -15,7 +15,7 @@ export async function announceUsers(env: Record<string, string>, userIds: string
   const conn = await amqplib.connect(RABBITMQ_URL);
   try {
     const ch = await conn.createConfirmChannel();
-    const exchange = topology(env.BROKER_NAMESPACE as string).eventsExchange;
+    const exchange = topology(env.BROKER_NAMESPACE as string).exchanges.events.name;
     for (const userId of userIds) {
       const event = userUpsertedSchema.parse({ userId, role, version: 1, occurredAt: new Date().toISOString() });
       ch.publish(exchange, ROUTING_KEYS.userUpserted, Buffer.from(JSON.stringify(event)), {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { databaseName, maintenanceUrl } from '@warren/shared/db/database';
-import { namespaceResources } from '@warren/shared/messaging/declare-topology';
+import { namespaceResources } from '@warren/shared/contracts/topology';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const PG_SERVER = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -51,7 +51,7 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-/** Deletes every queue and exchange a namespace's topology declares (see declare-topology.ts). */
+/** Deletes every queue and exchange of a namespace's system map (shared/src/contracts/topology.ts). */
 export async function deleteNamespace(namespace: string, extraQueues: string[] = []): Promise<void> {
   const conn = await amqplib.connect(RABBITMQ_URL);
   try {

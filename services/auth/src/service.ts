@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { topology } from '@warren/shared/contracts/topology';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
@@ -55,11 +56,18 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     await bootstrapAdmin(users, config.bootstrapAdmin, logger);
 
     const broker = await openBroker();
-    const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
+    const t = topology(config.brokerNamespace);
+    // Declares the durable queues of every event auth publishes: one published before any
+    // notification replica ever started still lands in its queue.
+    const publisher = closers.add(
+      'publisher',
+      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.userUpserted, t.events.sessionEnded, t.events.emailRequested) }),
+      (p) => p.close(),
+    );
     const relay = new OutboxRelay({
       pool,
       publisher,
-      exchange: topology(config.brokerNamespace).eventsExchange,
+      exchange: t.exchanges.events.name,
       schemas: AUTH_OUTBOX,
       logger,
       metrics,
@@ -94,7 +102,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       mount: () => undefined,
     });
     await listen(app);
-    const rpcServer = new RpcServer(broker, config.brokerNamespace, topology(config.brokerNamespace).authRpcQueue, authRpcRoutes(deps), logger, metrics);
+    const rpcServer = new RpcServer({ broker, queue: t.queues.authRpc, routes: authRpcRoutes(deps), logger, metrics });
     closers.add('rpc server', rpcServer, (r) => r.stop());
     await rpcServer.waitReady();
   });

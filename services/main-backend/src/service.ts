@@ -23,6 +23,8 @@ import { notificationRequester } from './messaging/notification-requests.js';
 import { requireAuth } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
+import { topology } from '@warren/shared/contracts/topology';
+import { routeResources } from '@warren/shared/messaging/topology';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
 
@@ -32,13 +34,23 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
   return defineService(config, { ...opts, name: 'main backend' }, async ({ logger, metrics, closers, openDatabase, openBroker, listen }) => {
     const pool = await openDatabase(MIGRATIONS_DIR);
     const broker = await openBroker();
-    const publisher = closers.add('publisher', new Publisher(broker, config.brokerNamespace, logger, metrics), (p) => p.close());
-    const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+    const t = topology(config.brokerNamespace);
+    // Declares the notification requests queue: a request accepted before any notification
+    // replica ever started still lands in it.
+    const publisher = closers.add(
+      'publisher',
+      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.notificationRequested) }),
+      (p) => p.close(),
+    );
+    const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics });
     closers.add('rpc client', rpc, (r) => r.close());
     // Ended sessions announced by auth are refused at once; what this replica missed while
     // disconnected is caught by the session check below when its short cache runs out.
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
-    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+    const endedLive = new SessionEndedSubscription({
+      broker,
+      namespace: config.brokerNamespace,
+      logger,
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
     });
     closers.add('session-ended subscription', endedLive, (s) => s.close());

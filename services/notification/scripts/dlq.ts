@@ -11,10 +11,11 @@ import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import amqplib, { type ChannelModel } from 'amqplib';
 import { z } from 'zod';
-import { loadConfig } from '@warren/shared/config';
-import { topology } from '@warren/shared/contracts/topology';
+import { brokerVariables, loadVariables } from '@warren/shared/config';
+import { defaultNamespace, topology } from '@warren/shared/contracts/topology';
 import { maskUrl } from '@warren/shared/logger';
 import { listDeadLetters, replayDeadLetters, type DeadLetter } from '@warren/shared/messaging/dead-letters';
+import type { WorkQueue } from '@warren/shared/messaging/topology';
 
 const USAGE = `Usage: npm run dlq -- <command> [options]
 
@@ -40,27 +41,31 @@ Exit status: 0 done, 1 bad usage or broker unreachable, 2 some messages could no
 
 class UsageError extends Error {}
 
-/** The services' own variables, validated the same way (a bad one is named, nothing else runs). */
+/** The services' broker variables, validated the same way (a bad one is named, nothing else runs). */
 function loadSettings() {
   // Like the services: a .env where npm was started fills in what the environment does not set.
   dotenv.config({ quiet: true, path: join(process.env.INIT_CWD ?? process.cwd(), '.env') });
-  const config = loadConfig('notification', process.env, () => z.object({}), () => ({}));
-  const t = topology(config.brokerNamespace);
-  return { config, t, workQueues: [t.notificationRequestsQueue, t.notificationUsersQueue, t.emailRequestsQueue, t.notificationSessionsQueue] };
+  const vars = loadVariables(process.env, (appEnv) => z.object(brokerVariables(defaultNamespace(appEnv))));
+  const config = { brokerNamespace: vars.BROKER_NAMESPACE, rabbitmqUrl: vars.RABBITMQ_URL };
+  // The work queues this service consumes, from the system map.
+  const workQueues = Object.values(topology(config.brokerNamespace).queues).filter(
+    (q): q is WorkQueue => q.kind === 'work-queue' && q.owner === 'notification',
+  );
+  return { config, workQueues };
 }
 let settings: ReturnType<typeof loadSettings>;
 
 /** `email.requests`, `warren.dev.email.requests` or `warren.dev.email.requests.dlq` → the DLQ's name. */
 function deadLetterQueueNamed(name: string | undefined): string {
-  const { config, t, workQueues: WORK_QUEUES } = settings;
+  const { config, workQueues } = settings;
   if (!name) throw new UsageError('name a queue');
   const bare = name.endsWith('.dlq') ? name.slice(0, -'.dlq'.length) : name;
-  const queue = WORK_QUEUES.find((q) => q === bare || q === `${config.brokerNamespace}.${bare}`);
+  const queue = workQueues.find((q) => q.name === bare || q.name === `${config.brokerNamespace}.${bare}`);
   if (!queue) {
-    const known = WORK_QUEUES.map((q) => q.slice(config.brokerNamespace.length + 1)).join(', ');
+    const known = workQueues.map((q) => q.name.slice(config.brokerNamespace.length + 1)).join(', ');
     throw new UsageError(`unknown queue "${name}" (known: ${known})`);
   }
-  return t.deadLetterQueueOf(queue);
+  return queue.deadLetterQueue;
 }
 
 function positive(value: string | undefined, option: string): number | undefined {
@@ -126,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const limit = positive(values.limit, '--limit');
   settings = loadSettings();
-  const { t, workQueues: WORK_QUEUES } = settings;
+  const { workQueues } = settings;
   const out = (human: string, json: unknown) => process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
 
   if (command === 'list' && queueName === undefined) {
@@ -134,8 +139,8 @@ async function main(argv: string[]): Promise<number> {
     const conn = await connect();
     try {
       const counts: { queue: string; deadLetters: number | null }[] = [];
-      for (const q of WORK_QUEUES) {
-        const dlq = t.deadLetterQueueOf(q);
+      for (const q of workQueues) {
+        const dlq = q.deadLetterQueue;
         counts.push({ queue: dlq, deadLetters: await countOf(conn, dlq) });
       }
       out(counts.map((c) => `${c.queue}  ${c.deadLetters ?? 'not declared (no service has started in this namespace)'}`).join('\n'), counts);

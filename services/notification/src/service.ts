@@ -30,6 +30,7 @@ import { createDirectoryConsumer } from './messaging/directory-consumer.js';
 import { EndedSessionsRepository } from './db/ended-sessions-repository.js';
 import { EndedSessionsSync } from './db/ended-sessions-sync.js';
 import { createSessionEndedConsumer } from './messaging/session-ended-consumer.js';
+import type { ConsumerWiring } from './messaging/consumer-wiring.js';
 import { createUserLookup } from './messaging/user-lookup.js';
 import { startLiveDelivery } from './live/start-live-delivery.js';
 import { WsGateway } from './ws/ws-gateway.js';
@@ -44,7 +45,8 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const inbox = new InboxRepository(pool);
     const directory = new DirectoryRepository(pool);
     const broker = await openBroker();
-    const { rpc, verifier } = await connectAuthClient(broker, config, logger, metrics);
+    const wiring: ConsumerWiring = { broker, namespace: config.brokerNamespace, logger, metrics };
+    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient });
     closers.add('rpc client', rpc, (r) => r.close());
 
     // Ended sessions: announced to every replica at once, recorded in the database by a durable
@@ -52,7 +54,10 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
     const endedRepository = new EndedSessionsRepository(pool);
     const endedSync = new EndedSessionsSync(endedRepository, ended, logger);
-    const endedLive = new SessionEndedSubscription(broker, config.brokerNamespace, logger, {
+    const endedLive = new SessionEndedSubscription({
+      broker,
+      namespace: config.brokerNamespace,
+      logger,
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
       onResubscribed: () => void endedSync.syncNow(),
     });
@@ -60,12 +65,12 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     await endedLive.waitReady();
     await endedSync.start();
     closers.add('ended sessions sync', endedSync, (s) => s.stop());
-    const endedConsumer = createSessionEndedConsumer(broker, config.brokerNamespace, endedRepository, ended, logger, metrics);
+    const endedConsumer = createSessionEndedConsumer({ ...wiring, repository: endedRepository, ended });
     closers.add('session-ended consumer', endedConsumer, (c) => c.stop());
     await endedConsumer.waitReady();
 
     // Live path (live/): publishing after commit, commit order across replicas, re-sync, sockets.
-    const live = await startLiveDelivery(broker, config.brokerNamespace, inbox, logger, closers);
+    const live = await startLiveDelivery({ broker, namespace: config.brokerNamespace, inbox, logger, closers });
     const readState: ReadStateDeps = { inbox, announce: (c) => live.announceRead(c) };
 
     const app = await createHttpApp({
@@ -94,34 +99,28 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     );
     gateway.attach(server);
 
-    const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer(broker, config.brokerNamespace, directory, logger, metrics), (c) => c.stop());
+    const directoryConsumer = closers.add('directory consumer', createDirectoryConsumer({ ...wiring, directory }), (c) => c.stop());
     await directoryConsumer.waitReady();
-    const requests = createNotificationConsumer(
-      broker,
-      config.brokerNamespace,
-      config.batch,
-      {
+    const requests = createNotificationConsumer({
+      ...wiring,
+      batch: config.batch,
+      deps: {
         inbox,
         directory,
         logger,
         deliver: (batch, entries) => live.publishStored(batch, entries),
         lookupUsers: createUserLookup(rpc),
       },
-      logger,
-      metrics,
-    );
+    });
     closers.add('notification consumer', requests, (c) => c.stop());
     await requests.waitReady();
 
     const mailer = closers.add('mailer', createMailer(config, logger), (m) => m.close());
-    const emails = createEmailConsumer(
-      broker,
-      config.brokerNamespace,
-      config.email,
-      createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
-      logger,
-      metrics,
-    );
+    const emails = createEmailConsumer({
+      ...wiring,
+      settings: config.email,
+      sendEmail: createSendEmail({ transport: mailer, sentEmails: new SentEmailsRepository(pool), mailFrom: config.mailFrom, logger }),
+    });
     closers.add('email consumer', emails, (c) => c.stop());
     await emails.waitReady();
 

@@ -11,6 +11,7 @@ import { emailRequestedSchema, type EmailRequestedInput } from '@warren/shared/c
 import { ROUTING_KEYS, topology, type Topology } from '@warren/shared/contracts/topology';
 import { Broker } from '@warren/shared/messaging/broker';
 import { Publisher } from '@warren/shared/messaging/publisher';
+import { routeResources } from '@warren/shared/messaging/topology';
 import { deleteNamespace, dropDatabase, isolatedEnv, RABBITMQ_URL } from '../../../test/support/env.js';
 import { captureLogs, type CapturedLogs } from '../../../test/support/logs.js';
 import { loadNotificationConfig } from '../src/config.js';
@@ -41,7 +42,7 @@ export async function startNotification(overrides: Record<string, string> = {}):
 
   const publisherLogs = captureLogs('publisher');
   const broker = new Broker({ url: RABBITMQ_URL, connectionName: `${ns}:test-publisher`, logger: publisherLogs.logger });
-  const publisher = new Publisher(broker, ns, publisherLogs.logger);
+  const publisher = new Publisher({ broker, logger: publisherLogs.logger, declares: routeResources(t.events.emailRequested) });
   const conn: ChannelModel = await amqplib.connect(RABBITMQ_URL);
   conn.on('error', () => undefined);
   const ch: Channel = await conn.createChannel();
@@ -51,12 +52,12 @@ export async function startNotification(overrides: Record<string, string> = {}):
     logs,
     t,
     publishEmail(payload, opts = {}) {
-      return publisher.publish(t.eventsExchange, ROUTING_KEYS.emailRequested, opts.schema ?? emailRequestedSchema, payload as never, {
+      return publisher.publish(t.exchanges.events.name, ROUTING_KEYS.emailRequested, opts.schema ?? emailRequestedSchema, payload as never, {
         messageId: opts.messageId ?? randomUUID(),
       });
     },
     async deadLetterCount() {
-      return (await ch.checkQueue(t.deadLetterQueueOf(t.emailRequestsQueue))).messageCount;
+      return (await ch.checkQueue(t.queues.emailRequests.deadLetterQueue)).messageCount;
     },
     linesOf(message, messageId) {
       return logs.lines.filter((l) => l.message === message && (messageId === undefined || l.messageId === messageId));

@@ -8,6 +8,13 @@ import { AppError } from '../errors.js';
 import { bearerToken, type AccessTokenVerifier, type VerifiedAccessToken } from './access-token-verifier.js';
 import type { EndedSessions } from './ended-sessions.js';
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by the requireAuth guard. */
+    auth?: VerifiedAccessToken;
+  }
+}
+
 export function requireAuth(verifier: AccessTokenVerifier, ended?: EndedSessions): RequestHandler {
   return async (req, _res, next) => {
     const token = bearerToken(req.headers.authorization);

@@ -6,30 +6,29 @@
  * which a durable queue fills; the main backend's short session-check cache runs out).
  */
 import { sessionEndedSchema, type SessionEnded } from '../contracts/sessions.js';
-import { ROUTING_KEYS, topology } from '../contracts/topology.js';
+import { topology } from '../contracts/topology.js';
 import type { Logger } from '../logger.js';
 import type { Broker } from '../messaging/broker.js';
 import { ReplicaSubscription } from '../messaging/replica-subscription.js';
 
 export class SessionEndedSubscription extends ReplicaSubscription<typeof sessionEndedSchema> {
-  constructor(
-    broker: Broker,
-    namespace: string,
-    logger: Logger,
-    handlers: { onEnded: (m: SessionEnded) => void; onResubscribed?: () => void },
-  ) {
-    super(
-      broker,
-      {
-        name: 'session-ended',
-        namespace,
-        exchange: topology(namespace).eventsExchange,
-        routingKey: ROUTING_KEYS.sessionEnded,
-        schema: sessionEndedSchema,
-        onMessage: handlers.onEnded,
-        onResubscribed: handlers.onResubscribed,
-      },
-      logger,
-    );
+  constructor(opts: {
+    broker: Broker;
+    namespace: string;
+    logger: Logger;
+    onEnded: (m: SessionEnded) => void;
+    onResubscribed?: () => void;
+  }) {
+    const { exchange, routingKey } = topology(opts.namespace).events.sessionEnded;
+    super({
+      broker: opts.broker,
+      logger: opts.logger,
+      name: 'session-ended',
+      exchange,
+      routingKey,
+      schema: sessionEndedSchema,
+      onMessage: opts.onEnded,
+      onResubscribed: opts.onResubscribed,
+    });
   }
 }

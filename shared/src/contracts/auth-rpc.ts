@@ -3,9 +3,9 @@
  * notification service call these; the auth service serves them.
  */
 import { z } from 'zod';
+import type { RpcMethod } from '../messaging/rpc-protocol.js';
 import { roleSchema } from './notifications.js';
 import { text } from './text.js';
-import { ROUTING_KEYS } from './topology.js';
 
 // Request text never holds U+0000 (the database could not store or even compare it): a caller
 // publishing one gets invalid_rpc_request (400), never a failed query.
@@ -46,13 +46,6 @@ export type Jwks = z.infer<typeof jwksSchema>;
 /** User ids per `lookupUsers` call (callers ask in chunks). */
 export const USER_LOOKUP_MAX = 1000;
 
-/** A method: its routing key, the request schema and the schema of a successful result. */
-export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
-  routingKey: string;
-  request: Req;
-  response: Res;
-}
-
 /** Where a request came from, recorded on sessions and in the audit log. */
 const clientInfo = {
   userAgent: text().max(512).optional(),
@@ -84,8 +77,8 @@ function method<Req extends z.ZodType, Res extends z.ZodType>(routingKey: string
 }
 
 export const authRpc = {
-  login: method(ROUTING_KEYS.authLogin, loginRequestSchema, tokenPairSchema),
-  jwks: method(ROUTING_KEYS.authJwks, empty, jwksSchema),
+  login: method('auth.login', loginRequestSchema, tokenPairSchema),
+  jwks: method('auth.jwks', empty, jwksSchema),
   register: method(
     'auth.register',
     z.object({ email: text(), password: text(), name: text(), ...clientInfo }),

@@ -1,52 +1,115 @@
 /**
- * Every exchange, queue and routing key of Warren, in one place. Names carry the broker
- * namespace (default `warren.<APP_ENV>`), which is what keeps a dev and a qa stack that share
- * one broker from ever seeing each other's messages. The README's "Message topology" section
- * documents the same names for other teams.
+ * Warren's system map, as data: every exchange, queue and routing key, which queue binds to
+ * what, which service owns (consumes) each queue, each work queue's dead-letter queue and delay
+ * tiers, and which durable queues each event must reach. The kit's publishers, consumers and
+ * RPC parties are handed the parts they use and declare only those
+ * (shared/src/messaging/topology.ts). Names carry the broker namespace (default
+ * `warren.<APP_ENV>`), which is what keeps a dev and a qa stack that share one broker from ever
+ * seeing each other's messages. docs/messaging.md documents the same names for other teams.
  */
+import {
+  exchange,
+  requestQueue,
+  resourceNames,
+  workQueue,
+  type Resource,
+  type Route,
+  type WorkQueue,
+} from '../messaging/topology.js';
+import { AUTH_RPC_ROUTING_KEYS } from './auth-rpc.js';
+
+/** The routing keys of Warren's events on the events exchange. */
 export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
   emailRequested: 'email.requested',
   userUpserted: 'user.upserted',
   sessionEnded: 'session.ended',
-  authLogin: 'auth.login',
-  authJwks: 'auth.jwks',
 } as const;
 
-export interface Topology {
-  /** topic exchange for domain events (durable). */
-  eventsExchange: string;
-  /** direct exchange for RPC requests (durable). */
-  rpcExchange: string;
-  /** dead-letter exchange (direct, durable): a rejected message is routed by its queue's name. */
-  deadLetterExchange: string;
-  /** quorum queue: notification requests, consumed by any notification replica. */
-  notificationRequestsQueue: string;
-  /** fanout exchange for live delivery to every notification replica (durable; messages transient). */
-  liveExchange: string;
-  /** quorum queue: user directory events for the notification service. */
-  notificationUsersQueue: string;
-  /** quorum queue: emails to send, consumed by any notification replica. */
-  emailRequestsQueue: string;
-  /** quorum queue: ended sessions, recorded by any notification replica (each replica also hears them live). */
-  notificationSessionsQueue: string;
-  /** classic queue: auth RPC requests (transient messages with a per-message expiration). */
-  authRpcQueue: string;
-  /** The dead-letter queue that belongs to a work queue. */
-  deadLetterQueueOf(queue: string): string;
+/**
+ * The delay tiers of every work queue: a failed message waits in `<queue>.retry.<n>s` and the
+ * broker dead-letters it back to the work queue when its time is up. One queue per tier, so
+ * every message in a queue has the same TTL and expires at its head, in order: a long delay
+ * never holds a short one behind it. 15 s at most, so a consumer whose database came back
+ * catches up within seconds, while an outage costs one attempt per message per 15 s.
+ */
+export const RETRY_DELAYS_MS = [1_000, 5_000, 15_000] as const;
+
+/** The namespace a partition uses unless BROKER_NAMESPACE says otherwise. */
+export function defaultNamespace(appEnv: string): string {
+  return `warren.${appEnv}`;
 }
 
-export function topology(namespace: string): Topology {
-  return {
-    eventsExchange: `${namespace}.events`,
-    rpcExchange: `${namespace}.rpc`,
-    deadLetterExchange: `${namespace}.dlx`,
-    notificationRequestsQueue: `${namespace}.notification.requests`,
-    emailRequestsQueue: `${namespace}.email.requests`,
-    liveExchange: `${namespace}.live`,
-    notificationUsersQueue: `${namespace}.notification.users`,
-    notificationSessionsQueue: `${namespace}.notification.sessions`,
-    authRpcQueue: `${namespace}.auth.rpc`,
-    deadLetterQueueOf: (queue) => `${queue}.dlq`,
+export function topology(namespace: string) {
+  const exchanges = {
+    /** Domain events (topic). */
+    events: exchange(`${namespace}.events`, 'topic'),
+    /** RPC requests (direct, by method). */
+    rpc: exchange(`${namespace}.rpc`, 'direct'),
+    /** Dead letters (direct): a rejected message is routed by its work queue's name. */
+    deadLetters: exchange(`${namespace}.dlx`, 'direct'),
+    /** Live delivery to every notification replica (fanout; messages transient). */
+    live: exchange(`${namespace}.live`, 'fanout'),
   };
+  const work = (name: string, owner: string, routingKey: string) =>
+    workQueue({
+      name: `${namespace}.${name}`,
+      owner,
+      bindings: [{ exchange: exchanges.events, routingKey }],
+      deadLetterExchange: exchanges.deadLetters,
+      retryDelaysMs: RETRY_DELAYS_MS,
+    });
+  const queues = {
+    /** Notification requests, consumed by any notification replica. */
+    notificationRequests: work('notification.requests', 'notification', ROUTING_KEYS.notificationRequested),
+    /** User directory events for the notification service. */
+    notificationUsers: work('notification.users', 'notification', ROUTING_KEYS.userUpserted),
+    /** Emails to send, consumed by any notification replica. */
+    emailRequests: work('email.requests', 'notification', ROUTING_KEYS.emailRequested),
+    /** Ended sessions, recorded by any notification replica (each replica also hears them live). */
+    notificationSessions: work('notification.sessions', 'notification', ROUTING_KEYS.sessionEnded),
+    /**
+     * Auth RPC requests: transient and expiring, and never dead-lettered on purpose: an expired
+     * login request carries a password, and dead-lettering would keep it on the broker.
+     */
+    authRpc: requestQueue({
+      name: `${namespace}.auth.rpc`,
+      owner: 'auth',
+      bindings: AUTH_RPC_ROUTING_KEYS.map((routingKey) => ({ exchange: exchanges.rpc, routingKey })),
+    }),
+  };
+  const workQueues: WorkQueue[] = Object.values(queues).filter((q): q is WorkQueue => q.kind === 'work-queue');
+  /** An event and the work queues bound for it, found from their bindings. */
+  const event = (routingKey: string): Route => ({
+    exchange: exchanges.events,
+    routingKey,
+    deliversTo: workQueues.filter((q) => q.bindings.some((b) => b.exchange === exchanges.events && b.routingKey === routingKey)),
+  });
+  return {
+    namespace,
+    exchanges,
+    queues,
+    /** Each event's route: what its publisher declares so nothing it publishes is lost. */
+    events: {
+      notificationRequested: event(ROUTING_KEYS.notificationRequested),
+      emailRequested: event(ROUTING_KEYS.emailRequested),
+      userUpserted: event(ROUTING_KEYS.userUpserted),
+      sessionEnded: event(ROUTING_KEYS.sessionEnded),
+    },
+  };
+}
+
+export type Topology = ReturnType<typeof topology>;
+
+/** Every resource of the map. */
+export function allResources(t: Topology): Resource[] {
+  return [...Object.values(t.exchanges), ...Object.values(t.queues)];
+}
+
+/**
+ * Every queue and exchange of a namespace (dead-letter and delay queues included): what a test
+ * or benchmark that made a namespace of its own deletes afterwards, whichever parts it started.
+ */
+export function namespaceResources(namespace: string): { queues: string[]; exchanges: string[] } {
+  return resourceNames(allResources(topology(namespace)));
 }

@@ -22,12 +22,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 
 /** The error clients get while the database is unavailable: 503 with Retry-After. */
 export function databaseUnavailable(): AppError {
-  return new AppError(
-    503,
-    'database_unavailable',
-    'Service Unavailable',
-    'The database is unavailable for a moment; try again.',
-    undefined,
-    { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-  );
+  return new AppError({
+    status: 503,
+    code: 'database_unavailable',
+    title: 'Service Unavailable',
+    detail: 'The database is unavailable for a moment; try again.',
+    headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
 }

@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import type { VerifiedAccessToken } from '../auth/access-token-verifier.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { requestLogLevel } from '../http-log-level.js';
@@ -25,8 +24,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
     requestId: string;
-    /** Set by the requireAuth guard (shared/src/auth/require-auth.ts). */
-    auth?: VerifiedAccessToken;
   }
 }
 
@@ -119,7 +116,12 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!hasBody(req)) return next();
     if (!isJson(req.headers['content-type'])) {
-      return next(new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.'));
+      return next(new AppError({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported Media Type',
+        detail: 'Send the body as application/json.',
+      }));
     }
     // The body's events run in another async context than this middleware: the request id is
     // re-entered for what follows the parse.

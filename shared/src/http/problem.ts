@@ -37,16 +37,26 @@ export function toAppError(err: unknown): AppError {
       case 'entity.parse.failed':
         return AppError.badRequest('malformed_json', 'The request body is not valid JSON.');
       case 'entity.too.large':
-        return new AppError(413, 'payload_too_large', 'Payload Too Large', 'The request body is too large.');
+        return new AppError({
+          status: 413,
+          code: 'payload_too_large',
+          title: 'Payload Too Large',
+          detail: 'The request body is too large.',
+        });
       case 'charset.unsupported':
       case 'encoding.unsupported':
-        return new AppError(415, 'unsupported_media_type', 'Unsupported Media Type', 'Send the body as application/json.');
+        return new AppError({
+          status: 415,
+          code: 'unsupported_media_type',
+          title: 'Unsupported Media Type',
+          detail: 'Send the body as application/json.',
+        });
       default:
-        return new AppError(status, 'bad_request', 'Bad Request', 'The request could not be processed.');
+        return new AppError({ status, code: 'bad_request', title: 'Bad Request', detail: 'The request could not be processed.' });
     }
   }
   if (isDatabaseUnavailable(err)) return databaseUnavailable();
-  return new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong on our side.');
+  return new AppError({ status: 500, code: 'internal_error', title: 'Internal Server Error', detail: 'Something went wrong on our side.' });
 }
 
 export function toProblem(err: AppError, instance?: string): ProblemDetails {

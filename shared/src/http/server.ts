@@ -44,9 +44,14 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const appError =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new AppError(408, 'request_timeout', 'Request Timeout', 'The request took too long to arrive.')
+      ? new AppError({ status: 408, code: 'request_timeout', title: 'Request Timeout', detail: 'The request took too long to arrive.' })
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? new AppError(431, 'headers_too_large', 'Request Header Fields Too Large', 'The request headers are too large.')
+        ? new AppError({
+          status: 431,
+          code: 'headers_too_large',
+          title: 'Request Header Fields Too Large',
+          detail: 'The request headers are too large.',
+        })
         : AppError.badRequest('bad_request', 'The request could not be processed.');
   const body = JSON.stringify(toProblem(appError));
   if (socket.writable) {

@@ -30,6 +30,7 @@ import { DelayedRetry } from './delayed-retry.js';
 import { decode, originalRoutingKey, requestIdOf, retryCounts } from './envelope.js';
 import { classifyFailure } from './failure-kind.js';
 import { settle, Subscription } from './subscription.js';
+import type { WorkQueue } from './topology.js';
 
 export { PermanentError, UnavailableError } from './failure-kind.js';
 
@@ -49,9 +50,12 @@ export interface BatchItem<T> {
 }
 
 interface CommonOptions<S extends z.ZodType> {
+  broker: Broker;
+  logger: Logger;
+  metrics?: Metrics;
   name: string;
-  namespace: string;
-  queue: string;
+  /** Declared on every (re)connection, with its bindings, dead-letter queue and delay queues. */
+  queue: WorkQueue;
   schema: S;
   prefetch: number;
   /**
@@ -96,6 +100,10 @@ function messageOf(err: unknown): string {
 export class Consumer<S extends z.ZodType> {
   private readonly subscription: Subscription;
   private readonly retries: DelayedRetry;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  /** The work queue's name, in logs and metrics. */
+  private readonly queue: string;
   private readonly maxAttempts: number;
   private readonly single: ((payload: z.output<S>, meta: MessageMeta) => Promise<void>) | undefined;
   private readonly concurrency: number;
@@ -110,12 +118,10 @@ export class Consumer<S extends z.ZodType> {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(
-    broker: Broker,
-    private readonly opts: ConsumerOptions<S>,
-    private readonly logger: Logger,
-    private readonly metrics?: Metrics,
-  ) {
+  constructor(private readonly opts: ConsumerOptions<S>) {
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.queue = opts.queue.name;
     this.maxAttempts = opts.maxAttempts ?? 5;
     if ('batchHandler' in opts) {
       this.batchSize = opts.batchSize;
@@ -132,10 +138,10 @@ export class Consumer<S extends z.ZodType> {
         if (item) await runWithRequestId(item.meta.requestId, () => single(item.payload, item.meta));
       };
     }
-    this.retries = new DelayedRetry(broker, `consumer:${opts.name}:retry`);
+    this.retries = new DelayedRetry(opts.broker, `consumer:${opts.name}:retry`);
     this.subscription = new Subscription(
-      broker,
-      { name: `consumer:${opts.name}`, namespace: opts.namespace, queue: opts.queue, prefetch: opts.prefetch },
+      opts.broker,
+      { name: `consumer:${opts.name}`, queue: opts.queue, prefetch: opts.prefetch },
       (ch, msg) => this.receive(ch, msg),
     );
   }
@@ -190,7 +196,7 @@ export class Consumer<S extends z.ZodType> {
       await this.handleOne(item);
       this.ack(item);
     } catch (err) {
-      await this.failed(item, err).catch((broke: unknown) => this.logger.error('handling a failed message broke', { queue: this.opts.queue, err: messageOf(broke) }));
+      await this.failed(item, err).catch((broke: unknown) => this.logger.error('handling a failed message broke', { queue: this.queue, err: messageOf(broke) }));
     } finally {
       // Whatever broke, the delivery must not stay open.
       if (!item.done) this.requeue(item, 'handling broke');
@@ -212,7 +218,7 @@ export class Consumer<S extends z.ZodType> {
       .catch((err: unknown) => {
         // Whatever broke, no delivery of this batch may stay open: the next batch's multiple
         // ack would cover it. Requeued, it is handled again (handlers are idempotent).
-        this.logger.error('batch handling broke; its open messages are requeued', { queue: this.opts.queue, err: messageOf(err) });
+        this.logger.error('batch handling broke; its open messages are requeued', { queue: this.queue, err: messageOf(err) });
         for (const item of batch) if (!item.done) this.requeue(item, 'batch handling broke');
       });
   }
@@ -232,7 +238,7 @@ export class Consumer<S extends z.ZodType> {
     } catch (err) {
       if (batch.length === 1) return this.failed(batch[0] as Pending<z.output<S>>, err);
       if (classifyFailure(err).kind === 'unavailable') return this.retryAll(batch, err);
-      this.logger.warn('batch failed, handling its messages one by one', { queue: this.opts.queue, size: batch.length, err: messageOf(err) });
+      this.logger.warn('batch failed, handling its messages one by one', { queue: this.queue, size: batch.length, err: messageOf(err) });
     }
     for (const [i, item] of batch.entries()) {
       try {
@@ -268,13 +274,13 @@ export class Consumer<S extends z.ZodType> {
     }
     for (const [ch, item] of last) settle(() => ch.ack(item.meta.raw, true));
     for (const item of batch) this.finish(item);
-    this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'ack' }, batch.length);
+    this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'ack' }, batch.length);
   }
 
   private ack(item: Pending<unknown>) {
     settle(() => item.ch.ack(item.meta.raw));
     this.finish(item);
-    this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'ack' });
+    this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'ack' });
   }
 
   private async failed(item: Pending<unknown>, err: unknown): Promise<void> {
@@ -289,7 +295,7 @@ export class Consumer<S extends z.ZodType> {
   /** Every item to the delay queue, as a dependency is out of reach: not counted against maxAttempts. */
   private async retryAll(items: Pending<unknown>[], err: unknown): Promise<void> {
     const message = messageOf(err);
-    this.logger.warn('a dependency is unavailable; messages retried later', { queue: this.opts.queue, size: items.length, err: message });
+    this.logger.warn('a dependency is unavailable; messages retried later', { queue: this.queue, size: items.length, err: message });
     await Promise.all(items.map((item) => this.retryLater(item, false, message)));
   }
 
@@ -298,12 +304,12 @@ export class Consumer<S extends z.ZodType> {
    * copy, the original is requeued instead: it is never acked without a copy somewhere.
    */
   private async retryLater(item: Pending<unknown>, countsAsFailure: boolean, reason: string): Promise<void> {
-    const { queue } = this.opts;
+    const { queue } = this;
     const { raw, messageId, requestId } = item.meta;
     const counts = retryCounts(raw);
     const next = { attempt: counts.attempt, failures: counts.failures + (countsAsFailure ? 1 : 0) };
     try {
-      const delayMs = await this.retries.schedule(queue, raw, next);
+      const delayMs = await this.retries.schedule(this.opts.queue, raw, next);
       this.logger.warn('message failed, will retry', {
         queue,
         messageId,
@@ -326,8 +332,8 @@ export class Consumer<S extends z.ZodType> {
   private requeue(item: Pending<unknown>, why: string): void {
     settle(() => item.ch.nack(item.meta.raw, false, true));
     this.finish(item);
-    this.metrics?.messagesConsumed.inc({ queue: this.opts.queue, outcome: 'requeue' });
-    this.logger.debug('message requeued', { queue: this.opts.queue, messageId: item.meta.messageId, why });
+    this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'requeue' });
+    this.logger.debug('message requeued', { queue: this.queue, messageId: item.meta.messageId, why });
   }
 
   private deadLetterItem(item: Pending<unknown>, reason: string, detail: string): void {
@@ -341,7 +347,7 @@ export class Consumer<S extends z.ZodType> {
   }
 
   private deadLetter(ch: Channel, msg: ConsumeMessage, requestId: string, reason: string, detail: string): void {
-    const { queue } = this.opts;
+    const { queue } = this;
     this.logger.error('message dead-lettered', {
       queue,
       messageId: msg.properties.messageId,

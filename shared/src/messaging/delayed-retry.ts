@@ -8,13 +8,16 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Broker } from './broker.js';
-import { RETRY_DELAYS_MS, retryQueueOf } from './declare-topology.js';
 import { RETRY_ID_HEADER, retryCopyProperties, type RetryCounts } from './envelope.js';
+import type { RetryTier, WorkQueue } from './topology.js';
 
-/** The delay before attempt number `nextAttempt`: 1 s, 5 s, then the longest tier from there on. */
-export function delayBefore(nextAttempt: number): number {
-  const tier = Math.min(Math.max(nextAttempt - 2, 0), RETRY_DELAYS_MS.length - 1);
-  return RETRY_DELAYS_MS[tier] as number;
+/**
+ * The tier attempt number `nextAttempt` waits in: the shortest before the second attempt, the
+ * next before the third, and so on, then the longest from there on.
+ */
+export function tierBefore(nextAttempt: number, tiers: readonly RetryTier[]): RetryTier {
+  const i = Math.min(Math.max(nextAttempt - 2, 0), tiers.length - 1);
+  return tiers[i] as RetryTier;
 }
 
 export class DelayedRetry {
@@ -35,17 +38,16 @@ export class DelayedRetry {
   }
 
   /**
-   * Resolves once the broker confirmed the copy in the delay queue of `queue`; rejects if it
+   * Resolves once the broker confirmed the copy in a delay queue of `queue`; rejects if it
    * did not (no confirm in time, connection lost, no such delay queue). Returns the delay.
    */
-  async schedule(queue: string, msg: ConsumeMessage, next: RetryCounts): Promise<number> {
-    const delayMs = delayBefore(next.attempt);
-    const delayQueue = retryQueueOf(queue, delayMs);
+  async schedule(queue: WorkQueue, msg: ConsumeMessage, next: RetryCounts): Promise<number> {
+    const tier = tierBefore(next.attempt, queue.retryTiers);
     const retryId = randomUUID();
-    await this.channel.publish('', delayQueue, msg.content, retryCopyProperties(msg, next, { [RETRY_ID_HEADER]: retryId }));
+    await this.channel.publish('', tier.queue, msg.content, retryCopyProperties(msg, next, { [RETRY_ID_HEADER]: retryId }));
     // basic.return precedes basic.ack for an unroutable mandatory message, so it is known by now.
-    if (this.returned.delete(retryId)) throw new Error(`delay queue ${delayQueue} does not exist`);
-    return delayMs;
+    if (this.returned.delete(retryId)) throw new Error(`delay queue ${tier.queue} does not exist`);
+    return tier.delayMs;
   }
 
   async close(): Promise<void> {

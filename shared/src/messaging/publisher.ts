@@ -3,6 +3,9 @@
  * broker has taken responsibility for the message, and rejects if it refused it, could not
  * route it anywhere (mandatory + basic.return), did not confirm in time, or the connection was
  * lost before the confirm arrived (the caller may retry: consumers are idempotent by message id).
+ * On every (re)connection it declares the resources it is given: the exchanges it publishes to
+ * and the durable queues its messages must reach (`routeResources`), so a message published
+ * before any consumer ever started is kept rather than returned as unroutable.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';
@@ -11,8 +14,8 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Broker } from './broker.js';
-import { declareTopology } from './declare-topology.js';
 import { baseProperties, encode } from './envelope.js';
+import { declareTopology, type Resource } from './topology.js';
 
 export class PublishError extends Error {
   constructor(message: string, override readonly cause?: unknown) {
@@ -26,26 +29,36 @@ export interface PublishOptions {
   headers?: Record<string, unknown>;
 }
 
+export interface PublisherOptions {
+  broker: Broker;
+  logger: Logger;
+  metrics?: Metrics;
+  /** What to declare: the exchanges published to and the queues they must reach. */
+  declares: readonly Resource[];
+  /** How long a publish waits for the broker's confirm (default 10 s). */
+  timeoutMs?: number;
+}
+
 export class Publisher {
+  private readonly broker: Broker;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
   private readonly channel: ChannelWrapper;
   /** Message ids the broker returned as unroutable since they were published. */
   private readonly returned = new Set<string>();
 
-  constructor(
-    private readonly broker: Broker,
-    namespace: string,
-    private readonly logger: Logger,
-    private readonly metrics?: Metrics,
-    timeoutMs = 10_000,
-  ) {
-    this.channel = broker.channel('publisher', {
+  constructor(opts: PublisherOptions) {
+    this.broker = opts.broker;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.channel = opts.broker.channel('publisher', {
       confirm: true,
-      publishTimeoutMs: timeoutMs,
+      publishTimeoutMs: opts.timeoutMs ?? 10_000,
       setup: async (ch) => {
         ch.on('return', (msg: ConsumeMessage) => {
           if (msg.properties.messageId) this.returned.add(msg.properties.messageId);
         });
-        await declareTopology(ch as Channel, namespace);
+        await declareTopology(ch as Channel, opts.declares);
       },
     });
   }

@@ -10,14 +10,16 @@ import type { Channel } from 'amqplib';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
-import { declareTopology } from './declare-topology.js';
 import { decode } from './envelope.js';
+import { declareTopology, type Exchange } from './topology.js';
 
 export interface ReplicaSubscriptionOptions<S extends z.ZodType> {
+  broker: Broker;
+  logger: Logger;
   /** Channel name, shown in logs. */
   name: string;
-  namespace: string;
-  exchange: string;
+  /** Declared on every (re)connection. */
+  exchange: Exchange;
   routingKey: string;
   schema: S;
   onMessage: (message: z.output<S>) => void;
@@ -28,16 +30,15 @@ export class ReplicaSubscription<S extends z.ZodType> {
   readonly channel: ChannelWrapper;
   private subscriptions = 0;
 
-  constructor(broker: Broker, opts: ReplicaSubscriptionOptions<S>, logger: Logger) {
-    this.channel = broker.channel(opts.name, {
+  constructor(opts: ReplicaSubscriptionOptions<S>) {
+    const { logger } = opts;
+    this.channel = opts.broker.channel(opts.name, {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
-        // The whole topology first: the exchange must exist, and so must every durable queue a
-        // publisher on this connection may route to.
-        await declareTopology(ch, opts.namespace);
+        await declareTopology(ch, [opts.exchange]);
         const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
-        await ch.bindQueue(queue, opts.exchange, opts.routingKey);
+        await ch.bindQueue(queue, opts.exchange.name, opts.routingKey);
         await ch.consume(
           queue,
           (msg) => {

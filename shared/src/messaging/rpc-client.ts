@@ -3,19 +3,21 @@
  * correlation id, a timeout that rejects with a 504 AppError instead of hanging, and a
  * per-message expiration equal to that timeout, so a request nobody picked up in time is
  * discarded by the broker rather than processed late. A request no server queue is bound
- * for comes back at once (mandatory) as a 503.
+ * for comes back at once (mandatory) as a 503. The client declares the exchange it sends to;
+ * the server declares its queue and bindings (so until a server has started once, a request
+ * is unroutable: 503 at once rather than a 504 after the timeout).
  */
 import { randomUUID } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
-import type { RpcMethod } from '../contracts/auth-rpc.js';
 import { AppError, fromErrorShape } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Broker } from './broker.js';
 import { baseProperties, encode } from './envelope.js';
-import { DEADLINE_HEADER, DIRECT_REPLY_TO, rpcReplySchema } from './rpc-protocol.js';
+import { DEADLINE_HEADER, DIRECT_REPLY_TO, rpcReplySchema, type RpcMethod } from './rpc-protocol.js';
+import { declareTopology, type Exchange } from './topology.js';
 
 interface Pending {
   resolve: (body: unknown) => void;
@@ -23,21 +25,36 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+export interface RpcClientOptions {
+  broker: Broker;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Where requests go; declared on every (re)connection. */
+  exchange: Exchange;
+  /** Default deadline of a call. */
+  timeoutMs: number;
+}
+
 export class RpcClient {
+  private readonly broker: Broker;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  private readonly exchange: string;
+  private readonly timeoutMs: number;
   private readonly channel: ChannelWrapper;
   private readonly pending = new Map<string, Pending>();
 
-  constructor(
-    private readonly broker: Broker,
-    private readonly exchange: string,
-    private readonly logger: Logger,
-    private readonly timeoutMs: number,
-    private readonly metrics?: Metrics,
-  ) {
-    this.channel = broker.channel('rpc-client', {
+  constructor(opts: RpcClientOptions) {
+    this.broker = opts.broker;
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.exchange = opts.exchange.name;
+    this.timeoutMs = opts.timeoutMs;
+    this.channel = opts.broker.channel('rpc-client', {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
+        await declareTopology(ch, [opts.exchange]);
         // Replies to requests sent on an earlier channel can never arrive: fail them now.
         ch.on('close', () => this.failAll(brokerUnavailable()));
         ch.on('return', (msg: ConsumeMessage) => {
@@ -123,7 +140,12 @@ export class RpcClient {
       }
       observe('bad_reply');
       this.logger.error('rpc reply invalid', { method: method.routingKey, err: (err as Error).message });
-      throw new AppError(502, 'bad_upstream_reply', 'Bad Gateway', 'A service answered in an unexpected form.');
+      throw new AppError({
+        status: 502,
+        code: 'bad_upstream_reply',
+        title: 'Bad Gateway',
+        detail: 'A service answered in an unexpected form.',
+      });
     }
   }
 
@@ -159,7 +181,11 @@ export class RpcClient {
 
 /** 503 with a hint: the services reconnect within a few seconds of the broker's return. */
 function brokerUnavailable(): AppError {
-  return new AppError(503, 'broker_unavailable', 'Service Unavailable', 'The message broker is unavailable; try again.', undefined, {
-    'Retry-After': '2',
+  return new AppError({
+    status: 503,
+    code: 'broker_unavailable',
+    title: 'Service Unavailable',
+    detail: 'The message broker is unavailable; try again.',
+    headers: { 'Retry-After': '2' },
   });
 }

@@ -1,5 +1,12 @@
-/** The reply envelope of every RPC call, and the headers requests carry. */
+/** An RPC method as both parties know it, the reply envelope of every call, and the headers requests carry. */
 import { z } from 'zod';
+
+/** A method: its routing key, the request schema and the schema of a successful result. */
+export interface RpcMethod<Req extends z.ZodType, Res extends z.ZodType> {
+  routingKey: string;
+  request: Req;
+  response: Res;
+}
 
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 /** Epoch milliseconds after which the caller has given up: the server must not do the work. */

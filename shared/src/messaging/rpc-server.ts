@@ -9,7 +9,6 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
-import type { RpcMethod } from '../contracts/auth-rpc.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../db/unavailable.js';
 import { AppError, toErrorShape } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -17,8 +16,9 @@ import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import type { Broker } from './broker.js';
 import { decode, encode, requestIdOf } from './envelope.js';
-import { DEADLINE_HEADER, type RpcReply } from './rpc-protocol.js';
+import { DEADLINE_HEADER, type RpcMethod, type RpcReply } from './rpc-protocol.js';
 import { settle, Subscription } from './subscription.js';
+import type { Queue } from './topology.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = RpcMethod<any, any>;
@@ -32,21 +32,31 @@ export function route<M extends AnyMethod>(method: M, handle: RpcRoute<M>['handl
   return { method, handle };
 }
 
+export interface RpcServerOptions {
+  broker: Broker;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Served from; declared (with its bindings) on every (re)connection. */
+  queue: Queue;
+  routes: RpcRoute[];
+  /** Requests handled at once (default 32). */
+  prefetch?: number;
+}
+
 export class RpcServer {
   private readonly subscription: Subscription;
   private readonly routes: Map<string, RpcRoute>;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  /** The queue's name, in metrics. */
+  private readonly queue: string;
 
-  constructor(
-    broker: Broker,
-    namespace: string,
-    private readonly queue: string,
-    routes: RpcRoute[],
-    private readonly logger: Logger,
-    private readonly metrics?: Metrics,
-    prefetch = 32,
-  ) {
-    this.routes = new Map(routes.map((r) => [r.method.routingKey, r]));
-    this.subscription = new Subscription(broker, { name: `rpc-server:${queue}`, namespace, queue, prefetch }, (ch, msg) =>
+  constructor(opts: RpcServerOptions) {
+    this.logger = opts.logger;
+    this.metrics = opts.metrics;
+    this.queue = opts.queue.name;
+    this.routes = new Map(opts.routes.map((r) => [r.method.routingKey, r]));
+    this.subscription = new Subscription(opts.broker, { name: `rpc-server:${this.queue}`, queue: opts.queue, prefetch: opts.prefetch ?? 32 }, (ch, msg) =>
       this.handle(ch, msg),
     );
   }
@@ -85,7 +95,12 @@ export class RpcServer {
 
   private async dispatch(key: string, msg: ConsumeMessage): Promise<RpcReply> {
     const r = this.routes.get(key);
-    if (!r) return errorReply(new AppError(501, 'unknown_method', 'Not Implemented', `No RPC method ${key}.`));
+    if (!r) return errorReply(new AppError({
+      status: 501,
+      code: 'unknown_method',
+      title: 'Not Implemented',
+      detail: `No RPC method ${key}.`,
+    }));
     const decoded = decode(msg);
     const parsed = decoded.ok ? r.method.request.safeParse(decoded.value) : undefined;
     if (!parsed?.success) {
@@ -103,7 +118,12 @@ export class RpcServer {
         return errorReply(databaseUnavailable());
       }
       this.logger.error('rpc handler failed', { routingKey: key, err });
-      return errorReply(new AppError(500, 'internal_error', 'Internal Server Error', 'Something went wrong.'));
+      return errorReply(new AppError({
+        status: 500,
+        code: 'internal_error',
+        title: 'Internal Server Error',
+        detail: 'Something went wrong.',
+      }));
     }
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The mechanics every queue consumer shares: on each (re)connection declare the topology,
- * set prefetch and subscribe; remember which channel a message came on (an ack must go to
+ * The mechanics every queue consumer shares: on each (re)connection declare its queue (with
+ * what the queue needs: bindings, dead-letter and delay queues), set prefetch and subscribe; remember which channel a message came on (an ack must go to
  * that channel); on stop, cancel, wait for in-flight handlers, close.
  */
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Broker } from './broker.js';
-import { declareTopology } from './declare-topology.js';
+import { declareTopology, type Queue } from './topology.js';
 
 export type OnMessage = (ch: Channel, msg: ConsumeMessage) => Promise<void>;
 
@@ -16,15 +16,15 @@ export class Subscription {
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(broker: Broker, opts: { name: string; namespace: string; queue: string; prefetch: number }, onMessage: OnMessage) {
+  constructor(broker: Broker, opts: { name: string; queue: Queue; prefetch: number }, onMessage: OnMessage) {
     this.channel = broker.channel(opts.name, {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
-        await declareTopology(ch, opts.namespace);
+        await declareTopology(ch, [opts.queue]);
         if (this.stopping) return;
         await ch.prefetch(opts.prefetch);
-        const { consumerTag } = await ch.consume(opts.queue, (msg) => {
+        const { consumerTag } = await ch.consume(opts.queue.name, (msg) => {
           if (!msg) return; // cancelled by the broker; the next reconnect resubscribes
           const p = onMessage(ch, msg);
           this.inFlight.add(p);

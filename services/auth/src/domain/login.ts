@@ -39,14 +39,22 @@ function secondsUntil(until: Date): string {
 }
 
 export function locked(until: Date): AppError {
-  return new AppError(423, 'account_locked', 'Locked', 'Too many failed logins; try again later or reset the password.', undefined, {
-    'Retry-After': secondsUntil(until),
+  return new AppError({
+    status: 423,
+    code: 'account_locked',
+    title: 'Locked',
+    detail: 'Too many failed logins; try again later or reset the password.',
+    headers: { 'Retry-After': secondsUntil(until) },
   });
 }
 
 function throttled(until: Date): AppError {
-  return new AppError(429, 'login_throttled', 'Too Many Requests', 'Too many failed logins from this address; wait before trying again.', undefined, {
-    'Retry-After': secondsUntil(until),
+  return new AppError({
+    status: 429,
+    code: 'login_throttled',
+    title: 'Too Many Requests',
+    detail: 'Too many failed logins from this address; wait before trying again.',
+    headers: { 'Retry-After': secondsUntil(until) },
   });
 }
 

@@ -78,7 +78,11 @@ export async function consumeCode(
 }
 
 function tooManyAttempts(retryAfterSeconds: number) {
-  return new AppError(429, 'too_many_attempts', 'Too Many Requests', 'Too many wrong codes; try again later.', undefined, {
-    'Retry-After': String(retryAfterSeconds),
+  return new AppError({
+    status: 429,
+    code: 'too_many_attempts',
+    title: 'Too Many Requests',
+    detail: 'Too many wrong codes; try again later.',
+    headers: { 'Retry-After': String(retryAfterSeconds) },
   });
 }

@@ -45,7 +45,12 @@ export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: 
   const losesPermissions = async (previous: Role) => (await deps.users.permissionsOf(previous)).some((p) => !granted.has(p));
   const result = await deps.roleChanges.change(actor.targetUserId, actor.role, losesPermissions);
   if (result === 'not_found') throw AppError.notFound('user_not_found', 'No such user.');
-  if (result === 'last_admin') throw new AppError(409, 'last_admin', 'Conflict', 'The last administrator cannot be demoted.');
+  if (result === 'last_admin') throw new AppError({
+    status: 409,
+    code: 'last_admin',
+    title: 'Conflict',
+    detail: 'The last administrator cannot be demoted.',
+  });
   await deps.audit.record('role_changed', {
     userId: actor.targetUserId,
     actorId: actor.userId,

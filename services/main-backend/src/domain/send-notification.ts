@@ -40,7 +40,12 @@ export async function sendNotification(
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
-        throw new AppError(422, 'idempotency_key_reused', 'Unprocessable Content', 'This Idempotency-Key was used with a different request.');
+        throw new AppError({
+          status: 422,
+          code: 'idempotency_key_reused',
+          title: 'Unprocessable Content',
+          detail: 'This Idempotency-Key was used with a different request.',
+        });
       }
       notificationId = claim.existing.notificationId;
       if (claim.existing.publishedAt) return { id: notificationId };
@@ -89,5 +94,11 @@ async function unavailable(
   const detail = key
     ? 'The notification could not be queued, and may still be delivered: retry with the Idempotency-Key header of this answer.'
     : 'The notification could not be queued; try again.';
-  return new AppError(503, 'broker_unavailable', 'Service Unavailable', detail, undefined, key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' });
+  return new AppError({
+    status: 503,
+    code: 'broker_unavailable',
+    title: 'Service Unavailable',
+    detail,
+    headers: key ? { 'Idempotency-Key': key, 'Retry-After': '1' } : { 'Retry-After': '1' },
+  });
 }

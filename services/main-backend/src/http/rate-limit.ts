@@ -26,8 +26,12 @@ export function authRateLimit(pool: Pool, perMinute: number): { handler: Request
       const reset = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
       next(
-        new AppError(429, 'rate_limited', 'Too Many Requests', 'Too many requests from this address; slow down.', undefined, {
-          'Retry-After': String(seconds),
+        new AppError({
+          status: 429,
+          code: 'rate_limited',
+          title: 'Too Many Requests',
+          detail: 'Too many requests from this address; slow down.',
+          headers: { 'Retry-After': String(seconds) },
         }),
       );
     },

@@ -50,7 +50,12 @@ async function sendOnce(deps: SendEmailDeps, request: EmailRequested, messageId:
     rendered = renderEmail(request.template, request.variables);
   } catch (err) {
     // 422: the request's content can never be rendered, so the consumer dead-letters it at once.
-    throw new AppError(422, 'email_not_renderable', 'Unprocessable Content', `cannot render ${request.template}: ${(err as Error).message}`);
+    throw new AppError({
+      status: 422,
+      code: 'email_not_renderable',
+      title: 'Unprocessable Content',
+      detail: `cannot render ${request.template}: ${(err as Error).message}`,
+    });
   }
   await deps.transport.send({
     from: deps.mailFrom,

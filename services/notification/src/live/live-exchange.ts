@@ -15,22 +15,24 @@ import { ReplicaSubscription } from '@warren/shared/messaging/replica-subscripti
 import type { LiveBus } from './live-delivery.js';
 
 export class LiveExchange extends ReplicaSubscription<typeof liveMessageSchema> implements LiveBus {
-  constructor(
-    broker: Broker,
-    private readonly namespace: string,
-    logger: Logger,
+  private readonly exchange: string;
+
+  constructor(opts: {
+    broker: Broker;
+    namespace: string;
+    logger: Logger;
+    onMessage: (m: LiveMessage) => void;
     // Live messages published while this replica was disconnected are gone: onResubscribed re-syncs.
-    handlers: { onMessage: (m: LiveMessage) => void; onResubscribed: () => void },
-  ) {
-    super(
-      broker,
-      { name: 'live', namespace, exchange: topology(namespace).liveExchange, routingKey: '', schema: liveMessageSchema, ...handlers },
-      logger,
-    );
+    onResubscribed: () => void;
+  }) {
+    const { namespace, ...handlers } = opts;
+    const exchange = topology(namespace).exchanges.live;
+    super({ ...handlers, name: 'live', exchange, routingKey: '', schema: liveMessageSchema });
+    this.exchange = exchange.name;
   }
 
   async publish(message: LiveMessage): Promise<void> {
-    await this.channel.publish(topology(this.namespace).liveExchange, '', encode(liveMessageSchema.parse(message)), {
+    await this.channel.publish(this.exchange, '', encode(liveMessageSchema.parse(message)), {
       messageId: randomUUID(),
       contentType: 'application/json',
       persistent: false,

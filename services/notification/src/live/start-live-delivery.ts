@@ -11,7 +11,19 @@ import type { InboxRepository } from '../db/inbox-repository.js';
 import { LiveDelivery } from './live-delivery.js';
 import { LiveExchange } from './live-exchange.js';
 
-export async function startLiveDelivery(broker: Broker, namespace: string, inbox: InboxRepository, logger: Logger, closers: Closers): Promise<LiveDelivery> {
+export async function startLiveDelivery({
+  broker,
+  namespace,
+  inbox,
+  logger,
+  closers,
+}: {
+  broker: Broker;
+  namespace: string;
+  inbox: InboxRepository;
+  logger: Logger;
+  closers: Closers;
+}): Promise<LiveDelivery> {
   const store = {
     lastBatch: () => inbox.lastBatch(),
     latestSeq: (userId: string) => inbox.latestSeq(userId),
@@ -22,7 +34,7 @@ export async function startLiveDelivery(broker: Broker, namespace: string, inbox
   const live = closers.add('live delivery', new LiveDelivery({ bus, store, logger }, await inbox.lastBatch()), (l) => l.stop());
   const exchange = closers.add(
     'live exchange',
-    new LiveExchange(broker, namespace, logger, { onMessage: (m) => live.receive(m), onResubscribed: () => live.resubscribed() }),
+    new LiveExchange({ broker, namespace, logger, onMessage: (m) => live.receive(m), onResubscribed: () => live.resubscribed() }),
     (e) => e.close(),
   );
   await exchange.waitReady();

@@ -8,11 +8,9 @@
  */
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { topology } from '@warren/shared/contracts/topology';
-import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Consumer, PermanentError } from '@warren/shared/messaging/consumer';
-import type { Metrics } from '@warren/shared/metrics';
 import type { SendEmail } from '../domain/send-email.js';
+import type { ConsumerWiring } from './consumer-wiring.js';
 
 export interface EmailConsumerSettings {
   /** Emails handled at once (EMAIL_CONCURRENCY). */
@@ -21,32 +19,29 @@ export interface EmailConsumerSettings {
   maxAttempts: number;
 }
 
-export function createEmailConsumer(
-  broker: Broker,
-  namespace: string,
-  settings: EmailConsumerSettings,
-  sendEmail: SendEmail,
-  logger: Logger,
-  metrics: Metrics,
-) {
-  return new Consumer(
+export function createEmailConsumer({
+  broker,
+  namespace,
+  logger,
+  metrics,
+  settings,
+  sendEmail,
+}: ConsumerWiring & { settings: EmailConsumerSettings; sendEmail: SendEmail }) {
+  return new Consumer({
     broker,
-    {
-      name: 'email-requests',
-      namespace,
-      queue: topology(namespace).emailRequestsQueue,
-      schema: emailRequestedSchema,
-      // Twice the slots: the next emails are already here when a slot frees up.
-      prefetch: settings.concurrency * 2,
-      concurrency: settings.concurrency,
-      maxAttempts: settings.maxAttempts,
-      handler: async (request, meta) => {
-        // The message id is what makes sending idempotent; every Warren publisher sets one.
-        if (!meta.messageId) throw new PermanentError('email.requested without a message-id: a redelivery could not be recognised');
-        await sendEmail(request, meta.messageId);
-      },
-    },
     logger,
     metrics,
-  );
+    name: 'email-requests',
+    queue: topology(namespace).queues.emailRequests,
+    schema: emailRequestedSchema,
+    // Twice the slots: the next emails are already here when a slot frees up.
+    prefetch: settings.concurrency * 2,
+    concurrency: settings.concurrency,
+    maxAttempts: settings.maxAttempts,
+    handler: async (request, meta) => {
+      // The message id is what makes sending idempotent; every Warren publisher sets one.
+      if (!meta.messageId) throw new PermanentError('email.requested without a message-id: a redelivery could not be recognised');
+      await sendEmail(request, meta.messageId);
+    },
+  });
 }

@@ -7,37 +7,32 @@
 import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { topology } from '@warren/shared/contracts/topology';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import type { Logger } from '@warren/shared/logger';
-import type { Broker } from '@warren/shared/messaging/broker';
 import { Consumer } from '@warren/shared/messaging/consumer';
-import type { Metrics } from '@warren/shared/metrics';
 import type { EndedSessionsRepository } from '../db/ended-sessions-repository.js';
+import type { ConsumerWiring } from './consumer-wiring.js';
 
-export function createSessionEndedConsumer(
-  broker: Broker,
-  namespace: string,
-  repository: EndedSessionsRepository,
-  ended: EndedSessions,
-  logger: Logger,
-  metrics: Metrics,
-) {
-  return new Consumer(
+export function createSessionEndedConsumer({
+  broker,
+  namespace,
+  logger,
+  metrics,
+  repository,
+  ended,
+}: ConsumerWiring & { repository: EndedSessionsRepository; ended: EndedSessions }) {
+  return new Consumer({
     broker,
-    {
-      name: 'ended-sessions',
-      namespace,
-      queue: topology(namespace).notificationSessionsQueue,
-      schema: sessionEndedSchema,
-      prefetch: 200,
-      batchSize: 100,
-      maxWaitMs: 20,
-      batchHandler: async (items) => {
-        const events = items.map((i) => i.payload);
-        await repository.record(events);
-        for (const e of events) ended.end(e.sessionId, Date.parse(e.expiresAt));
-      },
-    },
     logger,
     metrics,
-  );
+    name: 'ended-sessions',
+    queue: topology(namespace).queues.notificationSessions,
+    schema: sessionEndedSchema,
+    prefetch: 200,
+    batchSize: 100,
+    maxWaitMs: 20,
+    batchHandler: async (items) => {
+      const events = items.map((i) => i.payload);
+      await repository.record(events);
+      for (const e of events) ended.end(e.sessionId, Date.parse(e.expiresAt));
+    },
+  });
 }
