@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
 import { createHttpApp, type HttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
-import { bodyOf } from '@warren/shared/http/validate';
+import { KIT_PROBLEM_CODES } from '@warren/shared/http/problem-codes';
+import { defineRoute, type ApiDefinition, type RouteSpec } from '@warren/shared/http/route-spec';
 import { createMetrics } from '@warren/shared/metrics';
 import { currentRequestId } from '@warren/shared/request-context';
 import { captureLogs } from '../../test/support/logs.js';
@@ -15,6 +16,26 @@ import { waitFor } from './helpers.js';
 const thingSchema = z.object({
   name: z.string().trim().min(1),
   count: z.number().int().positive(),
+});
+
+const ok = { 200: { description: 'ok' } };
+const testRoutes = {
+  createThing: defineRoute({ method: 'post', path: '/things', operationId: 'createThing', summary: 's', tag: 't', auth: 'public', request: { body: thingSchema }, responses: ok }),
+  empty: defineRoute({ method: 'post', path: '/empty', operationId: 'empty', summary: 's', tag: 't', auth: 'public', responses: ok }),
+  patchThing: defineRoute({ method: 'patch', path: '/things/:id', operationId: 'patchThing', summary: 's', tag: 't', auth: 'public', responses: ok }),
+  boom: defineRoute({ method: 'get', path: '/boom', operationId: 'boom', summary: 's', tag: 't', auth: 'public', responses: ok }),
+  teapot: defineRoute({ method: 'get', path: '/teapot', operationId: 'teapot', summary: 's', tag: 't', auth: 'public', responses: ok }),
+  slow: defineRoute({ method: 'get', path: '/slow', operationId: 'slow', summary: 's', tag: 't', auth: 'public', responses: ok }),
+};
+const testApi = (routes: RouteSpec[]): ApiDefinition => ({
+  title: 'test',
+  description: 'test',
+  routes,
+  docs: false,
+  version: '0.0.0',
+  problems: KIT_PROBLEM_CODES,
+  guardProblems: { token: [], permission: [] },
+  bearerDescription: 'none',
 });
 
 describe('createHttpApp', () => {
@@ -32,22 +53,22 @@ describe('createHttpApp', () => {
       corsOrigins: ['https://app.example.com'],
       bodyLimit: '1kb',
       readiness: [{ name: 'broker', check: () => ready }],
-      mount: (app) => {
-        app.post('/things', async (req, res) => {
-          const thing = bodyOf(thingSchema, req);
+      api: testApi([testRoutes.createThing, testRoutes.empty, testRoutes.patchThing, testRoutes.boom, testRoutes.teapot]),
+      mount: (routes) => {
+        routes.mount(testRoutes.createThing, async ({ body: thing }, _req, res) => {
           logs.logger.info('thing created', { name: thing.name });
           res.status(201).json({ thing, requestId: currentRequestId() ?? null });
         });
-        app.post('/empty', (req, res) => {
+        routes.mount(testRoutes.empty, (_input, req, res) => {
           res.json({ body: req.body ?? null });
         });
-        app.patch('/things/:id', (req, res) => {
+        routes.mount(testRoutes.patchThing, (_input, req, res) => {
           res.json({ id: req.params.id });
         });
-        app.get('/boom', () => {
+        routes.mount(testRoutes.boom, () => {
           throw new Error('secret SQL here');
         });
-        app.get('/teapot', () => {
+        routes.mount(testRoutes.teapot, () => {
           throw new AppError({ status: 423, code: 'locked', title: 'Locked', detail: 'Try later.', headers: { 'Retry-After': '30' } });
         });
       },
@@ -319,8 +340,9 @@ describe('createHttpApp', () => {
       corsOrigins: [],
       bodyLimit: '1kb',
       readiness: [],
-      mount: (a) => {
-        a.get('/slow', async (_req, res) => {
+      api: testApi([testRoutes.slow]),
+      mount: (routes) => {
+        routes.mount(testRoutes.slow, async (_input, _req, res) => {
           arrive();
           await released;
           res.json({ done: true });

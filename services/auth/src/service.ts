@@ -9,6 +9,7 @@ import { routeResources } from '@warren/shared/messaging/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
+import { warrenApi } from '@warren/shared/contracts/http-api';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import type { Logger } from '@warren/shared/logger';
@@ -99,6 +100,8 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       corsOrigins: [],
       bodyLimit: config.httpBodyLimit,
       readiness: readiness(pool, broker),
+      // Auth is reached over RabbitMQ only (docs/messaging.md): its port has just the standard routes.
+      api: warrenApi({ title: 'Warren auth', description: 'Health and metrics only.', routes: [], docs: false }),
       mount: () => undefined,
     });
     await listen(app);

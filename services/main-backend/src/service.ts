@@ -13,6 +13,7 @@ import type { MainConfig } from './config.js';
 import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
+import { mainBackendApi } from './http/api.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
@@ -20,7 +21,7 @@ import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
 import { notificationRequester } from './messaging/notification-requests.js';
-import { requireAuth } from '@warren/shared/auth/require-auth';
+import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { topology } from '@warren/shared/contracts/topology';
@@ -66,12 +67,13 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => {
-        const authenticated = [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)];
-        mountAuthRoutes(a, { rpc, verifier, rateLimit: rateLimit.handler });
-        mountSessionRoutes(a, { rpc, authenticated });
-        mountUserRoutes(a, { rpc, authenticated });
-        mountNotificationRoutes(a, { idempotency, publishRequest: notificationRequester(publisher, config.brokerNamespace), authenticated });
+      api: mainBackendApi,
+      guards: { authenticate: [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)], permission: requirePermission },
+      mount: (routes) => {
+        mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
+        mountSessionRoutes(routes, { rpc });
+        mountUserRoutes(routes, { rpc });
+        mountNotificationRoutes(routes, { idempotency, publishRequest: notificationRequester(publisher, config.brokerNamespace) });
       },
     });
     await listen(app);

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { connectAuthClient } from '@warren/shared/auth/auth-client';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
+import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
 import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
@@ -20,6 +21,7 @@ import { createSendEmail } from './domain/send-email.js';
 import type { EmailTransport } from './email/email-transport.js';
 import { LogTransport } from './email/log-transport.js';
 import { SmtpTransport } from './email/smtp-transport.js';
+import { mountAsyncApiRoute, notificationApi } from './http/api.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
@@ -80,7 +82,13 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       bodyLimit: config.httpBodyLimit,
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
-      mount: (a) => mountInboxRoutes(a, { verifier, ended, inbox, readState }),
+      api: notificationApi,
+      // A token of a session that has ended (logout, password reset, ...) is refused at once.
+      guards: { authenticate: [requireAuth(verifier, ended)], permission: requirePermission },
+      mount: (routes) => {
+        mountInboxRoutes(routes, { inbox, readState });
+        mountAsyncApiRoute(routes);
+      },
     });
     const server = await listen(app);
     const gateway = closers.add(

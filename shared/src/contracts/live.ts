@@ -6,14 +6,18 @@
  */
 import { z } from 'zod';
 
-const notificationFrameSchema = z.object({
-  id: z.string(),
+/** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
+export const notificationSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
   type: z.string(),
   title: z.string(),
   body: z.string(),
   data: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  readAt: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  readAt: z.iso.datetime().nullable(),
 });
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
@@ -21,7 +25,7 @@ export const liveMessageSchema = z.discriminatedUnion('kind', [
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationFrameSchema })),
+    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationSchema })),
   }),
   z.object({
     kind: z.literal('read'),

@@ -23,7 +23,9 @@ export const recipientsSchema = z
  * JSON object, bounded in size and depth (32 levels) so one message cannot blow up a consumer
  * or a socket, and storable: no U+0000 in any key or value.
  */
-export const notificationDataSchema = jsonObject({ maxLength: 8192, lengthMessage: 'data must serialise to at most 8 KiB' });
+export const notificationDataSchema = jsonObject({ maxLength: 8192, lengthMessage: 'data must serialise to at most 8 KiB' }).meta({
+  description: 'Free-form JSON object for the client: at most 8 KiB serialised, nested at most 32 levels, no U+0000 in any key or value.',
+});
 
 export const notificationContentSchema = z.object({
   title: text().trim().min(1).max(200),

@@ -2,8 +2,10 @@
  * The HTTP app every service starts from, on Express 5 (the package the design card names; see
  * docs/decisions/0014-express-again.md): security headers (helmet's, worked out once), CORS from
  * config, JSON bodies only and size-limited, a request id that feeds the logs and travels on,
- * request metrics and access log, /healthz, /readyz, /metrics, problem details for every error
- * and for unknown routes. Services add their routes in `mount`.
+ * request metrics and access log, /healthz, /readyz, /metrics (and /openapi.json, /docs for a
+ * documented API), problem details for every error and for unknown routes. Services mount their
+ * routes in `mount`, by route spec only (route-mounter.ts): the app refuses to start with a route
+ * its OpenAPI document would not show.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
@@ -15,7 +17,11 @@ import { requestLogLevel } from '../http-log-level.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
+import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
+import { RouteMounter, type RouteGuards } from './route-mounter.js';
+import type { ApiDefinition } from './route-spec.js';
+import { mountStandardRoutes, standardRoutes, type ReadinessCheck } from './standard-routes.js';
 
 export type HttpApp = Express;
 export type { NextFunction, Request, RequestHandler, Response };
@@ -27,10 +33,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export interface ReadinessCheck {
-  name: string;
-  check: () => Promise<boolean> | boolean;
-}
+export type { ReadinessCheck };
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -41,7 +44,12 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck[];
   /** Number of proxies in front whose X-Forwarded-For is trusted (0: none). */
   trustProxy?: number | false;
-  mount: (app: HttpApp) => void | Promise<void>;
+  /** The routes the service serves besides the standard ones, as documented. */
+  api: ApiDefinition;
+  /** The access checks in front of every route whose spec is not public. */
+  guards?: RouteGuards;
+  /** Mounts a handler for each of `api.routes` (nothing else can be mounted). */
+  mount: (routes: RouteMounter) => void | Promise<void>;
 }
 
 /** Per-response bookkeeping, kept on the response itself so no closure is made per request. */
@@ -128,28 +136,10 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req))));
   });
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      opts.readiness.map(async (r) => {
-        try {
-          return [r.name, (await r.check()) ? 'ok' : 'down'] as const;
-        } catch {
-          return [r.name, 'down'] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, s]) => s === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
-
-  await opts.mount(app);
+  const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);
+  mountStandardRoutes(routes, { api: opts.api, readiness: opts.readiness, metrics, document: () => openApiDocument(opts.api) });
+  await opts.mount(routes);
+  routes.assertAllMounted();
 
   app.use((req: Request, res: Response) => {
     sendProblem(req, res, AppError.notFound('route_not_found', 'No such route.'));

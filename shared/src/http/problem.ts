@@ -4,18 +4,24 @@
  * Retry-After) say anything specific; everything else is a generic 500 whose cause is logged,
  * never sent (no stack, SQL or host name reaches a client).
  */
+import { z } from 'zod';
 import { databaseUnavailable, isDatabaseUnavailable } from '../db/unavailable.js';
-import { AppError, type FieldError } from '../errors.js';
+import { AppError } from '../errors.js';
 
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance?: string;
-  errors?: FieldError[];
-}
+/** The body of every 4xx/5xx answer; the API documents describe it with this schema. */
+export const problemDetailsSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  code: z.string().meta({ description: 'Stable machine-readable code: branch on this, not on the text.' }),
+  instance: z.string().optional().meta({ description: 'The request path.' }),
+  errors: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .optional()
+    .meta({ description: 'Validation errors: every bad field, query parameter or header with its path.' }),
+});
+export type ProblemDetails = z.infer<typeof problemDetailsSchema>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://warren.dev/problems/';

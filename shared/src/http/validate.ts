@@ -11,12 +11,3 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (!result.success) throw AppError.validation(fieldErrors(result.error), `The ${what} is not valid.`);
   return result.data;
 }
-
-/** The parsed (defaulted, trimmed) body; a missing body is validated as `{}`. */
-export function bodyOf<S extends z.ZodType>(schema: S, req: { body?: unknown }): z.output<S> {
-  return parseOrThrow(schema, req.body ?? {});
-}
-
-export function queryOf<S extends z.ZodType>(schema: S, req: { query?: unknown }): z.output<S> {
-  return parseOrThrow(schema, req.query ?? {}, 'query string');
-}

@@ -1,34 +1,64 @@
 /** User administration: list (paginated) and change a role. Needs users:write (admins). */
 import { z } from 'zod';
-import { authRpc } from '@warren/shared/contracts/auth-rpc';
+import { authRpc, publicUserSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
 import { roleSchema } from '@warren/shared/contracts/notifications';
-import { requirePermission } from '@warren/shared/auth/require-auth';
-import type { HttpApp, RequestHandler } from '@warren/shared/http/app';
+import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
+import type { RouteMounter } from '@warren/shared/http/route-mounter';
+import { defineRoute } from '@warren/shared/http/route-spec';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
-import { AppError } from '@warren/shared/errors';
-import { bodyOf, queryOf } from '@warren/shared/http/validate';
 import { actorOf } from './actor.js';
+import { EXAMPLE } from './examples.js';
 
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  after: z.uuid().optional(),
-});
-const patchBody = z.object({ role: roleSchema }).strict();
+export const userRoutes = {
+  list: defineRoute({
+    method: 'get',
+    path: '/users',
+    operationId: 'listUsers',
+    summary: 'List users, a page at a time (keyset by id)',
+    tag: 'users',
+    auth: { permission: 'users:write' },
+    request: {
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size.' }),
+        after: z.uuid().optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'A page; `nextCursor` is null on the last one.',
+        schema: z.object({ items: z.array(userListItemSchema), nextCursor: z.uuid().nullable() }),
+        example: { items: [EXAMPLE.userListItem], nextCursor: null },
+      },
+    },
+    problems: AUTH_RPC_PROBLEMS,
+  }),
+  changeRole: defineRoute({
+    method: 'patch',
+    path: '/users/:id',
+    operationId: 'changeRole',
+    summary: "Change a user's role",
+    description: "The user's sessions end when the role is lowered.",
+    tag: 'users',
+    auth: { permission: 'users:write' },
+    request: {
+      params: z.object({ id: z.uuid().meta({ description: 'The user id.', example: EXAMPLE.userId }) }),
+      body: z.object({ role: roleSchema }).strict(),
+    },
+    bodyExample: { role: 'manager' },
+    notFound: 'user_not_found',
+    responses: { 200: { description: 'The user with the new role.', schema: publicUserSchema, example: EXAMPLE.user } },
+    problems: ['user_not_found', 'last_admin', ...AUTH_RPC_PROBLEMS],
+  }),
+};
 
-export function mountUserRoutes(app: HttpApp, deps: { rpc: RpcClient; authenticated: RequestHandler[] }) {
-  const guards = [...deps.authenticated, requirePermission('users:write')];
-
-  app.get('/users', ...guards, async (req, res) => {
-    const q = queryOf(listQuery, req);
-    const page = await deps.rpc.call(authRpc.listUsers, { ...actorOf(req), limit: q.limit, after: q.after });
+export function mountUserRoutes(routes: RouteMounter, deps: { rpc: RpcClient }) {
+  routes.mount(userRoutes.list, async ({ query }, req, res) => {
+    const page = await deps.rpc.call(authRpc.listUsers, { ...actorOf(req), limit: query.limit, after: query.after });
     res.setHeader('Cache-Control', 'no-store');
     res.json(page);
   });
 
-  app.patch('/users/:id', ...guards, async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw AppError.notFound('user_not_found', 'No such user.');
-    const { role } = bodyOf(patchBody, req);
-    res.json(await deps.rpc.call(authRpc.changeRole, { ...actorOf(req), targetUserId: id.data, role }));
+  routes.mount(userRoutes.changeRole, async ({ params, body }, req, res) => {
+    res.json(await deps.rpc.call(authRpc.changeRole, { ...actorOf(req), targetUserId: params.id, role: body.role }));
   });
 }

@@ -1,49 +1,111 @@
 /** The inbox over REST: a page of the user's notifications, and the exact unread count. */
 import { z } from 'zod';
-import type { AccessTokenVerifier } from '@warren/shared/auth/access-token-verifier';
-import type { EndedSessions } from '@warren/shared/auth/ended-sessions';
-import { authOf, requireAuth } from '@warren/shared/auth/require-auth';
-import type { HttpApp } from '@warren/shared/http/app';
-import { queryOf } from '@warren/shared/http/validate';
+import { notificationSchema } from '@warren/shared/contracts/live';
+import { authOf } from '@warren/shared/auth/require-auth';
+import type { ProblemCode } from '@warren/shared/contracts/http-api';
+import type { RouteMounter } from '@warren/shared/http/route-mounter';
+import { defineRoute } from '@warren/shared/http/route-spec';
 import type { InboxRepository } from '../db/inbox-repository.js';
 import { parsePublicId } from '../domain/notification-id.js';
 import { markAllRead, markRead, type ReadStateDeps } from '../domain/read-state.js';
 
-const pageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z
-    .string()
-    .optional()
-    .refine((v) => v === undefined || parsePublicId(v) !== undefined, 'must be a notification id'),
-});
+/** A notification id in range (a seq the service can name), or the schema refuses it. */
+const notificationId = z
+  .string()
+  .refine((v) => parsePublicId(v) !== undefined, 'must be a notification id')
+  .meta({ description: '16 lowercase hex digits, at most 001fffffffffffff.', example: '000000000000002a' });
 
-export function mountInboxRoutes(
-  app: HttpApp,
-  deps: { verifier: AccessTokenVerifier; ended: EndedSessions; inbox: InboxRepository; readState: ReadStateDeps },
-) {
-  // A token of a session that has ended (logout, password reset, ...) is refused at once.
-  const authenticated = requireAuth(deps.verifier, deps.ended);
+const EXAMPLE_NOTIFICATION = {
+  id: '000000000000002a',
+  type: 'report.ready',
+  title: 'Quarterly report',
+  body: 'The Q3 report is ready for review.',
+  data: { reportId: 'q3-2030' },
+  createdAt: '2030-01-01T09:00:00.000Z',
+  readAt: null,
+};
 
-  app.get('/inbox', authenticated, async (req, res) => {
-    const q = queryOf(pageQuerySchema, req);
-    const { items, more } = await deps.inbox.page(authOf(req).sub, q.limit, q.before && parsePublicId(q.before));
+const database: ProblemCode[] = ['database_unavailable'];
+
+export const inboxRoutes = {
+  page: defineRoute({
+    method: 'get',
+    path: '/inbox',
+    operationId: 'inbox',
+    summary: "A page of the user's notifications, newest first",
+    tag: 'inbox',
+    auth: 'bearer',
+    request: {
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size.' }),
+        before: notificationId.optional().meta({ description: 'The `nextCursor` of the previous page: only older notifications.' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: '`nextCursor` is null on the last page.',
+        schema: z.object({ items: z.array(notificationSchema), nextCursor: z.string().nullable() }),
+        example: { items: [EXAMPLE_NOTIFICATION], nextCursor: null },
+      },
+    },
+    problems: database,
+  }),
+  unreadCount: defineRoute({
+    method: 'get',
+    path: '/inbox/unread-count',
+    operationId: 'unreadCount',
+    summary: 'The exact number of unread notifications (never capped)',
+    tag: 'inbox',
+    auth: 'bearer',
+    responses: { 200: { description: 'The count.', schema: z.object({ count: z.number().int().min(0) }), example: { count: 3 } } },
+    problems: database,
+  }),
+  readAll: defineRoute({
+    method: 'post',
+    path: '/inbox/read-all',
+    operationId: 'readAll',
+    summary: 'Mark every notification read',
+    description: 'Every socket of the user hears `{"type":"read","all":true,"unreadCount":0}`.',
+    tag: 'inbox',
+    auth: 'bearer',
+    responses: { 204: { description: 'Done.' } },
+    problems: database,
+  }),
+  read: defineRoute({
+    method: 'post',
+    path: '/inbox/:id/read',
+    operationId: 'read',
+    summary: 'Mark one notification read',
+    description: "Another user's id, or an unknown one, is 404. Every socket of the user hears `{\"type\":\"read\",\"ids\":[id],\"unreadCount\":N}`.",
+    tag: 'inbox',
+    auth: 'bearer',
+    request: { params: z.object({ id: notificationId }) },
+    notFound: 'notification_not_found',
+    responses: { 204: { description: 'Read.' } },
+    problems: ['notification_not_found', ...database],
+  }),
+};
+
+export function mountInboxRoutes(routes: RouteMounter, deps: { inbox: InboxRepository; readState: ReadStateDeps }) {
+  routes.mount(inboxRoutes.page, async ({ query }, req, res) => {
+    const { items, more } = await deps.inbox.page(authOf(req).sub, query.limit, query.before && parsePublicId(query.before));
     res.setHeader('Cache-Control', 'no-store');
     res.json({ items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null });
   });
 
-  app.get('/inbox/unread-count', authenticated, async (req, res) => {
+  routes.mount(inboxRoutes.unreadCount, async (_input, req, res) => {
     const count = await deps.inbox.unreadCount(authOf(req).sub);
     res.setHeader('Cache-Control', 'no-store');
     res.json({ count });
   });
 
-  app.post('/inbox/read-all', authenticated, async (req, res) => {
+  routes.mount(inboxRoutes.readAll, async (_input, req, res) => {
     await markAllRead(deps.readState, authOf(req).sub);
     res.status(204).end();
   });
 
-  app.post('/inbox/:id/read', authenticated, async (req, res) => {
-    await markRead(deps.readState, authOf(req).sub, [String(req.params.id)]);
+  routes.mount(inboxRoutes.read, async ({ params }, req, res) => {
+    await markRead(deps.readState, authOf(req).sub, [params.id]);
     res.status(204).end();
   });
 }

@@ -18,6 +18,7 @@ import type { Logger } from '@warren/shared/logger';
 import type { InboxEntry } from '../domain/notification.js';
 import type { ReadAnnouncement } from '../domain/ports.js';
 import { BatchSequencer, DEFAULT_SEQUENCER_LIMITS, type SequencerLimits } from './batch-sequencer.js';
+import type { OutboundFrame } from '../ws/outbound-frames.js';
 import { SocketFeed, type FeedSink, type FeedStore } from './socket-feed.js';
 
 /** Where live messages go out to every replica (LiveExchange). */
@@ -96,7 +97,7 @@ export class LiveDelivery implements LiveGatewayHook {
 
   receive(message: LiveMessage): void {
     if (message.kind === 'notifications') return this.sequencer.receive(message.batch, message.entries);
-    const frame = message.ids
+    const frame: OutboundFrame = message.ids
       ? { type: 'read', ids: message.ids, unreadCount: message.unreadCount }
       : { type: 'read', all: true, unreadCount: message.unreadCount };
     for (const socket of this.sockets.of(message.userId)) socket.send(frame);

@@ -8,11 +8,12 @@
  * let the client resume after them and lose the gap for good (decision 0007).
  */
 import type { InboxEntry } from '../domain/notification.js';
+import type { OutboundFrame } from '../ws/outbound-frames.js';
 
 /** What a feed needs of its socket (the ws layer's ClientConnection). */
 export interface FeedSink {
   /** Sends a frame; false if the socket is gone (or was closed as a slow consumer). */
-  send(frame: unknown): boolean;
+  send(frame: OutboundFrame): boolean;
   /** True when the client has a backlog: the catch-up waits for drained() before sending more. */
   readonly backlogged: boolean;
   drained(): Promise<void>;

@@ -9,6 +9,7 @@ import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
 import type { Logger } from '@warren/shared/logger';
 import type { FeedSink, SocketFeed } from '../live/socket-feed.js';
 import { CLOSE } from './close-codes.js';
+import type { OutboundFrame } from './outbound-frames.js';
 
 export interface ConnectionDeps {
   openFeed: (userId: string, sink: FeedSink) => SocketFeed;
@@ -34,7 +35,7 @@ export class ClientConnection implements FeedSink {
   }
 
   /** Sends a frame unless the client has stopped reading; returns false if the socket is gone. */
-  send(frame: unknown): boolean {
+  send(frame: OutboundFrame): boolean {
     if (!this.open) return false;
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       this.deps.logger.warn('slow consumer closed', { userId: this.userId, bufferedBytes: this.ws.bufferedAmount });

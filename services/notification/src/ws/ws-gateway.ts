@@ -25,6 +25,7 @@ import type { LiveGatewayHook } from '../live/live-delivery.js';
 import { ClientConnection } from './client-connection.js';
 import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
+import type { OutboundFrame } from './outbound-frames.js';
 import { SocketRegistry } from './socket-registry.js';
 import { UnauthenticatedSockets, type PendingSocket } from './unauthenticated-limits.js';
 

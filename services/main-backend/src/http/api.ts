@@ -1,0 +1,29 @@
+/**
+ * The main backend's HTTP API as documented: every route it serves besides the standard ones,
+ * from which GET /openapi.json (and docs/api/openapi-main-backend.json) is generated.
+ */
+import { jwksSchema, meSchema, publicUserSchema, sessionInfoSchema, tokenPairSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
+import { warrenApi } from '@warren/shared/contracts/http-api';
+import { authRoutes } from './auth-routes.js';
+import { notificationRoutes } from './notification-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { userRoutes } from './user-routes.js';
+
+export const mainBackendApi = warrenApi({
+  title: 'Warren main backend',
+  description: [
+    'The public REST API of Warren: registration, login and sessions, user administration, sending notifications.',
+    'Log in with `POST /login`, then send the `accessToken` as `Authorization: Bearer <token>`.',
+    'The inbox and the live WebSocket are on the notification service (its own /openapi.json and /asyncapi.json).',
+  ].join(' '),
+  routes: [...Object.values(authRoutes), ...Object.values(sessionRoutes), ...Object.values(userRoutes), ...Object.values(notificationRoutes)],
+  schemas: {
+    TokenPair: tokenPairSchema,
+    User: publicUserSchema,
+    Me: meSchema,
+    Session: sessionInfoSchema,
+    UserListItem: userListItemSchema,
+    Jwks: jwksSchema,
+  },
+  docs: true,
+});
