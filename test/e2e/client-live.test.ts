@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { serverFrameSchema } from '@warren/shared/contracts/inbox';
 import { createWarrenClient, type InboxNotification, type LiveState, type ReadChange, type Subscription, type WarrenClient } from '../../packages/client/src/index.js';
 import { decodePayload } from '../support/forge.js';
 import { ADMIN, startStack, type Stack } from '../support/stack.js';
@@ -100,6 +101,9 @@ describe('@warren/client live subscription against the real stack', { timeout: 1
     // Past a second expiry too: renewal is not a one-off.
     await until(() => socket.sentFrames.filter((f) => f.type === 'auth').length >= 2, 'two renewals', ACCESS_TOKEN_TTL_SECONDS * 1000 + 5000);
     assert.ok(socket.receivedFrames.filter((f) => f.type === 'auth_ok').length >= 2, 'the server accepted the renewals');
+    // The frames the client's types describe are the frames the server sends (the notification
+    // payload's own shape is checked in client-session.test.ts).
+    for (const frame of socket.receivedFrames.filter((f) => f.type !== 'notification')) serverFrameSchema.parse(frame);
 
     await send('after the renewal');
     await until(() => titles().includes('after the renewal'), 'the notification after the renewal');

@@ -1,30 +1,24 @@
 /**
  * What the notification service answers its clients, over REST and over the WebSocket: the
- * notification as a recipient sees it, an inbox page, the unread count, and the frames the
- * server sends on `/ws`. `@warren/client` takes its types from these (type-only, so no zod
- * reaches a browser bundle); the end-to-end tests parse real answers with them, so they
- * cannot drift from what the service sends.
+ * notification as a recipient sees it, an inbox page, and the frames the server sends on `/ws`.
+ * `@warren/client` takes its types from these (type-only, so no zod reaches a browser bundle);
+ * the end-to-end tests parse real answers with them, so they cannot drift from what the service
+ * sends.
  */
 import { z } from 'zod';
+import { notificationSchema } from './live.js';
 
 /** Who sent a notification; `null` for what the system sends itself. */
 export const senderSchema = z.object({ id: z.uuid(), name: z.string() });
 
 /**
- * One recipient's copy of a notification. `id` is that copy's id: 16 lowercase hex digits, so
- * one user's ids compare as strings in creation order. `notificationId` is the id the send
- * answered, shared by every recipient of that send.
+ * One recipient's copy of a notification, as the contract fixes it: the notification of the
+ * live messages (`live.ts`) plus `notificationId`, the id the send answered (shared by every
+ * recipient of that send), and `sender`.
  */
-export const inboxNotificationSchema = z.object({
-  id: z.string().regex(/^[0-9a-f]{16}$/),
+export const inboxNotificationSchema = notificationSchema.extend({
   notificationId: z.uuid(),
   sender: senderSchema.nullable(),
-  type: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  createdAt: z.iso.datetime({ offset: true }),
-  readAt: z.iso.datetime({ offset: true }).nullable(),
 });
 export type InboxNotification = z.infer<typeof inboxNotificationSchema>;
 
@@ -35,10 +29,10 @@ export const inboxPageSchema = z.object({
 });
 export type InboxPage = z.infer<typeof inboxPageSchema>;
 
-/** `GET /inbox/unread-count`: exact, never capped. */
-export const unreadCountSchema = z.object({ count: z.number().int().min(0) });
-
-/** Frames the server sends on `/ws` (docs/api.md, "WebSocket"). */
+/**
+ * Frames the server sends on `/ws` (docs/api.md, "WebSocket"), as a client reads them. (The
+ * notification service types its sends with services/notification/src/ws/outbound-frames.ts.)
+ */
 export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), unreadCount: z.number().int().min(0) }),
   z.object({ type: z.literal('notification'), notification: inboxNotificationSchema }),
