@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Notification } from '@warren/shared/contracts/notification-api';
+import type { InboxNotification as Notification } from '@warren/shared/contracts/inbox';
 import { announceUsers } from '../support/directory.js';
 import { activeSigningKey, decodePayload, signWith } from '../support/forge.js';
 import { call, sleep, type JsonResponse } from '../support/http.js';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
-import type { Notification } from '@warren/shared/contracts/notification-api';
+import type { InboxNotification as Notification } from '@warren/shared/contracts/inbox';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { announceUsers } from '../support/directory.js';
 import { RABBITMQ_URL } from '../support/env.js';

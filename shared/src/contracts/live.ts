@@ -5,14 +5,14 @@
  * client with `?after=`. One message carries a whole stored batch.
  */
 import { z } from 'zod';
-import { notificationSchema } from './notification-api.js';
+import { inboxNotificationSchema } from './inbox.js';
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationSchema })),
+    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: inboxNotificationSchema })),
   }),
   z.object({
     kind: z.literal('read'),

@@ -1,9 +1,10 @@
 /**
- * The HTTP side of notifications, request and response schemas as the routes validate and answer
- * them: sending (main-backend), the inbox and a send's status (notification service). The
- * routes parse with these and the API documents are generated from them.
+ * The HTTP side of sending notifications, request and response schemas as the routes validate
+ * and answer them: sending one or a batch (main-backend) and a send's status (notification
+ * service). The inbox and the socket's shapes are in inbox.ts.
  */
 import { z } from 'zod';
+import { senderSchema } from './inbox.js';
 import { MAX_BATCH_NOTIFICATIONS, notificationContentSchema, recipientsSchema } from './notifications.js';
 
 /** `POST /notifications`: what the message `notification.requested` carries, less what the server adds. */
@@ -23,45 +24,15 @@ export type SendNotificationBatchBody = z.output<typeof sendNotificationBatchBod
 export const sendNotificationBatchResponseSchema = z.object({ ids: z.array(z.uuid()) });
 
 /**
- * Who sent a notification: the user the send was made by, with the name the user directory
- * holds for them (null if it has none yet), or null for a notification the system sent itself.
- */
-export const senderSchema = z
-  .object({ id: z.uuid(), name: z.string().nullable() })
-  .nullable()
-  .meta({ description: 'Who sent it: `{id, name}` (name null while the directory has none), or null for what the system sent itself.' });
-export type Sender = z.infer<typeof senderSchema>;
-
-/** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
-export const notificationSchema = z.object({
-  id: z
-    .string()
-    .regex(/^[0-9a-f]{16}$/)
-    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
-  notificationId: z.uuid().meta({ description: 'The id the send answered, shared by every recipient of that send.' }),
-  sender: senderSchema,
-  type: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  createdAt: z.iso.datetime(),
-  readAt: z.iso.datetime().nullable(),
-});
-export type Notification = z.infer<typeof notificationSchema>;
-
-/** `GET /inbox`: newest first; `nextCursor` is the `before=` of the next page, null on the last. */
-export const inboxPageSchema = z.object({ items: z.array(notificationSchema), nextCursor: z.string().nullable() });
-
-/**
  * `GET /notifications/:id` (notification service): what became of one send, for its sender or
  * an admin. `recipients`: inbox rows stored for it; `read`: how many of them are read;
  * `unknownUserIds`: named user ids that matched no user (they stored nothing).
  */
 export const sendStatusSchema = z.object({
   id: z.uuid(),
-  sender: senderSchema,
+  sender: senderSchema.nullable(),
   title: z.string(),
-  createdAt: z.string(),
+  createdAt: z.iso.datetime(),
   recipients: z.number().int().min(0),
   read: z.number().int().min(0),
   unknownUserIds: z.array(z.uuid()),

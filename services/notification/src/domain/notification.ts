@@ -1,7 +1,7 @@
-/** A notification as clients see it (REST and WebSocket alike): its schema is part of the HTTP contract. */
-import type { Notification } from '@warren/shared/contracts/notification-api';
+/** A notification as clients see it (REST and WebSocket alike): its schema is part of the contract (contracts/inbox.ts). */
+import type { InboxNotification } from '@warren/shared/contracts/inbox';
 
-export type { Notification };
+export type Notification = InboxNotification;
 
 /** A stored inbox row addressed to one user; `seq` orders a user's rows (the id is its hex form). */
 export interface InboxEntry {

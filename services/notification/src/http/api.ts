@@ -4,7 +4,8 @@
  * generated from these routes.
  */
 import { z } from 'zod';
-import { notificationSchema, sendStatusSchema } from '@warren/shared/contracts/notification-api';
+import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
+import { sendStatusSchema } from '@warren/shared/contracts/notification-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { warrenApi } from '@warren/shared/contracts/http-api';
 import { defineRoute } from '@warren/shared/http/route-spec';
@@ -30,7 +31,7 @@ export const notificationApi = warrenApi({
     'Notifications also arrive live on the WebSocket `/ws`: its frames and close codes, and the RabbitMQ messages, are in [/asyncapi.json](/asyncapi.json).',
   ].join(' '),
   routes: [...Object.values(inboxRoutes), ...Object.values(sendStatusRoutes), asyncApiRoute],
-  schemas: { Notification: notificationSchema, SendStatus: sendStatusSchema },
+  schemas: { Notification: inboxNotificationSchema, SendStatus: sendStatusSchema },
   docs: true,
 });
 

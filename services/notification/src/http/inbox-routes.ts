@@ -1,6 +1,6 @@
 /** The inbox over REST: a page of the user's notifications, and the exact unread count. */
 import { z } from 'zod';
-import { notificationSchema } from '@warren/shared/contracts/notification-api';
+import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
 import { authOf } from '@warren/shared/auth/require-auth';
 import type { ProblemCode } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
@@ -46,7 +46,7 @@ export const inboxRoutes = {
     responses: {
       200: {
         description: '`nextCursor` is null on the last page.',
-        schema: z.object({ items: z.array(notificationSchema), nextCursor: z.string().nullable() }),
+        schema: z.object({ items: z.array(inboxNotificationSchema), nextCursor: z.string().nullable() }),
         example: { items: [EXAMPLE_NOTIFICATION], nextCursor: null },
       },
     },
