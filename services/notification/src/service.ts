@@ -101,6 +101,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         markRead: (u, ids) => markRead(readState, u, ids),
         markAllRead: (u) => markAllRead(readState, u),
         logger,
+        metrics,
         limits: config.ws,
       }),
       (g) => g.close(),

@@ -5,6 +5,7 @@
  * client with `?after=`. One message carries a whole stored batch.
  */
 import { z } from 'zod';
+import { parseTraceparent } from '../trace-context.js';
 
 /** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
 export const notificationSchema = z.object({
@@ -25,7 +26,19 @@ export const liveMessageSchema = z.discriminatedUnion('kind', [
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationSchema })),
+    entries: z.array(
+      z.object({
+        userId: z.uuid(),
+        seq: z.number().int().positive(),
+        notification: notificationSchema,
+        /** The send's W3C traceparent, for the socket's log line; a malformed one is dropped, never the batch. */
+        traceparent: z
+          .string()
+          .refine((v) => parseTraceparent(v) !== undefined)
+          .optional()
+          .catch(undefined),
+      }),
+    ),
   }),
   z.object({
     kind: z.literal('read'),

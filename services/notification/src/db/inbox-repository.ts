@@ -55,11 +55,11 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       await recordSends(tx, sends);
       if (rows.length === 0) return { entries: [] };
       await tx.query('SELECT pg_advisory_xact_lock($1)', [INSERT_LOCK]);
-      const { rows: inserted } = await tx.query<Row>(
+      const { rows: inserted } = await tx.query<Row & { notification_id: string }>(
         `INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
          ON CONFLICT (notification_id, user_id) DO NOTHING
-         RETURNING ${COLUMNS}`,
+         RETURNING ${COLUMNS}, notification_id`,
         [
           rows.map((r) => r.notificationId),
           rows.map((r) => r.userId),
@@ -72,7 +72,7 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       if (inserted.length === 0) return { entries: [] };
       await addUnread(tx, countBy(inserted.map((r) => r.user_id)));
       const { rows: batch } = await tx.query<{ last: number }>('UPDATE inbox_batches SET last = last + 1 RETURNING last');
-      return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map(toEntry) };
+      return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map((r) => ({ ...toEntry(r), notificationId: r.notification_id })) };
     });
   }
 

@@ -35,8 +35,8 @@ export interface NewSend {
 export interface StoredBatch {
   /** The number of this insert, when it stored anything: live batches are put back in this order. */
   batch?: number | undefined;
-  /** Only the rows that were new, in seq order. */
-  entries: InboxEntry[];
+  /** Only the rows that were new, in seq order, each with the id of the send it belongs to. */
+  entries: (InboxEntry & { notificationId: string })[];
 }
 
 export interface InboxWrites {

@@ -10,6 +10,7 @@
  * pushed nowhere.
  */
 import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
+import { traceIdOf } from '@warren/shared/trace-context';
 import type { DeliverLive, InboxWrites, Logger, LookupUsers, NewInboxRow, NewSend, UserDirectory } from './ports.js';
 
 export interface StoreNotificationsDeps {
@@ -28,7 +29,7 @@ export interface StoreNotificationsDeps {
 /** A requested notification as the consumer hands it over, with the request id its logs carry. */
 export interface RequestedNotification {
   payload: NotificationRequested;
-  meta: { requestId: string };
+  meta: { requestId: string; traceparent?: string | undefined };
 }
 
 /** The part of a batch left for later: retried as if it had failed with `reason`; the rest is acked. */
@@ -76,6 +77,7 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     sends.push({ notificationId: n.notificationId, senderId: n.requestedBy?.userId ?? null, title: n.title, unknownUserIds });
     deps.logger.info('notification received', {
       requestId: meta.requestId,
+      ...traceField(meta.traceparent),
       notificationId: n.notificationId,
       recipients: recipients.size,
       ...(unknownUserIds.length > 0 ? { unknownUserIds: unknownUserIds.length } : {}),
@@ -85,9 +87,12 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
   const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows, sends);
   deps.logger.info('notifications stored', { messages: batch.length, rows: rows.length, newRows: stored.length });
   for (const { meta, payload } of batch) {
-    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId });
+    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId, ...traceField(meta.traceparent) });
   }
   if (batchNo !== undefined) {
+    // Each entry carries its send's trace to the socket that gets it (live messages are per batch).
+    const traces = new Map(batch.map(({ payload, meta }) => [payload.notificationId, meta.traceparent]));
+    for (const e of stored) e.traceparent = traces.get(e.notificationId);
     try {
       await deps.deliver(batchNo, stored);
     } catch (err) {
@@ -96,4 +101,9 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     }
   }
   return deferral;
+}
+
+/** A batch's lines are logged outside any one message's context: each names its own trace. */
+function traceField(traceparent: string | undefined): { traceId?: string } {
+  return traceparent ? { traceId: traceIdOf(traceparent) } : {};
 }
