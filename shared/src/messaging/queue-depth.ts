@@ -49,6 +49,8 @@ export function startQueueDepthGauge(opts: QueueDepthOptions): void {
     run: async () => {
       // While the broker is away there is nothing to read: the last values stand (and /readyz says why).
       if (!opts.broker.isConnected()) return;
+      // The channel opens just after the service starts: the first round waits for it.
+      await channel.waitForConnect();
       for (const queue of opts.queues) {
         try {
           const q = await channel.checkQueue(queue);

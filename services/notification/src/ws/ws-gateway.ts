@@ -161,7 +161,7 @@ export class WsGateway {
       clearTimeout(expiry);
       this.registry.remove(conn);
       // The reason is the peer's text: bounded before it reaches a log line.
-      this.deps.logger.info('socket closed', { userId: auth.sub, code, reason: reason.toString('utf8').slice(0, 123), seconds: Math.round((Date.now() - connectedAt) / 1000) });
+      this.deps.logger.info('socket closed', { userId: auth.sub, closeCode: code, reason: reason.toString('utf8').slice(0, 123), seconds: Math.round((Date.now() - connectedAt) / 1000) });
     });
 
     let windowStart = Date.now();
