@@ -67,6 +67,19 @@ function followSocket(url: string, token: string) {
   };
 }
 
+/** A login's status, retried for up to 10 s while it answers 503 (the failover in progress). */
+async function retryLogin(stack: Stack): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = await login(stack).then(
+      () => 200,
+      (err: Error) => Number(/login failed: (\d+)/.exec(err.message)?.[1] ?? 0),
+    );
+    if (status !== 503 || Date.now() > deadline) return status;
+    await sleep(250);
+  }
+}
+
 async function inboxOf(stack: Stack, token: string): Promise<Item[]> {
   const items: Item[] = [];
   let before: string | undefined;
@@ -85,6 +98,8 @@ async function inboxOf(stack: Stack, token: string): Promise<Item[]> {
 describe('a RabbitMQ cluster losing the node the services use', () => {
   let cluster: PrivateRabbitCluster;
   let stack: Stack;
+  /** A login's status while the node was away (measured by the stream test). */
+  let loginWhileDown: number | undefined;
   before(async () => {
     cluster = await startPrivateRabbitCluster(3);
     stack = await startStack({ RABBITMQ_URL: cluster.url });
@@ -154,6 +169,8 @@ describe('a RabbitMQ cluster losing the node the services use', () => {
     await victim.stop('SIGTERM');
     await sleep(6000);
     const failedOverTo = connectedTo();
+    // Logging in is an RPC to auth: its request queue must be served while the node is away.
+    loginWhileDown = await retryLogin(stack);
     await victim.start();
     await sleep(3000);
     sending = false;
@@ -179,10 +196,12 @@ describe('a RabbitMQ cluster losing the node the services use', () => {
       Math.min(...sockets.flatMap((s) => s.items.flatMap((i, k) => ((i.data.n ?? -1) >= firstAfterStop ? [s.arrivedAt[k] as number] : [])))) - stoppedAt;
     t.diagnostic(
       `${sent} sends to ${users.length} users (${ONLINE} online); main-backend moved from ${victim.nodeName} to ${failedOverTo.nodeName}; ` +
-        `first send accepted ${firstAccepted} ms and first delivered on a socket ${firstDelivered} ms after the stop; socket reopens: ${sockets.map((s) => s.reopens()).join(', ')}`,
+        `first send accepted ${firstAccepted} ms and first delivered on a socket ${firstDelivered} ms after the stop; socket reopens: ${sockets.map((s) => s.reopens()).join(', ')}; ` +
+        `a login while the node was away answered ${loginWhileDown}`,
     );
 
     assert.notEqual(failedOverTo, victim, 'main-backend failed over to another node');
+    assert.equal(await retryLogin(stack), 200, 'a login works after the node is back');
     inboxes.forEach((inbox, u) => {
       const ns = inbox.map((i) => i.data.n as number);
       const lost = expected.filter((n) => !ns.includes(n));
@@ -196,5 +215,12 @@ describe('a RabbitMQ cluster losing the node the services use', () => {
       assert.deepEqual(ids, [...ids].sort(), `socket ${u}: in id order`);
       assert.deepEqual(expected.filter((n) => !ns.has(n)), [], `socket ${u}: 0 lost`);
     });
+  });
+
+  // Known gap (docs/decisions/0022-broker-cluster.md): auth's RPC request queue is a durable
+  // classic queue, which lives on the one node it was declared on; while that node is away
+  // logins and session checks answer 503 (sends go on while their session check is cached).
+  it('When the node holding the auth RPC queue is away, then a login still works', { todo: 'the RPC request queue lives on one node' }, () => {
+    assert.equal(loginWhileDown, 200);
   });
 });
