@@ -62,9 +62,9 @@ module.exports = {
     },
     {
       name: 'no-cycles',
-      comment: 'No import cycles in shared/src or a service: a cycle makes load order matter and layers meaningless.',
+      comment: 'No import cycles in shared/src, a service or a package: a cycle makes load order matter and layers meaningless.',
       severity: 'error',
-      from: { path: '^(shared/src|services/[^/]+/src)/' },
+      from: { path: '^(shared/src|services/[^/]+/src|packages/[^/]+/src)/' },
       to: { circular: true },
     },
     {
@@ -81,6 +81,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/' },
       to: { path: '^services/' },
+    },
+    {
+      name: 'client-runtime-self-contained',
+      comment:
+        '@warren/client runs in browsers as one bundle: its code imports only its own files, and what it takes from ' +
+        '@warren/shared (the contracts) or zod it takes as types (import type), so no zod or server code reaches the bundle.',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: { pathNot: '^packages/client/src/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'resolvable',
