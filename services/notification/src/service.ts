@@ -12,6 +12,8 @@ import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
 import { defineService, readiness } from '@warren/shared/service-kit';
+import { topology } from '@warren/shared/contracts/topology';
+import { ownedQueues, startQueueDepthGauge } from '@warren/shared/messaging/queue-depth';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { purgeExpired } from './db/housekeeping.js';
 import type { NotificationConfig } from './config.js';
@@ -104,6 +106,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         markRead: (u, ids) => markRead(readState, u, ids),
         markAllRead: (u) => markAllRead(readState, u),
         logger,
+        metrics,
         limits: config.ws,
       }),
       (g) => g.close(),
@@ -134,6 +137,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     });
     closers.add('email consumer', emails, (c) => c.stop());
     await emails.waitReady();
+
+    // Its work queues' backlog and dead letters, for the on-call person (docs/operations.md).
+    startQueueDepthGauge({ broker, closers, logger, metrics, queues: ownedQueues(Object.values(topology(config.brokerNamespace).queues), 'notification') });
 
     const pruner = new RetentionPruner(inbox, config.retentionDays, logger);
     startHousekeeping(closers, logger, async (signal) => {

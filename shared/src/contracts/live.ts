@@ -6,13 +6,26 @@
  */
 import { z } from 'zod';
 import { inboxNotificationSchema } from './inbox.js';
+import { parseTraceparent } from '../trace-context.js';
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: inboxNotificationSchema })),
+    entries: z.array(
+      z.object({
+        userId: z.uuid(),
+        seq: z.number().int().positive(),
+        notification: inboxNotificationSchema,
+        /** The send's W3C traceparent, for the socket's log line; a malformed one is dropped, never the batch. */
+        traceparent: z
+          .string()
+          .refine((v) => parseTraceparent(v) !== undefined)
+          .optional()
+          .catch(undefined),
+      }),
+    ),
   }),
   z.object({
     kind: z.literal('read'),

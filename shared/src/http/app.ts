@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { requestLogLevel } from '../http-log-level.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
+import { continueTrace } from '../trace-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
@@ -30,6 +31,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
     requestId: string;
+    /** Set on arrival: the client's traceparent continued if valid, else a new trace. */
+    traceparent: string;
   }
 }
 
@@ -87,19 +90,23 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     // Route pattern, not the raw path, keeps label cardinality bounded.
     const route = (req.route?.path as string | undefined) ?? (this.statusCode === 404 ? 'unmatched' : 'other');
     metrics.httpRequestDuration.observe({ method: req.method, route, status: String(this.statusCode) }, seconds);
-    runWithRequestId(req.requestId, () =>
-      logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
+    runWithRequestId(
+      req.requestId,
+      () => logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
+      req.traceparent,
     );
   }
   app.use((req: Request, res: TimedResponse, next: NextFunction) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']);
     req.requestId = requestId;
+    // Never echoed: a traceparent only travels on, to the messages this request publishes.
+    req.traceparent = continueTrace(req.headers.traceparent);
     for (const [name, value] of security) res.setHeader(name, value);
     res.setHeader('X-Request-Id', requestId);
     res[startedAt] = performance.now();
     res.once('finish', onFinish);
     const urlError = urlLimitError(req.url);
-    runWithRequestId(requestId, () => next(urlError));
+    runWithRequestId(requestId, () => next(urlError), req.traceparent);
   });
 
   if (opts.corsOrigins.length > 0) {
@@ -133,9 +140,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     const appError = toAppError(err);
     if (appError.code === 'database_unavailable' && !(err instanceof AppError)) {
       // Expected while the database restarts or fails over: a warning, not a stack trace per request.
-      runWithRequestId(req.requestId, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }), req.traceparent);
     } else if (appError.status >= 500 && !(err instanceof AppError)) {
-      runWithRequestId(req.requestId, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }), req.traceparent);
     }
     sendProblem(req, res, appError);
   });
@@ -188,7 +195,7 @@ export function jsonBody(limit: string | number): RequestHandler {
     }
     // The body's events run in another async context than this middleware: the request id is
     // re-entered for what follows the parse.
-    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req))));
+    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req)), req.traceparent));
   };
 }
 

@@ -88,7 +88,7 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       if (inserted.length === 0) return { entries: [] };
       await addUnread(tx, countBy(inserted.map((r) => r.user_id)));
       const { rows: batch } = await tx.query<{ last: number }>('UPDATE inbox_batches SET last = last + 1 RETURNING last');
-      return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map(toEntry) };
+      return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map((r) => ({ ...toEntry(r), notificationId: r.notification_id })) };
     });
   }
 

@@ -8,4 +8,6 @@ export interface InboxEntry {
   userId: string;
   seq: number;
   notification: Notification;
+  /** On the live path only: the W3C traceparent of the send that made it, for the socket's log line. */
+  traceparent?: string | undefined;
 }

@@ -36,7 +36,7 @@ export interface NewSend {
 export interface StoredBatch {
   /** The number of this insert, when it stored anything: live batches are put back in this order. */
   batch?: number | undefined;
-  /** Only the rows that were new, in seq order. */
+  /** Only the rows that were new, in seq order (each notification names its send: `notificationId`). */
   entries: InboxEntry[];
 }
 

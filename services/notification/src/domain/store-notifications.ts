@@ -11,6 +11,7 @@
  * pushed nowhere.
  */
 import { requestedNotifications, type NotificationBatchRequested, type NotificationRequested, type Role } from '@warren/shared/contracts/notifications';
+import { traceIdOf } from '@warren/shared/trace-context';
 import type { DeliverLive, InboxWrites, Logger, LookupUsers, NewInboxRow, NewSend, UserDirectory } from './ports.js';
 import { learnSenderNames } from './sender-names.js';
 
@@ -33,7 +34,7 @@ export interface StoreNotificationsDeps {
  */
 export interface RequestedNotification {
   payload: NotificationRequested | NotificationBatchRequested;
-  meta: { requestId: string };
+  meta: { requestId: string; traceparent?: string | undefined };
 }
 
 /** The part of a batch left for later: retried as if it had failed with `reason`; the rest is acked. */
@@ -89,6 +90,7 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     sends.push({ notificationId: n.notificationId, senderId: n.requestedBy?.userId ?? null, title: n.title, unknownUserIds });
     deps.logger.info('notification received', {
       requestId: meta.requestId,
+      ...traceField(meta.traceparent),
       notificationId: n.notificationId,
       recipients: recipients.size,
       ...(unknownUserIds.length > 0 ? { unknownUserIds: unknownUserIds.length } : {}),
@@ -98,9 +100,12 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
   const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows, sends);
   deps.logger.info('notifications stored', { messages: batch.length, notifications: sends.length, rows: rows.length, newRows: stored.length });
   for (const { meta, n } of pending) {
-    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: n.notificationId });
+    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: n.notificationId, ...traceField(meta.traceparent) });
   }
   if (batchNo !== undefined) {
+    // Each entry carries its send's trace to the socket that gets it (live messages are per batch).
+    const traces = new Map(pending.map(({ n, meta }) => [n.notificationId, meta.traceparent]));
+    for (const e of stored) e.traceparent = traces.get(e.notification.notificationId);
     try {
       await deps.deliver(batchNo, stored);
     } catch (err) {
@@ -109,4 +114,9 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     }
   }
   return deferral;
+}
+
+/** A batch's lines are logged outside any one message's context: each names its own trace. */
+function traceField(traceparent: string | undefined): { traceId?: string } {
+  return traceparent ? { traceId: traceIdOf(traceparent) } : {};
 }
