@@ -21,6 +21,8 @@ const DOMAIN_MAY_IMPORT = [
   '^shared/src/errors[.]ts$',
   // pure rules: which text PostgreSQL can store (no I/O)
   '^shared/src/json-limits[.]ts$',
+  // pure rules: W3C traceparent parsing and the trace id a log line carries (no I/O)
+  '^shared/src/trace-context[.]ts$',
   // the logger's type (re-exported by each ports.ts); the rule below refuses a value import of it
   '^shared/src/logger[.]ts$',
   // computation, not transport: hashing, signing, schemas, canonical JSON, the common-password list
@@ -35,7 +37,7 @@ module.exports = {
       name: 'domain-imports-only-ports',
       comment:
         'A use case in services/<name>/src/domain/ imports only its own domain files (ports.ts among them), ' +
-        '@warren/shared/contracts/*, errors, json-limits, the Logger type and computation libraries. ' +
+        '@warren/shared/contracts/*, errors, json-limits, trace-context, the Logger type and computation libraries. ' +
         'Put what it needs from a database, the broker, SMTP or HTTP behind an interface in domain/ports.ts ' +
         'and implement it in db/, messaging/ or email/ (wired in service.ts).',
       severity: 'error',
@@ -57,14 +59,14 @@ module.exports = {
         'nor from Warren\'s client code for auth (shared/src/auth/). Hand it what it needs as a value (resources, RPC ' +
         'methods, schemas, variable definitions) from the service or contract that uses it (docs/decisions/0016).',
       severity: 'error',
-      from: { path: '^shared/src/(messaging|http|db|config|lifecycle|service-kit|logger|metrics|errors|periodic-job|request-context|json-limits)' },
+      from: { path: '^shared/src/(messaging|http|db|config|lifecycle|service-kit|logger|metrics|errors|periodic-job|request-context|json-limits|trace-context)' },
       to: { path: '^shared/src/(contracts|auth)/' },
     },
     {
       name: 'no-cycles',
-      comment: 'No import cycles in shared/src or a service: a cycle makes load order matter and layers meaningless.',
+      comment: 'No import cycles in shared/src, a service or a package: a cycle makes load order matter and layers meaningless.',
       severity: 'error',
-      from: { path: '^(shared/src|services/[^/]+/src)/' },
+      from: { path: '^(shared/src|services/[^/]+/src|packages/[^/]+/src)/' },
       to: { circular: true },
     },
     {
@@ -81,6 +83,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/' },
       to: { path: '^services/' },
+    },
+    {
+      name: 'client-runtime-self-contained',
+      comment:
+        '@warren/client runs in browsers as one bundle: its code imports only its own files, and what it takes from ' +
+        '@warren/shared (the contracts) or zod it takes as types (import type), so no zod or server code reaches the bundle.',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: { pathNot: '^packages/client/src/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'resolvable',

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const roots = ['shared/test', 'services/auth/test', 'services/main-backend/test', 'services/notification/test', 'test'];
+const roots = ['shared/test', 'packages/client/test', 'services/auth/test', 'services/main-backend/test', 'services/notification/test', 'test'];
 
 function walk(dir, out) {
   let entries;

@@ -1,8 +1,8 @@
 /**
  * s3-layout/ mirrors the bucket: exactly the folders of each partition, a page and a config per
  * portal naming its own partition's gateway, the qa portals' copies of the shared code generated
- * from dev/base (never committed, so they cannot drift), and nothing that loads from the internet
- * or writes markup.
+ * from dev/base (never committed, so they cannot drift), the API client as built from
+ * packages/client (stale copy: fail), and nothing that loads from the internet or writes markup.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleClient, PORTAL_COPY } from '../packages/client/scripts/bundle.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAYOUT = join(ROOT, 's3-layout');
@@ -87,6 +88,14 @@ describe('the s3 layout', () => {
     }
     const check = spawnSync('bash', [join(ROOT, 'scripts', 'sync-portal-base.sh'), '--check'], { cwd: '/', encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
+  });
+
+  it('Then base/warren-client.js is the current build of packages/client, not a copy kept by hand', async () => {
+    const built = await bundleClient();
+    const committed = readFileSync(PORTAL_COPY, 'utf8');
+    assert.ok(committed === built, `${relative(ROOT, PORTAL_COPY)} is stale: run \`npm run build -w packages/client\` and commit it`);
+    assert.doesNotMatch(built, /\bfrom\s*["']|\bimport\s*\(/, 'one self-contained module: no import of its own');
+    assert.doesNotMatch(built, /zod/, 'types only from the contracts: no zod in the bundle');
   });
 
   it('Then no page loads anything from outside and no script writes markup', () => {

@@ -52,6 +52,42 @@ export const csv = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/**
+ * A bad entry as an error message may show it: whatever precedes an "@" (where credentials
+ * would be) is left out, a scheme before it kept ("http://***@host:5672"). No URL parsing:
+ * a bad entry need not parse, or may parse with its password where a parser does not look.
+ */
+function shownEntry(entry: string): string {
+  const at = entry.lastIndexOf('@');
+  if (at === -1) return entry;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(entry)?.[0] ?? '';
+  return `${scheme}***${entry.slice(at)}`;
+}
+
+/**
+ * One AMQP URL, or a comma-separated list of the nodes of ONE RabbitMQ cluster (the broker
+ * connection tries them in order and fails over to the next on a loss). Each entry is checked
+ * on its own, and a bad one is named by its position, with its password masked.
+ */
+export const amqpUrlList = z.string().transform((value, ctx) => {
+  const entries = value.split(',').map((s) => s.trim());
+  const urls: string[] = [];
+  entries.forEach((entry, i) => {
+    const where = entries.length > 1 ? `entry ${i + 1} of ${entries.length} ` : '';
+    if (!entry) {
+      ctx.addIssue({ code: 'custom', message: `${where}is empty: list the nodes separated by single commas` });
+      return;
+    }
+    if (!amqpUrl.safeParse(entry).success) {
+      ctx.addIssue({ code: 'custom', message: `${where}"${shownEntry(entry)}" must be a URL starting with amqp:// or amqps://` });
+      return;
+    }
+    urls.push(entry);
+  });
+  if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', message: 'lists a node twice' });
+  return urls;
+});
+
 /** The database server a service's default database URL points at. */
 const DEFAULT_DATABASE_SERVER = 'postgres://postgres@127.0.0.1:5432';
 
@@ -64,7 +100,8 @@ function appEnvOf(env: Env): AppEnv {
 /** The broker variables: also what an operator command that only talks to the broker reads. */
 export function brokerVariables(defaultNamespace: string) {
   return {
-    RABBITMQ_URL: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
+    /** One node, or the nodes of one cluster separated by commas. */
+    RABBITMQ_URL: amqpUrlList.default(['amqp://guest:guest@127.0.0.1:5672']),
     /** Prefix of every exchange and queue: keeps partitions and test runs apart on one broker. */
     BROKER_NAMESPACE: z
       .string()
@@ -127,7 +164,8 @@ export interface PlatformConfig {
   nodeEnv: 'development' | 'production' | 'test';
   logLevel: string;
   logFormat?: 'json' | 'pretty';
-  rabbitmqUrl: string;
+  /** The nodes of one broker cluster (one entry for a single broker), tried in this order. */
+  rabbitmqUrls: string[];
   brokerNamespace: string;
   databaseUrl: string;
   databasePoolMax: number;
@@ -169,7 +207,7 @@ export function loadConfig<T extends z.ZodRawShape, R>(def: ServiceDefinition<T,
     nodeEnv: v.NODE_ENV as PlatformConfig['nodeEnv'],
     logLevel: v.LOG_LEVEL as string,
     logFormat: v.LOG_FORMAT as 'json' | 'pretty' | undefined,
-    rabbitmqUrl: v.RABBITMQ_URL as string,
+    rabbitmqUrls: v.RABBITMQ_URL as string[],
     brokerNamespace: v.BROKER_NAMESPACE as string,
     databaseUrl: v[def.database.variable] as string,
     databasePoolMax: v.DATABASE_POOL_MAX as number,

@@ -48,6 +48,13 @@ export interface RunningService extends Service {
   port(): number;
 }
 
+/** Work a process does after its service stopped and before it exits (flushing telemetry). */
+const exitHooks: (() => Promise<unknown>)[] = [];
+
+export function beforeProcessExit(hook: () => Promise<unknown>): void {
+  exitHooks.push(hook);
+}
+
 export async function runMain(
   name: string,
   build: () => { service: Service; shutdownTimeoutMs: number; log: (msg: string, meta?: object) => void },
@@ -80,8 +87,9 @@ export async function runMain(
     }, shutdownTimeoutMs);
     timer.unref();
     service.stop().then(
-      () => {
+      async () => {
         log('stopped', { signal, drainedMs: Date.now() - began });
+        await Promise.allSettled(exitHooks.map((hook) => hook()));
         process.exit(0);
       },
       (err: unknown) => {

@@ -1,12 +1,13 @@
 /**
- * One line per event, each with service, env, level and the correlation id: JSON in production
+ * One line per event, each with service, env, level and the correlation ids (request id, trace id): JSON in production
  * and wherever a program reads the lines (tests, pipes, log shippers); on a developer's terminal
  * a readable line (time, coloured level, service, message, then the other fields as key=value).
  * Secrets never reach a log line: any field whose name looks like a secret is redacted,
  * however deep it sits, before winston formats it.
  */
 import winston from 'winston';
-import { currentRequestId } from './request-context.js';
+import { currentRequestId, currentTraceparent } from './request-context.js';
+import { traceIdOf } from './trace-context.js';
 
 export type Logger = winston.Logger;
 
@@ -45,6 +46,9 @@ const redactFormat = winston.format((info) => {
     (cleaned as unknown as Record<symbol, unknown>)[sym] = (info as unknown as Record<symbol, unknown>)[sym];
   }
   if (requestId && cleaned.requestId === undefined) cleaned.requestId = requestId;
+  // The trace id (not the whole traceparent): what a tracing backend's search takes.
+  const traceparent = cleaned.traceId === undefined ? currentTraceparent() : undefined;
+  if (traceparent) cleaned.traceId = traceIdOf(traceparent);
   return cleaned;
 });
 

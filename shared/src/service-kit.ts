@@ -43,7 +43,7 @@ export async function openDatabase(config: PlatformConfig, migrationsDir: string
 /** Connects (waiting up to `timeoutMs`) and returns the broker; it reconnects by itself after. */
 export async function openBroker(config: PlatformConfig, logger: Logger, timeoutMs = 15_000): Promise<Broker> {
   const broker = new Broker({
-    url: config.rabbitmqUrl,
+    url: config.rabbitmqUrls,
     connectionName: `${config.brokerNamespace}:${config.service}:${process.pid}:${randomBytes(3).toString('hex')}`,
     logger,
   });

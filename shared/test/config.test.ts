@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     assert.equal(config.port, 5000);
     assert.equal(config.databaseUrl, 'postgres://postgres@127.0.0.1:5432/svc_dev');
     assert.equal(config.brokerNamespace, 'team.dev');
-    assert.equal(config.rabbitmqUrl, 'amqp://guest:guest@127.0.0.1:5672');
+    assert.deepEqual(config.rabbitmqUrls, ['amqp://guest:guest@127.0.0.1:5672']);
     assert.deepEqual(config.corsOrigins, []);
     assert.equal(config.httpBodyLimit, '100kb');
     assert.equal(config.shutdownTimeoutMs, 10_000);
@@ -84,6 +84,40 @@ describe('loadConfig', () => {
     assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['RABBITMQ_URL', 'SVC_DATABASE_URL', 'SVC_PORT']);
   });
 
+  it('When RABBITMQ_URL lists the nodes of a cluster, with spaces around them, then each becomes one clean URL in order', () => {
+    const config = load({ RABBITMQ_URL: ' amqp://u:p@rabbit-a:5672 ,amqps://u:p@rabbit-b:5671/vh,amqp://u:p@rabbit-c ' });
+    assert.deepEqual(config.rabbitmqUrls, ['amqp://u:p@rabbit-a:5672', 'amqps://u:p@rabbit-b:5671/vh', 'amqp://u:p@rabbit-c']);
+  });
+
+  it('When one entry of the RABBITMQ_URL list is bad, then ONE message names that entry by position, never with its password', () => {
+    const err = configError(() => load({ RABBITMQ_URL: 'amqp://u:s3cret@a:5672,http://u:s3cret@b:5672,amqp://u:s3cret@c' }));
+    assert.deepEqual(err.issues.map((i) => i.variable), ['RABBITMQ_URL']);
+    assert.match(err.message, /entry 2 of 3 "http:\/\/\*\*\*@b:5672" must be a URL starting with amqp:\/\/ or amqps:\/\//);
+    assert.doesNotMatch(err.message, /s3cret/);
+  });
+
+  it('When an unparseable entry holds credentials, then the message leaves out everything before the "@"', () => {
+    for (const bad of ['amqp//u:s3cret@host:5672', 'u:s3cret@host', 'amqp://u:s3cret@[::1:5672']) {
+      const err = configError(() => load({ RABBITMQ_URL: `amqp://a:5672,${bad}` }));
+      assert.match(err.message, /entry 2 of 2 "(amqp:\/\/)?\*\*\*@/, bad);
+      assert.doesNotMatch(err.message, /s3cret/, bad);
+    }
+  });
+
+  it('When the RABBITMQ_URL list has an empty entry or the same node twice, then it is refused with a reason', () => {
+    assert.match(configError(() => load({ RABBITMQ_URL: 'amqp://a,,amqp://b' })).message, /RABBITMQ_URL: entry 2 of 3 is empty/);
+    assert.match(configError(() => load({ RABBITMQ_URL: 'amqp://a,' })).message, /entry 2 of 2 is empty/);
+    assert.match(configError(() => load({ RABBITMQ_URL: 'amqp://a:5672,amqp://a:5672' })).message, /RABBITMQ_URL: lists a node twice/);
+  });
+
+  it('When RABBITMQ_URL is one huge list, then parsing stays quick and every bad entry is named', () => {
+    const list = Array.from({ length: 5000 }, (_, i) => (i % 1000 === 999 ? `ftp://n${i}` : `amqp://n${i}:5672`)).join(',');
+    const started = Date.now();
+    const err = configError(() => load({ RABBITMQ_URL: list }));
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(err.issues.length, 5);
+  });
+
   it('When APP_ENV is not dev or qa, then the error names APP_ENV', () => {
     assert.ok(configError(() => load({ APP_ENV: 'production' })).issues.some((i) => i.variable === 'APP_ENV'));
   });
@@ -100,7 +134,7 @@ describe('loadConfig', () => {
 
     // Assert
     assert.equal(config.appEnv, 'dev');
-    assert.equal(config.rabbitmqUrl, 'amqp://guest:guest@127.0.0.1:5672');
+    assert.deepEqual(config.rabbitmqUrls, ['amqp://guest:guest@127.0.0.1:5672']);
     assert.equal(config.port, 5000);
     assert.deepEqual(config.corsOrigins, []);
     assert.equal(config.brokerNamespace, 'team.dev');

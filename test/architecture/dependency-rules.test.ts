@@ -40,7 +40,7 @@ function copyTree(): string {
   for (const file of ['.dependency-cruiser.cjs', 'package.json', 'tsconfig.json', 'tsconfig.base.json']) {
     cpSync(join(ROOT, file), join(dir, file));
   }
-  for (const pkg of ['shared', ...SERVICES.map((s) => `services/${s}`)]) {
+  for (const pkg of ['shared', 'packages/client', ...SERVICES.map((s) => `services/${s}`)]) {
     cpSync(join(ROOT, pkg, 'package.json'), join(dir, pkg, 'package.json'));
     cpSync(join(ROOT, pkg, 'src'), join(dir, pkg, 'src'), { recursive: true });
   }
@@ -50,6 +50,7 @@ function copyTree(): string {
   }
   // The workspace links point into the copy, as npm's point into the repo.
   symlinkSync('../../shared', join(dir, 'node_modules/@warren/shared'));
+  symlinkSync('../../packages/client', join(dir, 'node_modules/@warren/client'));
   for (const s of SERVICES) symlinkSync(`../../services/${s}`, join(dir, `node_modules/@warren/${s}`));
   return dir;
 }
@@ -138,6 +139,16 @@ describe('the dependency rules', () => {
         files: {
           'shared/src/probe-service.ts':
             "import { toPublicId } from '../../services/notification/src/domain/notification-id.js';\nexport const probe = toPublicId;\n",
+        },
+      },
+      {
+        rule: 'client-runtime-self-contained',
+        files: { 'packages/client/src/probe-zod.ts': "import { z } from 'zod';\nexport const probe = z.string();\n" },
+      },
+      {
+        rule: 'client-runtime-self-contained',
+        files: {
+          'packages/client/src/probe-contract.ts': "import { ROLES } from '@warren/shared/contracts/notifications';\nexport const probe = ROLES;\n",
         },
       },
       {

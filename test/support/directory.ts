@@ -12,7 +12,8 @@ import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { RABBITMQ_URL } from './env.js';
 
 export async function announceUsers(env: Record<string, string>, userIds: string[], role: 'admin' | 'manager' | 'employee' = 'employee'): Promise<void> {
-  const conn = await amqplib.connect(RABBITMQ_URL);
+  // The stack's own broker (a private node or cluster's first node, when the test has one).
+  const conn = await amqplib.connect(env.RABBITMQ_URL?.split(',')[0] ?? RABBITMQ_URL);
   try {
     const ch = await conn.createConfirmChannel();
     const exchange = topology(env.BROKER_NAMESPACE as string).exchanges.events.name;

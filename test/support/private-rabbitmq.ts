@@ -27,7 +27,7 @@ export interface PrivateRabbit {
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 
 /** Stops nodes that earlier test processes started and could not stop (they were killed). */
-function stopOrphans(): void {
+export function stopOrphans(): void {
   for (const entry of readdirSync(tmpdir())) {
     const match = /^warren-rabbit-(\d+)-/.exec(entry);
     if (!match || pidAlive(Number(match[1]))) continue;
@@ -44,16 +44,35 @@ function stopOrphans(): void {
 
 export async function startPrivateRabbit(): Promise<PrivateRabbit> {
   stopOrphans();
+  const node = await privateRabbitNode();
+  await node.start();
+  return node;
+}
+
+export interface NodeOptions {
+  /** The node's HOME: where its Erlang cookie is (the nodes of one cluster share one cookie). */
+  home?: string;
+  /** More rabbitmq.conf lines (cluster formation). */
+  config?: string;
+  /** The node name (default `warren-t-<pid>-<port>@localhost`). */
+  nodeName?: string;
+}
+
+/** A node of the test's own, set up but not started; orphans of killed runs are the caller's to stop. */
+export async function privateRabbitNode(opts: NodeOptions = {}): Promise<PrivateRabbit> {
   const folder = privateFolder('rabbit');
   const [port, distPort] = [await freePort(), await freePort()];
-  const nodeName = `warren-t-${process.pid}-${port}@localhost`;
+  const nodeName = opts.nodeName ?? `warren-t-${process.pid}-${port}@localhost`;
   for (const dir of ['mnesia', 'log', 'home']) mkdirSync(join(folder, dir));
-  writeFileSync(join(folder, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users = none\n`);
+  writeFileSync(
+    join(folder, 'rabbitmq.conf'),
+    `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users = none\n${opts.config ?? ''}`,
+  );
   writeFileSync(join(folder, 'enabled_plugins'), '[].\n');
   const env = {
     ...process.env,
     // HOME holds the node's Erlang cookie, so it never reads or writes the shared broker's.
-    HOME: join(folder, 'home'),
+    HOME: opts.home ?? join(folder, 'home'),
     RABBITMQ_NODENAME: nodeName,
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(distPort),
@@ -112,6 +131,5 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
       cleanup.remove();
     },
   };
-  await self.start();
   return self;
 }

@@ -32,6 +32,12 @@ export interface Stack {
   notificationWsUrl: string;
   /** Starts another notification replica on the same broker namespace and database. */
   addNotificationReplica(): Promise<{ service: NotificationService; url: string; wsUrl: string; logs: CapturedLogs }>;
+  /**
+   * Stops the notification service (its sockets close with 1001), runs `whileDown`, and starts a
+   * new one on the same port, so clients reconnect to the URLs they have. `notification` is then
+   * the new instance; messages published meanwhile wait in its durable queues.
+   */
+  restartNotification(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +54,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const logs = { auth: captureLogs('auth'), main: captureLogs('main-backend'), notification: captureLogs('notification') };
   const auth = createAuthService(loadAuthConfig(env), { logger: logs.auth.logger });
   const main = createMainBackendService(loadMainConfig(env), { logger: logs.main.logger });
-  const notification = createNotificationService(loadNotificationConfig(env), { logger: logs.notification.logger });
+  let notification = createNotificationService(loadNotificationConfig(env), { logger: logs.notification.logger });
   // Auth first: the others ask it for the JWKS.
   await auth.start();
   await Promise.all([main.start(), notification.start()]);
@@ -56,15 +62,18 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   // announces them through its outbox): tests send to the bootstrap admin from the start.
   if (env.BOOTSTRAP_ADMIN_EMAIL) await waitForDirectory(env, 1);
   const replicas: NotificationService[] = [];
+  const notificationPort = notification.port();
   return {
     env,
     auth,
     main,
-    notification,
+    get notification() {
+      return notification;
+    },
     logs,
     mainUrl: `http://127.0.0.1:${main.port()}`,
-    notificationUrl: `http://127.0.0.1:${notification.port()}`,
-    notificationWsUrl: `ws://127.0.0.1:${notification.port()}/ws`,
+    notificationUrl: `http://127.0.0.1:${notificationPort}`,
+    notificationWsUrl: `ws://127.0.0.1:${notificationPort}/ws`,
     async addNotificationReplica() {
       const replicaLogs = captureLogs('notification');
       const service = createNotificationService(loadNotificationConfig(env), { logger: replicaLogs.logger });
@@ -72,6 +81,14 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       await service.start();
       const url = `http://127.0.0.1:${service.port()}`;
       return { service, url, wsUrl: `ws://127.0.0.1:${service.port()}/ws`, logs: replicaLogs };
+    },
+    async restartNotification(whileDown) {
+      await notification.stop();
+      await whileDown?.();
+      notification = createNotificationService(loadNotificationConfig({ ...env, NOTIFICATION_PORT: String(notificationPort) }), {
+        logger: logs.notification.logger,
+      });
+      await notification.start();
     },
     async stop() {
       await Promise.allSettled([main.stop(), notification.stop(), ...replicas.map((r) => r.stop())]);

@@ -7,7 +7,7 @@
  * Every piece of data reaches the page as text (textContent, text nodes, setAttribute on plain
  * attributes); innerHTML is never used, so a notification titled "<img onerror=…>" shows as text.
  */
-import { ApiError, WarrenClient } from './warren-client.js';
+import { createWarrenClient, WarrenProblem } from './warren-client.js';
 
 const PAGE_SIZE = 20;
 const TOAST_MS = 6000;
@@ -20,7 +20,15 @@ const ROLES = ['admin', 'manager', 'employee'];
  *          wsUrl: string, roles?: string[], features?: {send?: boolean}}} config
  */
 export function startPortal(root, config) {
-  const client = new WarrenClient(config);
+  // The refresh token survives a reload of this tab (sessionStorage, never localStorage); the
+  // key names partition and portal because one bucket origin serves them all (README).
+  const client = createWarrenClient({
+    mainBackendUrl: config.apiUrl,
+    notificationUrl: config.notificationUrl || config.apiUrl,
+    webSocketUrl: config.wsUrl,
+    storage: safeSessionStorage(),
+    storageKey: `warren:${config.partition}:${config.portal}:refreshToken`,
+  });
   const baseTitle = config.title || `Warren ${capitalise(config.portal)} — ${config.partition}`;
   document.title = baseTitle;
   document.body.dataset.partition = config.partition;
@@ -31,6 +39,10 @@ export function startPortal(root, config) {
   let nextCursor = null;
   let inboxLoaded = false;
   let connectionState = 'stopped';
+  /** The signed-in user ({user, permissions}) and the badge's count. */
+  let me = null;
+  let unreadCount = 0;
+  let everOpen = false;
 
   // ------------------------------------------------------------------ static frame
   const badge = h('span', { id: 'unread-badge', class: 'badge', 'aria-live': 'polite', title: 'Unread notifications' }, '0');
@@ -74,8 +86,8 @@ export function startPortal(root, config) {
       submit.disabled = true;
       submit.textContent = 'Signing in…';
       try {
-        await client.login(email.value.trim(), password.value);
-        // the 'session' event renders the inbox
+        await client.login({ email: email.value.trim(), password: password.value });
+        // the session change (client.onSession) renders the inbox
       } catch (err) {
         password.value = '';
         error.textContent = problemText(err);
@@ -103,27 +115,31 @@ export function startPortal(root, config) {
     inboxError, empty, list, loadMore);
 
   function showInbox() {
-    userName.textContent = client.user.name || client.user.email;
-    userName.title = client.user.email;
-    userRole.textContent = client.user.role;
+    const { user } = me;
+    userName.textContent = user.name || user.email;
+    userName.title = user.email;
+    userRole.textContent = user.role;
     userBox.hidden = false;
     const expected = config.roles ?? [];
-    roleHint.hidden = expected.length === 0 || expected.includes(client.user.role);
-    roleHint.textContent = `This is the ${capitalise(config.portal)} portal; you are signed in as ${client.user.role}.`;
-    const canSend = config.features?.send === true && client.can('notifications:send');
+    roleHint.hidden = expected.length === 0 || expected.includes(user.role);
+    roleHint.textContent = `This is the ${capitalise(config.portal)} portal; you are signed in as ${user.role}.`;
+    const canSend = config.features?.send === true && me.permissions.includes('notifications:send');
     main.replaceChildren(h('div', { class: canSend ? 'layout layout--two' : 'layout' },
       h('div', {}, roleHint, inboxSection),
       canSend ? sendForm() : null));
     renderList();
-    setBadge(client.unreadCount);
-    client.connect();
+    setBadge(unreadCount);
+    // Socket first, then the inbox (on the first `open`): whatever arrives in between comes on
+    // the socket and is merged by id, so nothing falls between the page and the live stream.
+    everOpen = false;
+    client.live.subscribe(onNotification, { onRead, onState, onUnreadCount });
   }
 
   async function loadInbox(before) {
     inboxError.hidden = true;
     loadMore.disabled = true;
     try {
-      const page = await client.inbox({ limit: PAGE_SIZE, before });
+      const page = await client.inbox.list({ limit: PAGE_SIZE, before });
       for (const n of page.items) if (!items.has(n.id)) items.set(n.id, n);
       // The first page decides the cursor; a later first page (after a reconnect) must not
       // forget older pages the user already loaded.
@@ -143,7 +159,7 @@ export function startPortal(root, config) {
     list.replaceChildren(...sorted.map(renderItem));
     empty.hidden = !inboxLoaded || sorted.length > 0;
     loadMore.hidden = !nextCursor;
-    markAll.disabled = !sorted.some((n) => !n.readAt) && client.unreadCount === 0;
+    markAll.disabled = !sorted.some((n) => !n.readAt) && unreadCount === 0;
   }
 
   function renderItem(n) {
@@ -161,6 +177,7 @@ export function startPortal(root, config) {
       n.body ? h('span', { class: 'inbox-item__body' }, n.body) : null,
       h('span', { class: 'inbox-item__meta' },
         h('time', { datetime: n.createdAt, title: n.createdAt }, isNaN(created) ? '' : dateFormat.format(created)),
+        n.sender && n.sender.name ? h('span', { class: 'inbox-item__sender' }, `from ${n.sender.name}`) : null,
         n.type && n.type !== 'general' ? h('span', { class: 'type-pill' }, n.type) : null,
         h('span', { class: 'inbox-item__state' }, unread ? 'unread' : 'read'))));
     open.addEventListener('click', () => markRead(n.id));
@@ -174,9 +191,9 @@ export function startPortal(root, config) {
     n.readAt = new Date().toISOString(); // optimistic; the `read` frame brings the exact count
     renderList();
     try {
-      await client.markRead(id);
+      await client.inbox.markRead(id);
       // Live, the socket's `read` frame brings the count; offline, ask for it.
-      if (connectionState !== 'live') await client.fetchUnreadCount();
+      if (connectionState !== 'live') setBadge(await client.inbox.unreadCount());
     } catch (err) {
       n.readAt = before;
       renderList();
@@ -187,8 +204,8 @@ export function startPortal(root, config) {
   markAll.addEventListener('click', async () => {
     markAll.disabled = true;
     try {
-      await client.markAllRead();
-      if (connectionState !== 'live') await client.fetchUnreadCount();
+      await client.inbox.markAllRead();
+      if (connectionState !== 'live') setBadge(await client.inbox.unreadCount());
       const now = new Date().toISOString();
       for (const n of items.values()) n.readAt ??= now;
       renderList();
@@ -229,12 +246,12 @@ export function startPortal(root, config) {
       if (!roles.length && !ids.length) return showStatus(status, 'Choose at least one role or user.', 'error');
       submit.disabled = true;
       try {
-        const { id } = await client.sendNotification({ recipients, title: title.value, body: body.value, type: type.value.trim() || undefined });
+        const { id } = await client.notifications.send({ recipients, title: title.value, body: body.value, type: type.value.trim() || undefined });
         showStatus(status, `Sent (id ${id}).`, 'ok');
         title.value = '';
         body.value = '';
       } catch (err) {
-        const lines = err instanceof ApiError && err.errors.length
+        const lines = err instanceof WarrenProblem && err.errors.length
           ? err.errors.map((e) => `${e.path || 'body'}: ${e.message}`)
           : [];
         showStatus(status, [problemText(err), ...lines].join('\n'), 'error');
@@ -264,6 +281,7 @@ export function startPortal(root, config) {
   }
 
   function setBadge(count) {
+    unreadCount = count;
     badge.textContent = String(count);
     badge.dataset.count = String(count);
     badge.classList.toggle('badge--zero', count === 0);
@@ -271,44 +289,51 @@ export function startPortal(root, config) {
   }
 
   // ------------------------------------------------------------------ client events
-  client.addEventListener('session', () => showInbox());
-  client.addEventListener('signedout', (e) => {
+  client.onSession((session) => {
+    if (session.state === 'signedIn') {
+      const first = me === null;
+      me = { user: session.user, permissions: session.permissions };
+      if (first) showInbox();
+      return;
+    }
+    me = null;
     toasts.replaceChildren();
-    showLogin(e.detail.reason === 'expired' ? 'Your session has ended. Please sign in again.' : undefined);
+    showLogin(session.state === 'ended' ? 'Your session has ended. Please sign in again.' : undefined);
   });
-  client.addEventListener('ready', (e) => {
-    // Socket first, then the inbox: whatever arrives in between comes on the socket and is
-    // merged by id, so nothing falls between the page and the live stream.
-    if (!e.detail.reconnected) loadInbox();
-    else renderList();
-  });
-  client.addEventListener('notification', (e) => {
-    const n = e.detail.notification;
+
+  function onNotification(n) {
     const known = items.has(n.id);
     items.set(n.id, n);
     renderList();
-    if (!known && e.detail.live && !n.readAt) toast(n);
-  });
-  client.addEventListener('read', (e) => {
+    if (!known && !n.readAt) toast(n);
+  }
+
+  function onRead(change) {
     const now = new Date().toISOString();
-    if (e.detail.all) for (const n of items.values()) n.readAt ??= now;
-    else for (const id of e.detail.ids ?? []) {
+    if (change.all) for (const n of items.values()) n.readAt ??= now;
+    else for (const id of change.ids) {
       const n = items.get(id);
       if (n) n.readAt ??= now;
     }
     renderList();
-  });
-  client.addEventListener('unread', (e) => {
-    setBadge(e.detail.count);
+  }
+
+  function onUnreadCount(count) {
+    setBadge(count);
     renderList();
-  });
-  client.addEventListener('connection', (e) => {
-    const { state } = e.detail;
-    connectionState = state;
-    connection.dataset.state = state;
-    connection.textContent = state === 'live' ? 'live' : state === 'retrying' ? 'reconnecting…' : state === 'connecting' ? 'connecting…' : 'offline';
-    connection.title = e.detail.code ? `last close code ${e.detail.code}` : '';
-  });
+  }
+
+  function onState(state, info) {
+    connectionState = state === 'open' ? 'live' : state === 'reconnecting' ? 'retrying' : state === 'connecting' ? 'connecting' : 'stopped';
+    connection.dataset.state = connectionState;
+    connection.textContent = { live: 'live', retrying: 'reconnecting…', connecting: 'connecting…', stopped: 'offline' }[connectionState];
+    connection.title = info.code ? `last close code ${info.code}` : '';
+    if (state !== 'open') return;
+    if (!everOpen) loadInbox();
+    else renderList();
+    everOpen = true;
+  }
+
   logoutButton.addEventListener('click', async () => {
     logoutButton.disabled = true;
     await client.logout();
@@ -317,9 +342,12 @@ export function startPortal(root, config) {
 
   // ------------------------------------------------------------------ start
   main.replaceChildren(h('p', { class: 'muted loading' }, 'Loading…'));
-  client.restore().then((restored) => {
-    if (!restored) showLogin();
-  });
+  client.restore().then(
+    (restored) => {
+      if (!restored) showLogin();
+    },
+    () => showLogin('The server cannot be reached. Please try again.'),
+  );
   return client;
 }
 
@@ -329,11 +357,19 @@ const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', tim
 
 /** The message to show for a failed call: the problem's `detail`, else its title. */
 function problemText(err) {
-  if (err instanceof ApiError) {
+  if (err instanceof WarrenProblem) {
     const text = err.detail || err.title || `Request failed (${err.status}).`;
     return err.retryAfter ? `${text} Try again in ${formatSeconds(err.retryAfter)}.` : text;
   }
   return 'Something went wrong. Please try again.';
+}
+
+function safeSessionStorage() {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null; // blocked by the browser's privacy settings
+  }
 }
 
 function formatSeconds(s) {

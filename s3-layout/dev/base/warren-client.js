@@ -1,502 +1,725 @@
-/**
- * Warren browser client: login, token refresh, the inbox over REST and live notifications over
- * WebSocket. No framework, no build step, no dependency: a plain ES module that every portal
- * imports. It knows nothing about the DOM; `portal.js` renders what it reports.
- *
- * Events (it is an EventTarget; each event is a CustomEvent whose `detail` is given here):
- *   session       {user, permissions}            logged in, or the session was restored on reload
- *   signedout     {reason}                        logout, or the session ended (refresh refused)
- *   ready         {unreadCount, reconnected}      the socket is authenticated
- *   notification  {notification, live}           a notification pushed on the socket
- *   read          {ids?, all?, unreadCount}       read state changed (from this tab or elsewhere)
- *   unread        {count}                         the unread count, whenever it changes
- *   connection    {state, code?, retryInMs?}      'connecting' | 'live' | 'retrying' | 'stopped'
- *
- * Tokens. The access token lives only in memory (a private field): nothing else on the page can
- * read it back from storage, and it dies with the page. The refresh token is kept in
- * sessionStorage, never localStorage, and that is the most this client stores:
- *   - sessionStorage survives a reload of this tab, so F5 does not log the user out, and is
- *     dropped when the tab closes; nothing is written to disk for other tabs or later visits.
- *   - it is per tab. Refresh tokens rotate on every use and presenting a rotated one revokes the
- *     whole session (see the README); a token shared by several tabs (localStorage) would make
- *     two tabs refreshing at once log each other out.
- *   - the key names the partition and the portal, because one bucket origin serves dev and qa
- *     portals alike.
- * The cost: script running in this origin could read it. Hence: no third-party script, no
- * innerHTML with data anywhere in the portals, and rotation with reuse detection on the server.
- * (A tab duplicated by the browser copies sessionStorage; the first of the two tabs to refresh
- * wins and the other is sent back to the login form.)
- */
+// @warren/client, built from packages/client/src by `npm run build -w packages/client`. Do not edit:
+// change the sources and rebuild (test/s3-layout.test.ts fails while this copy is stale).
 
-/** An error answer of the API, from its RFC 9457 problem details body. */
-export class ApiError extends Error {
-  constructor(status, problem = {}) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = problem.code ?? null;
-    this.title = problem.title ?? null;
-    this.detail = problem.detail ?? null;
-    /** Validation errors: [{path, message}]. */
-    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
-    this.retryAfter = problem.retryAfter ?? null;
-  }
+// src/backoff.ts
+var DEFAULT_BACKOFF = { baseMs: 500, capMs: 3e4, busyMinMs: 15e3 };
+function backoffDelay(attempt, opts, random = Math.random) {
+  const ceiling = Math.min(opts.capMs, opts.baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(random() * ceiling);
 }
 
-/** Close codes after which the socket reconnects with ?after= (README, "close code" table). */
-const RESUMABLE_CLOSE_CODES = new Set([1001, 1006, 1011, 1012, 4008]);
-/** The server is full or the user has too many sockets: come back, but slowly. */
-const BUSY_CLOSE_CODES = new Set([1013, 4029]);
-/** A client bug (bad ?after=, flood, oversized frame): retrying would repeat it. */
-const FATAL_CLOSE_CODES = new Set([1008, 1009]);
-const TOKEN_CLOSE_CODE = 4001;
-
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const BUSY_MIN_MS = 15_000;
-
-export class WarrenClient extends EventTarget {
-  #config;
-  #fetch;
-  #WebSocket;
-  #storage;
-  #storageKey;
-
-  #accessToken = null;
-  #accessExpiresAt = 0;
-  #accessTtlMs = 0;
-  #refreshTimer = null;
-  /** One refresh in flight at most: concurrent callers share it (a second would be a reuse). */
-  #refreshing = null;
-
-  #socket = null;
-  /** The access token the open socket was authenticated with. */
-  #socketToken = null;
-  #wantSocket = false;
-  #attempt = 0;
-  #retryTimer = null;
-  #reconcileTimer = null;
-  #hadReady = false;
-
-  user = null;
-  permissions = [];
-  unreadCount = 0;
-  /** Newest notification id seen, from the inbox or the socket (ids compare as strings). */
-  newestId = null;
-
-  /**
-   * @param {{apiUrl: string, notificationUrl?: string, wsUrl: string, partition?: string, portal?: string}} config
-   * @param {{fetch?: typeof fetch, WebSocket?: typeof WebSocket, storage?: Storage | null}} [deps]
-   */
-  constructor(config, deps = {}) {
-    super();
-    this.#config = {
-      apiUrl: trimSlash(config.apiUrl),
-      notificationUrl: trimSlash(config.notificationUrl || config.apiUrl),
-      wsUrl: config.wsUrl,
-    };
-    this.#fetch = deps.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#WebSocket = deps.WebSocket ?? globalThis.WebSocket;
-    this.#storage = deps.storage === undefined ? safeSessionStorage() : deps.storage;
-    this.#storageKey = `warren:${config.partition ?? 'default'}:${config.portal ?? 'portal'}:refreshToken`;
-    if (typeof addEventListener === 'function') {
-      // Back online or back to the tab: do not wait for a backoff timer or a throttled refresh timer.
-      addEventListener('online', () => this.#wakeUp());
-      if (typeof document !== 'undefined') {
-        document.addEventListener('visibilitychange', () => {
-          if (document.visibilityState === 'visible') this.#wakeUp();
-        });
-      }
-    }
+// src/problem.ts
+var WarrenProblem = class _WarrenProblem extends Error {
+  type;
+  title;
+  status;
+  detail;
+  code;
+  instance;
+  /** Validation errors: which field, and why. */
+  errors;
+  /** Seconds to wait before trying again (429, 423, 503), from the Retry-After header. */
+  retryAfter;
+  /** On a failed send: the key to send it again with (same key, same body: stored once). */
+  idempotencyKey;
+  constructor(problem, extra = {}) {
+    const title = problem.title ?? `HTTP ${problem.status}`;
+    const detail = problem.detail ?? title;
+    super(detail);
+    this.name = "WarrenProblem";
+    this.type = problem.type ?? "about:blank";
+    this.title = title;
+    this.status = problem.status;
+    this.detail = detail;
+    this.code = problem.code;
+    this.instance = problem.instance;
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.retryAfter = extra.retryAfter ?? null;
+    this.idempotencyKey = extra.idempotencyKey ?? null;
   }
-
-  get signedIn() {
-    return this.#accessToken !== null;
+  /** The same problem, naming the key a failed send can be retried with. */
+  withIdempotencyKey(key) {
+    return new _WarrenProblem(this, { retryAfter: this.retryAfter, idempotencyKey: key });
   }
-
-  can(permission) {
-    return this.permissions.includes(permission);
+  toJSON() {
+    const { type, title, status, detail, code, instance, errors, retryAfter, idempotencyKey } = this;
+    return { type, title, status, detail, code, instance, errors, retryAfter, idempotencyKey };
   }
+};
+function networkProblem() {
+  return new WarrenProblem({
+    status: 0,
+    code: "network_error",
+    title: "Network error",
+    detail: "The server cannot be reached. Check the connection and try again."
+  });
+}
+function notSignedIn() {
+  return new WarrenProblem({ status: 401, code: "not_signed_in", title: "Unauthorized", detail: "Please sign in." });
+}
+function problemFrom(res, body) {
+  const p = isObject(body) ? body : {};
+  return new WarrenProblem(
+    {
+      type: typeof p.type === "string" ? p.type : void 0,
+      title: typeof p.title === "string" ? p.title : res.statusText || `HTTP ${res.status}`,
+      status: res.status,
+      detail: typeof p.detail === "string" ? p.detail : void 0,
+      code: typeof p.code === "string" ? p.code : `http_${res.status}`,
+      instance: typeof p.instance === "string" ? p.instance : void 0,
+      errors: Array.isArray(p.errors) ? p.errors.filter(isFieldError) : void 0
+    },
+    { retryAfter: retryAfterSeconds(res.headers.get("retry-after")) }
+  );
+}
+function retryAfterSeconds(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1e3));
+}
+function isObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function isFieldError(v) {
+  return isObject(v) && typeof v.path === "string" && typeof v.message === "string";
+}
 
-  // ---------------------------------------------------------------- session
-
-  /** POST /login. Throws ApiError (401 invalid_credentials, 403, 423 with retryAfter, 429 …). */
-  async login(email, password) {
-    const body = await this.#request('POST', `${this.#config.apiUrl}/login`, { email, password }, { auth: false });
-    this.#acceptTokens(body);
-    return body;
+// src/http.ts
+var Http = class {
+  constructor(fetch, timeoutMs) {
+    this.fetch = fetch;
+    this.timeoutMs = timeoutMs;
   }
-
-  /** On page load: resumes the session of this tab, if it kept a refresh token. */
-  async restore() {
-    if (!this.#readRefreshToken()) return false;
+  fetch;
+  timeoutMs;
+  async request(method, url, opts = {}) {
+    const headers = { accept: "application/json, application/problem+json", ...opts.headers };
+    if (opts.body !== void 0) headers["content-type"] = "application/json";
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let res;
     try {
-      await this.refresh();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** POST /auth/refresh with the stored refresh token; shared by concurrent callers. */
-  refresh() {
-    if (!this.#refreshing) {
-      this.#refreshing = this.#doRefresh().finally(() => {
-        this.#refreshing = null;
+      res = await this.fetch(url, {
+        method,
+        headers,
+        body: opts.body === void 0 ? void 0 : JSON.stringify(opts.body),
+        signal: timeoutSignal(this.timeoutMs),
+        // Answers carry tokens and inboxes: never from or into an HTTP cache.
+        cache: "no-store"
       });
+    } catch {
+      throw networkProblem();
     }
-    return this.#refreshing;
-  }
-
-  async #doRefresh() {
-    const refreshToken = this.#readRefreshToken();
-    if (!refreshToken) throw new ApiError(401, { code: 'no_refresh_token', detail: 'Please sign in.' });
-    let body;
+    let text;
     try {
-      body = await this.#request('POST', `${this.#config.apiUrl}/auth/refresh`, { refreshToken }, { auth: false });
-    } catch (err) {
-      // 401: unknown, expired or already rotated token: this session is over.
-      if (err instanceof ApiError && err.status === 401) this.#endSession('expired');
-      throw err;
+      text = await res.text();
+    } catch {
+      throw networkProblem();
     }
-    this.#acceptTokens(body);
-    // A live socket is extended in place instead of being reopened.
-    this.#sendFrame({ type: 'auth', token: this.#accessToken });
-    return body;
-  }
-
-  /** POST /auth/logout (ends this session's refresh token), then forgets everything. */
-  async logout() {
-    const token = this.#accessToken;
-    this.#endSession('logout');
-    if (token) {
+    let json;
+    if (text) {
       try {
-        await this.#request('POST', `${this.#config.apiUrl}/auth/logout`, undefined, { token });
+        json = JSON.parse(text);
       } catch {
-        // Signed out locally anyway; the refresh token is gone from this tab.
+        json = void 0;
+        if (res.ok) throw invalidResponse(res.status);
       }
     }
+    if (!res.ok) throw problemFrom(res, json);
+    return json;
   }
+};
+function invalidResponse(status) {
+  return new WarrenProblem({ status, code: "invalid_response", title: "Invalid response", detail: "The server answered something that is not JSON." });
+}
+function timeoutSignal(ms) {
+  return typeof AbortSignal !== "undefined" && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(ms) : void 0;
+}
 
-  #acceptTokens(body) {
-    this.#accessToken = body.accessToken;
-    const ttlMs = Math.max(1, Number(body.expiresIn) || 900) * 1000;
-    this.#accessExpiresAt = Date.now() + ttlMs;
-    this.#accessTtlMs = ttlMs;
-    this.#writeRefreshToken(body.refreshToken);
-    const firstTime = this.user === null;
-    this.user = body.user;
-    this.permissions = Array.isArray(body.permissions) ? body.permissions : [];
-    // Refresh ahead of expiry: a minute before, or at 75 % of a short lifetime.
-    const lead = Math.min(60_000, ttlMs * 0.25);
-    clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = setTimeout(() => {
-      this.refresh().catch(() => undefined);
-    }, ttlMs - lead);
-    // Under node (tests, scripts) a pending refresh must not keep the process alive.
-    this.#refreshTimer?.unref?.();
-    if (firstTime) this.#emit('session', { user: this.user, permissions: this.permissions });
+// src/ids.ts
+function compareIds(a, b) {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+var BEFORE_FIRST_ID = "0000000000000000";
+
+// src/live.ts
+var CLOSE_UNAUTHORIZED = 4001;
+var FATAL_CLOSE_CODES = /* @__PURE__ */ new Set([1008, 1009]);
+var BUSY_CLOSE_CODES = /* @__PURE__ */ new Set([1013, 4029]);
+var REPLAY_QUIET_MS = 750;
+var RENEW_RETRY_MS = 2e3;
+var OPEN = 1;
+var LiveSubscription = class {
+  constructor(deps, onNotification, options = {}) {
+    this.deps = deps;
+    this.onNotification = onNotification;
+    this.options = options;
+    this.#lastId = options.after ?? null;
+    this.#setState("connecting", {});
+    this.#unsubscribe.push(
+      deps.session.onToken((token) => this.#renewWith(token)),
+      deps.session.onSession((s) => {
+        if (s.state === "ended") this.#stop("unauthorized");
+        else if (s.state === "signedOut") this.#stop("closed");
+      }),
+      listenForWakeUps(() => this.#wakeUp())
+    );
+    void this.#connect();
   }
-
-  #endSession(reason) {
-    const wasSignedIn = this.user !== null || this.#accessToken !== null;
-    clearTimeout(this.#refreshTimer);
-    this.#accessToken = null;
-    this.#accessExpiresAt = 0;
-    this.#removeRefreshToken();
-    this.user = null;
-    this.permissions = [];
-    this.newestId = null;
-    this.unreadCount = 0;
-    this.disconnect();
-    if (wasSignedIn) this.#emit('signedout', { reason });
+  deps;
+  onNotification;
+  options;
+  #state = "connecting";
+  #lastId;
+  #unread = null;
+  #socket = null;
+  /** The access token the socket last authenticated with. */
+  #socketToken = null;
+  #ready = false;
+  #attempt = 0;
+  #stopped = false;
+  /** Counts changes to the unread count, so a REST read of it that raced one is not applied. */
+  #changes = 0;
+  #lastHeard = 0;
+  #retryTimer;
+  #renewTimer;
+  #replayTimer;
+  #keepaliveTimer;
+  #unsubscribe = [];
+  get state() {
+    return this.#state;
   }
-
-  /** Before a request: a token that is about to expire (timers sleep in background tabs) is renewed. */
-  async #freshToken() {
-    const margin = Math.min(5_000, this.#accessTtlMs * 0.1);
-    if (this.#accessToken && Date.now() < this.#accessExpiresAt - margin) return this.#accessToken;
-    await this.refresh();
-    return this.#accessToken;
+  get lastId() {
+    return this.#lastId;
   }
-
-  #wakeUp() {
-    if (!this.signedIn) return;
-    if (Date.now() >= this.#accessExpiresAt - 60_000) this.refresh().catch(() => undefined);
-    if (this.#wantSocket && !this.#socket) {
-      clearTimeout(this.#retryTimer);
-      this.#openSocket();
-    }
+  get unreadCount() {
+    return this.#unread;
   }
-
-  // ---------------------------------------------------------------- REST
-
-  /** GET /inbox: {items (newest first), nextCursor}. Pass the previous nextCursor as `before`. */
-  async inbox({ limit = 20, before } = {}) {
-    const query = new URLSearchParams({ limit: String(limit) });
-    if (before) query.set('before', before);
-    const page = await this.#request('GET', `${this.#config.notificationUrl}/inbox?${query}`);
-    for (const n of page.items) this.#seen(n.id);
-    return page;
+  close() {
+    this.#stop("closed");
   }
-
-  /** GET /inbox/unread-count. */
-  async fetchUnreadCount() {
-    const { count } = await this.#request('GET', `${this.#config.notificationUrl}/inbox/unread-count`);
-    this.#setUnread(count);
-    return count;
-  }
-
-  /** POST /inbox/:id/read. Every socket of the user then hears a `read` frame. */
-  async markRead(id) {
-    await this.#request('POST', `${this.#config.notificationUrl}/inbox/${encodeURIComponent(id)}/read`);
-  }
-
-  /** POST /inbox/read-all. */
-  async markAllRead() {
-    await this.#request('POST', `${this.#config.notificationUrl}/inbox/read-all`);
-  }
-
-  /**
-   * POST /notifications (permission notifications:send). An Idempotency-Key made per call means
-   * a retry of this call (a timeout, a 503) cannot send it twice.
-   */
-  async sendNotification({ recipients, title, body, type, data }, idempotencyKey = randomKey()) {
-    const payload = { recipients, title, body };
-    if (type) payload.type = type;
-    if (data) payload.data = data;
-    const headers = idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {};
-    return this.#request('POST', `${this.#config.apiUrl}/notifications`, payload, { headers });
-  }
-
-  async #request(method, url, body, opts = {}) {
-    const useAuth = opts.auth !== false;
-    for (let attempt = 0; ; attempt++) {
-      const token = opts.token ?? (useAuth ? await this.#freshToken() : null);
-      const headers = { accept: 'application/json, application/problem+json', ...opts.headers };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (token) headers.authorization = `Bearer ${token}`;
-      let res;
-      try {
-        res = await this.#fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
-      } catch {
-        throw new ApiError(0, { code: 'network_error', title: 'Network error', detail: 'The server cannot be reached. Check your connection and try again.' });
-      }
-      // An access token refused mid-life (a key rotation, a clock jump): refresh once and retry.
-      if (res.status === 401 && useAuth && !opts.token && attempt === 0) {
-        const problem = await readJson(res);
-        if (problem?.code === 'token_expired' || problem?.code === 'invalid_token') {
-          this.#accessExpiresAt = 0;
-          continue;
-        }
-        throw new ApiError(401, problem ?? {});
-      }
-      if (res.status === 204) return undefined;
-      const json = await readJson(res);
-      if (!res.ok) {
-        const problem = json ?? { title: res.statusText || `HTTP ${res.status}` };
-        const retryAfter = res.headers.get('retry-after');
-        throw new ApiError(res.status, { ...problem, retryAfter: retryAfter ? Number(retryAfter) : null });
-      }
-      return json;
-    }
-  }
-
-  // ---------------------------------------------------------------- WebSocket
-
-  /**
-   * Opens the live socket and keeps it open (reconnecting with backoff) until disconnect().
-   * Reconnects pass ?after=<newest id seen>, so the server replays what was missed, in order.
-   */
-  connect() {
-    this.#wantSocket = true;
-    this.#hadReady = false;
-    if (!this.#socket) this.#openSocket();
-  }
-
-  disconnect() {
-    this.#wantSocket = false;
-    clearTimeout(this.#retryTimer);
-    clearTimeout(this.#reconcileTimer);
-    const socket = this.#socket;
-    this.#socket = null;
-    if (socket && socket.readyState <= 1) socket.close(1000, 'bye');
-    this.#emit('connection', { state: 'stopped' });
-  }
-
-  async #openSocket() {
-    if (!this.#wantSocket || this.#socket) return;
+  // ------------------------------------------------------------------ connecting
+  async #connect() {
+    this.#retryTimer = void 0;
+    if (this.#stopped) return;
     let token;
     try {
-      token = await this.#freshToken();
+      this.#lastId ??= await this.deps.newestId() ?? BEFORE_FIRST_ID;
+      token = await this.deps.session.token();
     } catch {
-      if (this.signedIn) this.#scheduleReconnect(undefined);
-      return;
+      return this.#failed();
     }
-    if (!this.#wantSocket || this.#socket) return;
-    const url = new URL(this.#config.wsUrl);
-    url.searchParams.set('token', token);
-    if (this.newestId) url.searchParams.set('after', this.newestId);
-    this.#emit('connection', { state: 'connecting' });
-    const socket = new this.#WebSocket(url.href);
+    if (this.#stopped || this.#socket) return;
+    const url = new URL(this.deps.webSocketUrl);
+    url.searchParams.set("token", token);
+    url.searchParams.set("after", this.#lastId);
+    let socket;
+    try {
+      socket = new this.deps.WebSocket(url.href);
+    } catch {
+      return this.#stop("closed");
+    }
     this.#socket = socket;
     this.#socketToken = token;
+    this.#ready = false;
     socket.onmessage = (event) => {
       if (this.#socket === socket) this.#onFrame(event.data);
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
-      this.#socket = null;
-      this.#onClose(event.code);
+      this.#dropSocket();
+      void this.#onClose(event.code);
     };
+    socket.onerror = () => void 0;
   }
-
-  #onFrame(raw) {
-    let frame;
-    try {
-      frame = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    switch (frame.type) {
-      case 'ready': {
-        const reconnected = this.#hadReady;
-        this.#hadReady = true;
-        this.#attempt = 0;
-        this.#setUnread(frame.unreadCount);
-        // Refreshed while the socket was still opening: extend it with the new token now.
-        if (this.#accessToken && this.#socketToken !== this.#accessToken) this.#sendFrame({ type: 'auth', token: this.#accessToken });
-        this.#emit('connection', { state: 'live' });
-        this.#emit('ready', { unreadCount: frame.unreadCount, reconnected });
-        // After a reconnect the server replays what was missed; those notifications may already
-        // be in the count it just sent. Once the replay has settled, ask for the exact count.
-        if (reconnected) this.#reconcileSoon();
-        break;
+  /** Getting a token or the start id failed: the session ended, or try again later. */
+  #failed() {
+    if (this.deps.session.state.state !== "signedIn") return this.#stop("unauthorized");
+    this.#retryLater(void 0);
+  }
+  async #onClose(code) {
+    if (this.#stopped) return;
+    if (FATAL_CLOSE_CODES.has(code)) return this.#stop("closed", { code });
+    if (code === CLOSE_UNAUTHORIZED) {
+      try {
+        await this.deps.session.refreshIfCurrent(this.#socketToken);
+      } catch {
+        return this.#failed();
       }
-      case 'notification': {
-        const n = frame.notification;
-        const isNew = this.newestId === null || n.id > this.newestId;
-        this.#seen(n.id);
-        if (isNew && !n.readAt) this.#setUnread(this.unreadCount + 1);
-        if (this.#reconcileTimer) this.#reconcileSoon();
-        this.#emit('notification', { notification: n, live: isNew });
-        break;
-      }
-      case 'read':
-        this.#setUnread(frame.unreadCount);
-        this.#emit('read', { ids: frame.ids, all: frame.all === true, unreadCount: frame.unreadCount });
-        break;
-      default:
-        // auth_ok, pong, error: nothing to show.
-        break;
     }
+    this.#retryLater(code);
   }
-
-  #onClose(code) {
-    if (!this.#wantSocket) return;
-    if (FATAL_CLOSE_CODES.has(code)) {
-      this.#wantSocket = false;
-      this.#emit('connection', { state: 'stopped', code });
-      return;
-    }
-    if (code === TOKEN_CLOSE_CODE) {
-      // The token ran out before it was renewed (a sleeping laptop): renew, then resume.
-      this.#accessExpiresAt = 0;
-    }
-    this.#scheduleReconnect(code);
-  }
-
-  #scheduleReconnect(code) {
+  #retryLater(code) {
+    if (this.#stopped) return;
+    let delay = backoffDelay(this.#attempt++, this.deps.backoff);
+    if (code !== void 0 && BUSY_CLOSE_CODES.has(code)) delay = Math.max(delay, this.deps.backoff.busyMinMs);
+    this.#setState("reconnecting", code === void 0 ? { retryInMs: delay } : { code, retryInMs: delay });
     clearTimeout(this.#retryTimer);
-    const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#attempt);
-    this.#attempt++;
-    // Full jitter: thousands of clients dropped by one replica restart do not return together.
-    let delay = Math.round(Math.random() * exp);
-    if (BUSY_CLOSE_CODES.has(code)) delay = Math.max(delay, BUSY_MIN_MS);
-    if (RESUMABLE_CLOSE_CODES.has(code) || code === TOKEN_CLOSE_CODE) delay = Math.max(delay, 100);
-    this.#emit('connection', { state: 'retrying', code, retryInMs: delay });
-    this.#retryTimer = setTimeout(() => this.#openSocket(), delay);
+    this.#retryTimer = unref(setTimeout(() => void this.#connect(), delay));
   }
-
-  #reconcileSoon() {
-    clearTimeout(this.#reconcileTimer);
-    this.#reconcileTimer = setTimeout(() => {
-      this.#reconcileTimer = null;
-      this.fetchUnreadCount().catch(() => undefined);
-    }, 750);
+  /** Back online, or back to the tab: a pending retry happens now. */
+  #wakeUp() {
+    if (this.#stopped || this.#retryTimer === void 0) return;
+    clearTimeout(this.#retryTimer);
+    void this.#connect();
   }
-
-  #sendFrame(frame) {
+  // ------------------------------------------------------------------ frames
+  #onFrame(raw) {
+    this.#lastHeard = Date.now();
+    const frame = parseFrame(raw);
+    if (!frame) return;
+    switch (frame.type) {
+      case "ready":
+        this.#ready = true;
+        this.#attempt = 0;
+        this.#changes++;
+        this.#setUnread(frame.unreadCount);
+        this.#setState("open", {});
+        this.#scheduleRenewal();
+        this.#renewWith(this.deps.session.currentToken);
+        this.#startKeepalive();
+        this.#replaySettlesSoon();
+        return;
+      case "notification":
+        return this.#onNotification(frame.notification);
+      case "read": {
+        this.#changes++;
+        this.#setUnread(frame.unreadCount);
+        const change = frame.all ? { all: true, unreadCount: frame.unreadCount } : { ids: frame.ids ?? [], unreadCount: frame.unreadCount };
+        return call(this.options.onRead, change);
+      }
+      case "error":
+        if (frame.code === "service_unavailable") this.#scheduleRenewal(RENEW_RETRY_MS);
+        return;
+      default:
+        return;
+    }
+  }
+  #onNotification(n) {
+    if (this.#lastId !== null && compareIds(n.id, this.#lastId) <= 0) return;
+    this.#lastId = n.id;
+    if (!n.readAt && this.#unread !== null) {
+      this.#changes++;
+      this.#setUnread(this.#unread + 1);
+    }
+    if (this.#replayTimer !== void 0) this.#replaySettlesSoon();
+    call(this.onNotification, n);
+  }
+  #replaySettlesSoon() {
+    clearTimeout(this.#replayTimer);
+    this.#replayTimer = unref(
+      setTimeout(() => {
+        this.#replayTimer = void 0;
+        void this.#reconcileUnread();
+      }, REPLAY_QUIET_MS)
+    );
+  }
+  async #reconcileUnread() {
+    const changes = this.#changes;
+    let count;
+    try {
+      count = await this.deps.unreadCount();
+    } catch {
+      return;
+    }
+    if (this.#stopped) return;
+    if (changes !== this.#changes) return this.#replaySettlesSoon();
+    this.#setUnread(count);
+  }
+  // ------------------------------------------------------------------ token renewal
+  /** At the token's due time, have it refreshed; the new token reaches #renewWith. */
+  #scheduleRenewal(delayMs) {
+    clearTimeout(this.#renewTimer);
+    const due = this.deps.session.refreshAt;
+    if (this.#stopped || !this.#ready || due === null) return;
+    const delay = delayMs ?? Math.max(0, due - Date.now()) + 10;
+    this.#renewTimer = unref(
+      setTimeout(() => {
+        this.deps.session.token().then(
+          () => this.#scheduleRenewal(),
+          // Offline: try again shortly; at worst the server closes with 4001 and we reconnect.
+          () => this.#scheduleRenewal(RENEW_RETRY_MS)
+        );
+      }, delay)
+    );
+  }
+  /** A new access token (from any refresh): extend the open socket with it, in place. */
+  #renewWith(token) {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== 1) return;
-    socket.send(JSON.stringify(frame));
-    if (frame.type === 'auth') this.#socketToken = frame.token;
+    if (token === null || token === this.#socketToken || !this.#ready || !socket || socket.readyState !== OPEN) return;
+    this.#send({ type: "auth", token });
+    this.#socketToken = token;
+    this.#scheduleRenewal();
   }
-
-  // ---------------------------------------------------------------- helpers
-
-  #seen(id) {
-    if (this.newestId === null || id > this.newestId) this.newestId = id;
+  // ------------------------------------------------------------------ keepalive
+  #startKeepalive() {
+    clearInterval(this.#keepaliveTimer);
+    if (this.deps.keepaliveMs <= 0) return;
+    this.#keepaliveTimer = unref(
+      setInterval(() => {
+        if (Date.now() - this.#lastHeard > 2 * this.deps.keepaliveMs) {
+          const socket = this.#socket;
+          this.#dropSocket();
+          socket?.close();
+          this.#retryLater(void 0);
+          return;
+        }
+        this.#send({ type: "ping" });
+      }, this.deps.keepaliveMs)
+    );
   }
-
+  // ------------------------------------------------------------------ helpers
+  #send(frame) {
+    const socket = this.#socket;
+    if (socket && socket.readyState === OPEN) socket.send(JSON.stringify(frame));
+  }
+  /** Forgets the current socket and everything that ran for it. */
+  #dropSocket() {
+    this.#socket = null;
+    this.#ready = false;
+    clearTimeout(this.#renewTimer);
+    clearTimeout(this.#replayTimer);
+    this.#replayTimer = void 0;
+    clearInterval(this.#keepaliveTimer);
+  }
+  #stop(state, info = {}) {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = void 0;
+    const socket = this.#socket;
+    this.#dropSocket();
+    if (socket && socket.readyState <= OPEN) socket.close(1e3, "closed by the client");
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.#setState(state, info);
+  }
+  #setState(state, info) {
+    this.#state = state;
+    call(this.options.onState, state, info);
+  }
   #setUnread(count) {
-    const next = Math.max(0, Number(count) || 0);
-    if (next === this.unreadCount) return;
-    this.unreadCount = next;
-    this.#emit('unread', { count: next });
+    if (count === this.#unread) return;
+    this.#unread = count;
+    call(this.options.onUnreadCount, count);
   }
-
-  #emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+};
+function parseFrame(raw) {
+  let f;
+  try {
+    f = JSON.parse(typeof raw === "string" ? raw : String(raw));
+  } catch {
+    return void 0;
   }
+  if (typeof f !== "object" || f === null) return void 0;
+  const frame = f;
+  const count = (v) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  switch (frame.type) {
+    case "ready":
+      return count(frame.unreadCount) ? frame : void 0;
+    case "notification": {
+      const n = frame.notification;
+      return typeof n === "object" && n !== null && typeof n.id === "string" ? frame : void 0;
+    }
+    case "read": {
+      const ids = frame.ids;
+      const valid = count(frame.unreadCount) && (frame.all === true || Array.isArray(ids) && ids.every((id) => typeof id === "string"));
+      return valid ? frame : void 0;
+    }
+    case "error":
+      return typeof frame.code === "string" ? frame : void 0;
+    default:
+      return typeof frame.type === "string" ? frame : void 0;
+  }
+}
+function call(fn, ...args) {
+  if (!fn) return;
+  try {
+    fn(...args);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+function listenForWakeUps(wake) {
+  const target = globalThis;
+  if (typeof target.addEventListener !== "function") return () => void 0;
+  const onVisible = () => {
+    if (target.document?.visibilityState === "visible") wake();
+  };
+  target.addEventListener("online", wake);
+  target.addEventListener("visibilitychange", onVisible);
+  return () => {
+    target.removeEventListener?.("online", wake);
+    target.removeEventListener?.("visibilitychange", onVisible);
+  };
+}
+function unref(timer) {
+  timer.unref?.();
+  return timer;
+}
 
+// src/single-flight.ts
+function singleFlight(fn) {
+  let inFlight = null;
+  return () => {
+    inFlight ??= (async () => fn())().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+}
+
+// src/session.ts
+var Session = class {
+  constructor(http, mainBackendUrl, storage, storageKey) {
+    this.http = http;
+    this.mainBackendUrl = mainBackendUrl;
+    this.storage = storage;
+    this.storageKey = storageKey;
+  }
+  http;
+  mainBackendUrl;
+  storage;
+  storageKey;
+  #access = null;
+  /** The refresh token, when there is no storage to keep it. */
+  #refreshToken = null;
+  #state = { state: "signedOut" };
+  #sessionListeners = /* @__PURE__ */ new Set();
+  #tokenListeners = /* @__PURE__ */ new Set();
+  refresh = singleFlight(() => this.#refresh());
+  get state() {
+    return this.#state;
+  }
+  onSession(listener) {
+    this.#sessionListeners.add(listener);
+    return () => this.#sessionListeners.delete(listener);
+  }
+  /** Called with every new access token (after a login or a refresh). */
+  onToken(listener) {
+    this.#tokenListeners.add(listener);
+    return () => this.#tokenListeners.delete(listener);
+  }
+  /** The access token held now, as it is (due or not); null when signed out. */
+  get currentToken() {
+    return this.#access?.token ?? null;
+  }
+  /** When the current access token becomes due for refresh (ms since the epoch), or null. */
+  get refreshAt() {
+    return this.#access?.refreshAt ?? null;
+  }
+  async login(credentials) {
+    const pair = await this.http.request("POST", `${this.mainBackendUrl}/login`, {
+      body: { email: credentials.email, password: credentials.password }
+    });
+    this.#accept(pair);
+    return { user: pair.user, permissions: pair.permissions };
+  }
+  async restore() {
+    if (this.#access) return true;
+    if (!this.#readRefreshToken()) return false;
+    try {
+      await this.refresh();
+      return true;
+    } catch (err) {
+      if (err instanceof WarrenProblem && err.status === 401) return false;
+      throw err;
+    }
+  }
+  async #refresh() {
+    const refreshToken = this.#readRefreshToken();
+    if (!refreshToken) throw notSignedIn();
+    let pair;
+    try {
+      pair = await this.http.request("POST", `${this.mainBackendUrl}/auth/refresh`, { body: { refreshToken } });
+    } catch (err) {
+      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: "ended", code: err.code } : { state: "signedOut" });
+      throw err;
+    }
+    if (this.#readRefreshToken() !== refreshToken) throw notSignedIn();
+    this.#accept(pair);
+  }
+  /** Refreshes unless `token` was replaced meanwhile (then the newer token is used as it is). */
+  async refreshIfCurrent(token) {
+    if (!this.#access) throw notSignedIn();
+    if (token !== null && this.#access.token !== token) return;
+    await this.refresh();
+  }
+  /** A valid access token, refreshed first if it is due. */
+  async token() {
+    const access = this.#access;
+    if (!access) throw notSignedIn();
+    if (Date.now() < access.refreshAt) return access.token;
+    try {
+      await this.refresh();
+    } catch (err) {
+      if (this.#access === access && Date.now() < access.expiresAt - 1e3) return access.token;
+      throw err;
+    }
+    if (!this.#access) throw notSignedIn();
+    return this.#access.token;
+  }
+  /** A request with the access token; answered 401, it refreshes (once) and is retried (once). */
+  async authorized(method, url, opts = {}) {
+    const token = await this.token();
+    try {
+      return await this.http.request(method, url, { ...opts, token });
+    } catch (err) {
+      if (!(err instanceof WarrenProblem) || err.status !== 401 || !this.#access) throw err;
+    }
+    await this.refreshIfCurrent(token);
+    return this.http.request(method, url, { ...opts, token: await this.token() });
+  }
+  async logout() {
+    const token = this.#access?.token;
+    this.#end({ state: "signedOut" });
+    if (!token) return;
+    try {
+      await this.http.request("POST", `${this.mainBackendUrl}/auth/logout`, { token });
+    } catch {
+    }
+  }
+  #accept(pair) {
+    const now = Date.now();
+    const ttlMs = Math.max(1, pair.expiresIn) * 1e3;
+    this.#access = { token: pair.accessToken, expiresAt: now + ttlMs, refreshAt: now + ttlMs - Math.min(6e4, ttlMs / 4) };
+    this.#writeRefreshToken(pair.refreshToken);
+    const previous = this.#state;
+    const next = { state: "signedIn", user: pair.user, permissions: pair.permissions, sessionId: pair.session.id };
+    this.#state = next;
+    if (previous.state !== "signedIn" || JSON.stringify(previous) !== JSON.stringify(next)) this.#emitSession();
+    for (const listener of [...this.#tokenListeners]) listener(pair.accessToken);
+  }
+  #end(state) {
+    const wasSignedIn = this.#state.state === "signedIn";
+    this.#access = null;
+    this.#removeRefreshToken();
+    this.#state = state;
+    if (wasSignedIn || state.state === "ended") this.#emitSession();
+  }
+  #emitSession() {
+    const state = this.#state;
+    for (const listener of [...this.#sessionListeners]) listener(state);
+  }
   #readRefreshToken() {
+    if (!this.storage) return this.#refreshToken;
     try {
-      return this.#storage?.getItem(this.#storageKey) ?? null;
+      return this.storage.getItem(this.storageKey) ?? this.#refreshToken;
     } catch {
-      return null;
+      return this.#refreshToken;
     }
   }
-
   #writeRefreshToken(token) {
+    this.#refreshToken = token;
     try {
-      this.#storage?.setItem(this.#storageKey, token);
+      this.storage?.setItem(this.storageKey, token);
     } catch {
-      // Storage disabled or full: the session simply does not survive a reload.
     }
   }
-
   #removeRefreshToken() {
+    this.#refreshToken = null;
     try {
-      this.#storage?.removeItem(this.#storageKey);
+      this.storage?.removeItem(this.storageKey);
     } catch {
-      // nothing stored
     }
   }
-}
+};
 
+// src/client.ts
+var DEFAULT_TIMEOUT_MS = 3e4;
+var DEFAULT_KEEPALIVE_MS = 25e3;
+function createWarrenClient(options) {
+  const mainUrl = trimSlash(options.mainBackendUrl);
+  const notificationUrl = trimSlash(options.notificationUrl);
+  const webSocketUrl = options.webSocketUrl ?? defaultWebSocketUrl(notificationUrl);
+  const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const http = new Http(fetchImpl, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const storage = options.storage ?? null;
+  const session = new Session(http, mainUrl, storage, options.storageKey ?? "warren:refreshToken");
+  const backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
+  const inbox = {
+    list({ limit, before } = {}) {
+      const query = new URLSearchParams();
+      if (limit !== void 0) query.set("limit", String(limit));
+      if (before !== void 0) query.set("before", before);
+      const qs = query.toString();
+      return session.authorized("GET", `${notificationUrl}/inbox${qs ? `?${qs}` : ""}`);
+    },
+    async unreadCount() {
+      return (await session.authorized("GET", `${notificationUrl}/inbox/unread-count`)).count;
+    },
+    async markRead(id) {
+      await session.authorized("POST", `${notificationUrl}/inbox/${encodeURIComponent(id)}/read`);
+    },
+    async markAllRead() {
+      await session.authorized("POST", `${notificationUrl}/inbox/read-all`);
+    }
+  };
+  async function sendWithKey(path, body, opts) {
+    const key = opts?.idempotencyKey ?? randomKey();
+    try {
+      return await session.authorized("POST", `${mainUrl}${path}`, { body, headers: { "idempotency-key": key } });
+    } catch (err) {
+      throw err instanceof WarrenProblem ? err.withIdempotencyKey(key) : err;
+    }
+  }
+  return {
+    login: (credentials) => session.login(credentials),
+    restore: () => session.restore(),
+    refresh: () => session.refresh(),
+    logout: () => session.logout(),
+    me: () => session.authorized("GET", `${mainUrl}/auth/me`),
+    accessToken: () => session.token(),
+    get session() {
+      return session.state;
+    },
+    onSession: (listener) => session.onSession(listener),
+    inbox,
+    notifications: {
+      send: (body, opts) => sendWithKey("/notifications", body, opts),
+      sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts)
+    },
+    live: {
+      subscribe(onNotification, subscribeOptions) {
+        const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+        if (!WebSocketImpl) throw new TypeError("No WebSocket here: pass one (for Node 20: the `ws` package) as the WebSocket option.");
+        return new LiveSubscription(
+          {
+            session,
+            WebSocket: WebSocketImpl,
+            webSocketUrl,
+            backoff,
+            keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+            newestId: async () => (await inbox.list({ limit: 1 })).items[0]?.id ?? null,
+            unreadCount: () => inbox.unreadCount()
+          },
+          onNotification,
+          subscribeOptions
+        );
+      }
+    }
+  };
+}
 function trimSlash(url) {
-  return String(url).replace(/\/+$/, '');
+  return String(url).replace(/\/+$/, "");
 }
-
-async function readJson(res) {
-  const text = await res.text().catch(() => '');
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+function defaultWebSocketUrl(notificationUrl) {
+  const url = new URL(notificationUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/ws`;
+  url.search = "";
+  url.hash = "";
+  return url.href;
 }
-
 function randomKey() {
-  return globalThis.crypto?.randomUUID?.() ?? null;
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === "function") return c.randomUUID();
+  const bytes = c.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
-
-function safeSessionStorage() {
-  try {
-    return globalThis.sessionStorage ?? null;
-  } catch {
-    return null; // blocked by the browser's privacy settings
-  }
-}
+export {
+  WarrenProblem,
+  createWarrenClient
+};

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { topology } from '@warren/shared/contracts/topology';
 import { routeResources } from '@warren/shared/messaging/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
+import { startOutboxLagGauge } from '@warren/shared/messaging/outbox-lag';
 import { OutboxRelay } from '@warren/shared/messaging/outbox-relay';
+import { ownedQueues, startQueueDepthGauge } from '@warren/shared/messaging/queue-depth';
 import { startPeriodicJob } from '@warren/shared/periodic-job';
 import { warrenApi } from '@warren/shared/contracts/http-api';
 import { createHttpApp } from '@warren/shared/http/app';
@@ -74,6 +76,7 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       metrics,
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
+    startOutboxLagGauge({ pool, closers, logger, metrics });
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
     const sessions = new SessionsRepository(pool, config.accessTokenTtlSeconds);
     const deps: AuthDeps = {
@@ -108,5 +111,6 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     const rpcServer = new RpcServer({ broker, queue: t.queues.authRpc, routes: authRpcRoutes(deps), logger, metrics });
     closers.add('rpc server', rpcServer, (r) => r.stop());
     await rpcServer.waitReady();
+    startQueueDepthGauge({ broker, closers, logger, metrics, queues: ownedQueues(Object.values(t.queues), 'auth') });
   });
 }

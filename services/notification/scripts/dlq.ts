@@ -46,7 +46,7 @@ function loadSettings() {
   // Like the services: a .env where npm was started fills in what the environment does not set.
   dotenv.config({ quiet: true, path: join(process.env.INIT_CWD ?? process.cwd(), '.env') });
   const vars = loadVariables(process.env, (appEnv) => z.object(brokerVariables(defaultNamespace(appEnv))));
-  const config = { brokerNamespace: vars.BROKER_NAMESPACE, rabbitmqUrl: vars.RABBITMQ_URL };
+  const config = { brokerNamespace: vars.BROKER_NAMESPACE, rabbitmqUrls: vars.RABBITMQ_URL };
   // The work queues this service consumes, from the system map.
   const workQueues = Object.values(topology(config.brokerNamespace).queues).filter(
     (q): q is WorkQueue => q.kind === 'work-queue' && q.owner === 'notification',
@@ -79,7 +79,7 @@ function positive(value: string | undefined, option: string): number | undefined
 async function connect(): Promise<ChannelModel> {
   const { config } = settings;
   let last: unknown;
-  for (const url of config.rabbitmqUrl.split(',').map((u) => u.trim()).filter(Boolean)) {
+  for (const url of config.rabbitmqUrls) {
     try {
       const conn = await amqplib.connect(url, { clientProperties: { connection_name: `${config.brokerNamespace}:dlq-command` } });
       conn.on('error', () => undefined);

@@ -12,6 +12,8 @@ import { createHttpApp } from '@warren/shared/http/app';
 import type { RunningService } from '@warren/shared/lifecycle';
 import { maskUrl, type Logger } from '@warren/shared/logger';
 import { defineService, readiness } from '@warren/shared/service-kit';
+import { topology } from '@warren/shared/contracts/topology';
+import { ownedQueues, startQueueDepthGauge } from '@warren/shared/messaging/queue-depth';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { purgeExpired } from './db/housekeeping.js';
 import type { NotificationConfig } from './config.js';
@@ -23,6 +25,8 @@ import { LogTransport } from './email/log-transport.js';
 import { SmtpTransport } from './email/smtp-transport.js';
 import { mountAsyncApiRoute, notificationApi } from './http/api.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
+import { mountSendStatusRoutes } from './http/send-status-routes.js';
+import { sendStatus } from './db/sends-repository.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { DirectoryRepository } from './db/directory-repository.js';
@@ -87,6 +91,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       guards: { authenticate: [requireAuth(verifier, ended)], permission: requirePermission },
       mount: (routes) => {
         mountInboxRoutes(routes, { inbox, readState });
+        mountSendStatusRoutes(routes, { status: (id, senderId) => sendStatus(pool, id, senderId) });
         mountAsyncApiRoute(routes);
       },
     });
@@ -101,6 +106,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
         markRead: (u, ids) => markRead(readState, u, ids),
         markAllRead: (u) => markAllRead(readState, u),
         logger,
+        metrics,
         limits: config.ws,
       }),
       (g) => g.close(),
@@ -131,6 +137,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     });
     closers.add('email consumer', emails, (c) => c.stop());
     await emails.waitReady();
+
+    // Its work queues' backlog and dead letters, for the on-call person (docs/operations.md).
+    startQueueDepthGauge({ broker, closers, logger, metrics, queues: ownedQueues(Object.values(topology(config.brokerNamespace).queues), 'notification') });
 
     const pruner = new RetentionPruner(inbox, config.retentionDays, logger);
     startHousekeeping(closers, logger, async (signal) => {

@@ -5,27 +5,27 @@
  * client with `?after=`. One message carries a whole stored batch.
  */
 import { z } from 'zod';
-
-/** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
-export const notificationSchema = z.object({
-  id: z
-    .string()
-    .regex(/^[0-9a-f]{16}$/)
-    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
-  type: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  createdAt: z.iso.datetime(),
-  readAt: z.iso.datetime().nullable(),
-});
+import { inboxNotificationSchema } from './inbox.js';
+import { parseTraceparent } from '../trace-context.js';
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('notifications'),
     /** Contiguous insert number: replicas deliver batches in this order and notice a missing one. */
     batch: z.number().int().positive(),
-    entries: z.array(z.object({ userId: z.uuid(), seq: z.number().int().positive(), notification: notificationSchema })),
+    entries: z.array(
+      z.object({
+        userId: z.uuid(),
+        seq: z.number().int().positive(),
+        notification: inboxNotificationSchema,
+        /** The send's W3C traceparent, for the socket's log line; a malformed one is dropped, never the batch. */
+        traceparent: z
+          .string()
+          .refine((v) => parseTraceparent(v) !== undefined)
+          .optional()
+          .catch(undefined),
+      }),
+    ),
   }),
   z.object({
     kind: z.literal('read'),

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { requestLogLevel } from '../http-log-level.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
+import { continueTrace } from '../trace-context.js';
 import { bodyLimitError, urlLimitError } from './body-limits.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
@@ -30,6 +31,8 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** Set on arrival: the client's X-Request-Id if safe, else a fresh UUID. */
     requestId: string;
+    /** Set on arrival: the client's traceparent continued if valid, else a new trace. */
+    traceparent: string;
   }
 }
 
@@ -41,6 +44,12 @@ export interface HttpAppOptions {
   corsOrigins: string[];
   /** Such as '100kb' (config checks the form). */
   bodyLimit: string;
+  /**
+   * Paths (as their route declares them) whose route parses its own body with `jsonBody`, after
+   * its guards and with a limit of its own: the edge leaves their body unread, so a client that
+   * is not allowed there cannot make the service buffer a large body first.
+   */
+  ownBodyPaths?: string[];
   readiness: ReadinessCheck[];
   /** Number of proxies in front whose X-Forwarded-For is trusted (0: none). */
   trustProxy?: number | false;
@@ -81,19 +90,23 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     // Route pattern, not the raw path, keeps label cardinality bounded.
     const route = (req.route?.path as string | undefined) ?? (this.statusCode === 404 ? 'unmatched' : 'other');
     metrics.httpRequestDuration.observe({ method: req.method, route, status: String(this.statusCode) }, seconds);
-    runWithRequestId(req.requestId, () =>
-      logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
+    runWithRequestId(
+      req.requestId,
+      () => logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
+      req.traceparent,
     );
   }
   app.use((req: Request, res: TimedResponse, next: NextFunction) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']);
     req.requestId = requestId;
+    // Never echoed: a traceparent only travels on, to the messages this request publishes.
+    req.traceparent = continueTrace(req.headers.traceparent);
     for (const [name, value] of security) res.setHeader(name, value);
     res.setHeader('X-Request-Id', requestId);
     res[startedAt] = performance.now();
     res.once('finish', onFinish);
     const urlError = urlLimitError(req.url);
-    runWithRequestId(requestId, () => next(urlError));
+    runWithRequestId(requestId, () => next(urlError), req.traceparent);
   });
 
   if (opts.corsOrigins.length > 0) {
@@ -108,32 +121,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     );
   }
 
-  // A body must be JSON: anything else is a 415. Besides clear errors, this keeps HTML forms,
-  // which cannot send application/json cross-site without a CORS preflight, from reaching any
-  // endpoint. An empty body is no body (clients that always send the JSON header POST
-  // /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the
-  // parser at the cost of two header reads.
-  const parseJson = express.json({
-    limit: opts.bodyLimit,
-    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
-    strict: false,
-    // The media type was checked just below; the parser need not parse the header again.
-    type: () => true,
-    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
-  });
+  const edgeBody = jsonBody(opts.bodyLimit);
+  const ownBody = new Set((opts.ownBodyPaths ?? []).map(routePath));
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    if (!isJson(req.headers['content-type'])) {
-      return next(new AppError({
-        status: 415,
-        code: 'unsupported_media_type',
-        title: 'Unsupported Media Type',
-        detail: 'Send the body as application/json.',
-      }));
-    }
-    // The body's events run in another async context than this middleware: the request id is
-    // re-entered for what follows the parse.
-    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req))));
+    if (ownBody.size > 0 && ownBody.has(routePath(pathOf(req)))) return next();
+    edgeBody(req, res, next);
   });
 
   const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);
@@ -148,9 +140,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     const appError = toAppError(err);
     if (appError.code === 'database_unavailable' && !(err instanceof AppError)) {
       // Expected while the database restarts or fails over: a warning, not a stack trace per request.
-      runWithRequestId(req.requestId, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.warn('database unavailable', { err: (err as Error).message, method: req.method, path: pathOf(req) }), req.traceparent);
     } else if (appError.status >= 500 && !(err instanceof AppError)) {
-      runWithRequestId(req.requestId, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }));
+      runWithRequestId(req.requestId, () => logger.error('unhandled error', { err, method: req.method, path: pathOf(req) }), req.traceparent);
     }
     sendProblem(req, res, appError);
   });
@@ -171,6 +163,46 @@ export function securityHeaders(): Record<string, string> {
   };
   helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
   return headers;
+}
+
+/**
+ * JSON bodies only, at most `limit` (bytes or a size such as '100kb'), within the edge's limits
+ * (body-limits.ts). A body must be JSON: anything else is a 415. Besides clear errors, this
+ * keeps HTML forms, which cannot send application/json cross-site without a CORS preflight, from
+ * reaching any endpoint. An empty body is no body (clients that always send the JSON header POST
+ * /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the parser
+ * at the cost of two header reads. Every request passes through it at the edge, except on the
+ * `ownBodyPaths`, whose routes put it after their guards.
+ */
+export function jsonBody(limit: string | number): RequestHandler {
+  const parseJson = express.json({
+    limit,
+    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
+    strict: false,
+    // The media type was checked just below; the parser need not parse the header again.
+    type: () => true,
+    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!hasBody(req)) return next();
+    if (!isJson(req.headers['content-type'])) {
+      return next(new AppError({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported Media Type',
+        detail: 'Send the body as application/json.',
+      }));
+    }
+    // The body's events run in another async context than this middleware: the request id is
+    // re-entered for what follows the parse.
+    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req)), req.traceparent));
+  };
+}
+
+/** A path as routing compares it: case-insensitive, one trailing slash ignored (see the settings above). */
+function routePath(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
 
 /** The edge's limits on a parsed body (shared/src/http/body-limits.ts). */

@@ -5,13 +5,19 @@
  * time), capped at 3 s: a broker that is back is found within seconds (a 30 s cap meant up to
  * 30 s more of 503s after an outage), and a few attempts a second at most cost the broker
  * nothing. The jitter spreads many replicas' attempts. Plus a readiness flag for /readyz.
+ *
+ * Given the nodes of one cluster, it connects to the first that answers and, after a loss, tries
+ * the next one in the list (round robin): the lost node is the last it tries again. The work
+ * queues are quorum queues replicated on the cluster, so the setups run again on the new node
+ * find them there, with their messages (docs/decisions/0022-broker-cluster.md).
  */
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, Channel } from 'amqplib';
 import { maskUrl, type Logger } from '../logger.js';
 
 export interface BrokerOptions {
-  url: string;
+  /** One broker, or the nodes of one cluster (tried in this order). */
+  url: string | readonly string[];
   /** Shown in the broker's connection list (rabbitmqctl list_connections name). */
   connectionName: string;
   logger: Logger;
@@ -39,22 +45,23 @@ export class Broker {
     this.logger = opts.logger;
     this.minBackoff = opts.minBackoffSeconds ?? 0.5;
     this.maxBackoff = opts.maxBackoffSeconds ?? 3;
-    this.manager = amqp.connect([opts.url], {
+    const urls = typeof opts.url === 'string' ? [opts.url] : [...opts.url];
+    this.manager = amqp.connect(urls, {
       heartbeatIntervalInSeconds: opts.heartbeatSeconds ?? 10,
       reconnectTimeInSeconds: this.minBackoff,
       connectionOptions: { clientProperties: { connection_name: opts.connectionName } },
     });
-    this.manager.on('connect', () => {
+    this.manager.on('connect', ({ url }) => {
       this.failures = 0;
       this.down = false;
       this.manager.reconnectTimeInSeconds = this.minBackoff;
-      this.logger.info('broker connected', { broker: maskUrl(opts.url) });
+      this.logger.info('broker connected', { broker: typeof url === 'string' ? maskUrl(url) : undefined });
     });
     this.manager.on('disconnect', ({ err }) => {
       this.down = true;
       if (!this.closing) this.logger.warn('broker disconnected', { err: err?.message });
     });
-    this.manager.on('connectFailed', ({ err }) => {
+    this.manager.on('connectFailed', ({ err, url }) => {
       // The library reads reconnectTimeInSeconds before each attempt: double it up to the cap,
       // then take a random part of up to half off, so it never exceeds the cap.
       this.failures += 1;
@@ -62,6 +69,7 @@ export class Broker {
       const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** this.failures);
       this.manager.reconnectTimeInSeconds = ceiling * (0.5 + Math.random() * 0.5);
       this.logger.warn('broker connection failed', {
+        broker: typeof url === 'string' ? maskUrl(url) : undefined,
         err: err?.message,
         retryInSeconds: Number(this.manager.reconnectTimeInSeconds.toFixed(2)),
       });

@@ -9,8 +9,8 @@
  *   validation, a PermanentError or data PostgreSQL refuses go straight to the dead-letter
  *   queue; an unreachable dependency is retried for as long as the outage lasts; anything else
  *   goes to the dead-letter queue after `maxAttempts`; nothing is requeued forever;
- * - handlers see each message's correlation id (single handlers run inside it, so their log
- *   lines carry it; batch handlers get it per item).
+ * - handlers see each message's correlation id and traceparent (single handlers run inside
+ *   them, so their log lines carry them; batch handlers get them per item).
  * Batching: with `batchHandler`, valid messages are collected until `batchSize` are waiting or
  * `maxWaitMs` passed, and handled together (one transaction, multi-row inserts). If a batch
  * fails because a dependency is unreachable, the whole batch goes to the delay queue; if it
@@ -27,7 +27,7 @@ import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import type { Broker } from './broker.js';
 import { DelayedRetry } from './delayed-retry.js';
-import { decode, originalRoutingKey, requestIdOf, retryCounts } from './envelope.js';
+import { decode, originalRoutingKey, requestIdOf, retryCounts, traceparentOf } from './envelope.js';
 import { classifyFailure } from './failure-kind.js';
 import { settle, Subscription } from './subscription.js';
 import type { WorkQueue } from './topology.js';
@@ -37,6 +37,8 @@ export { PermanentError, UnavailableError } from './failure-kind.js';
 export interface MessageMeta {
   messageId: string | undefined;
   requestId: string;
+  /** The publisher's W3C traceparent, if it sent a valid one. */
+  traceparent: string | undefined;
   /** The routing key the message was published with (also on a copy back from a delay queue). */
   routingKey: string;
   /** 1 for the first attempt; counts retries through the delay queues and redeliveries. */
@@ -135,7 +137,7 @@ export class Consumer<S extends z.ZodType> {
       this.batchSize = 1;
       this.maxWaitMs = 0;
       this.handleBatch = async ([item]) => {
-        if (item) await runWithRequestId(item.meta.requestId, () => single(item.payload, item.meta));
+        if (item) await runWithRequestId(item.meta.requestId, () => single(item.payload, item.meta), item.meta.traceparent);
       };
     }
     this.retries = new DelayedRetry(opts.broker, `consumer:${opts.name}:retry`);
@@ -172,6 +174,7 @@ export class Consumer<S extends z.ZodType> {
     const meta: MessageMeta = {
       messageId: msg.properties.messageId as string | undefined,
       requestId,
+      traceparent: traceparentOf(msg),
       routingKey: originalRoutingKey(msg),
       deliveryAttempt: retryCounts(msg).attempt,
       raw: msg,

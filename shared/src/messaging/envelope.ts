@@ -1,6 +1,7 @@
 /** How Warren puts JSON payloads and correlation ids into AMQP messages, and reads them back. */
 import type { ConsumeMessage, Options } from 'amqplib';
-import { currentRequestId } from '../request-context.js';
+import { currentRequestId, currentTraceparent } from '../request-context.js';
+import { parseTraceparent, TRACEPARENT_HEADER } from '../trace-context.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -19,11 +20,21 @@ export function baseProperties(messageId: string, props: Options.Publish = {}): 
   props.timestamp = Math.floor(Date.now() / 1000);
   const requestId = currentRequestId();
   if (requestId) (props.headers ??= {})[REQUEST_ID_HEADER] = requestId;
+  // W3C's name for the header, as OpenTelemetry's amqplib instrumentation writes and reads it.
+  const traceparent = currentTraceparent();
+  if (traceparent) (props.headers ??= {})[TRACEPARENT_HEADER] = traceparent;
   return props;
 }
 
 export function requestIdOf(msg: ConsumeMessage): unknown {
   return msg.properties.headers?.[REQUEST_ID_HEADER] ?? msg.properties.correlationId;
+}
+
+/** The message's traceparent if it is a valid one; whatever else a publisher put there is ignored. */
+export function traceparentOf(msg: ConsumeMessage): string | undefined {
+  const value: unknown = msg.properties.headers?.[TRACEPARENT_HEADER];
+  // amqplib hands a header sent as a byte array (not a string) over as a Buffer.
+  return parseTraceparent(Buffer.isBuffer(value) ? value.toString('latin1') : value);
 }
 
 export type DecodeResult = { ok: true; value: unknown } | { ok: false; reason: string };

@@ -12,8 +12,8 @@ import type { OutboundFrame } from '../ws/outbound-frames.js';
 
 /** What a feed needs of its socket (the ws layer's ClientConnection). */
 export interface FeedSink {
-  /** Sends a frame; false if the socket is gone (or was closed as a slow consumer). */
-  send(frame: OutboundFrame): boolean;
+  /** Sends a frame; false if the socket is gone (or was closed as a slow consumer). `live`: the entry of a live frame (timed and logged). */
+  send(frame: OutboundFrame, live?: InboxEntry): boolean;
   /** True when the client has a backlog: the catch-up waits for drained() before sending more. */
   readonly backlogged: boolean;
   drained(): Promise<void>;
@@ -56,7 +56,7 @@ export class SocketFeed {
     }
     for (const e of entries) {
       if (e.seq <= this.lastSeq) continue;
-      if (!this.sink.send({ type: 'notification', notification: e.notification })) return;
+      if (!this.sink.send({ type: 'notification', notification: e.notification }, e)) return;
       this.lastSeq = e.seq;
     }
   }

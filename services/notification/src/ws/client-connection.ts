@@ -7,13 +7,17 @@
 import type { WebSocket } from 'ws';
 import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
 import type { Logger } from '@warren/shared/logger';
+import { traceIdOf } from '@warren/shared/trace-context';
+import type { InboxEntry } from '../domain/notification.js';
 import type { FeedSink, SocketFeed } from '../live/socket-feed.js';
 import { CLOSE } from './close-codes.js';
 import type { OutboundFrame } from './outbound-frames.js';
+import type { SocketMetrics } from './socket-metrics.js';
 
 export interface ConnectionDeps {
   openFeed: (userId: string, sink: FeedSink) => SocketFeed;
   logger: Logger;
+  metrics?: SocketMetrics | undefined;
   maxBufferedBytes: number;
 }
 
@@ -34,8 +38,12 @@ export class ClientConnection implements FeedSink {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  /** Sends a frame unless the client has stopped reading; returns false if the socket is gone. */
-  send(frame: OutboundFrame): boolean {
+  /**
+   * Sends a frame unless the client has stopped reading; returns false if the socket is gone.
+   * `live`: the entry of a live notification frame, timed from its createdAt and logged (debug)
+   * with its send's trace id.
+   */
+  send(frame: OutboundFrame, live?: InboxEntry): boolean {
     if (!this.open) return false;
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       this.deps.logger.warn('slow consumer closed', { userId: this.userId, bufferedBytes: this.ws.bufferedAmount });
@@ -45,7 +53,21 @@ export class ClientConnection implements FeedSink {
       return false;
     }
     this.ws.send(JSON.stringify(frame));
+    if (live) this.sentLive(live);
     return true;
+  }
+
+  private sentLive(entry: InboxEntry): void {
+    const createdAt = Date.parse(entry.notification.createdAt);
+    if (Number.isFinite(createdAt)) this.deps.metrics?.deliveryLatency.observe(Math.max(0, Date.now() - createdAt) / 1000);
+    // Checked first: on the hot path the line is usually off, and building it costs.
+    if (this.deps.logger.isDebugEnabled()) {
+      this.deps.logger.debug('notification frame sent', {
+        userId: this.userId,
+        notificationId: entry.notification.id,
+        ...(entry.traceparent ? { traceId: traceIdOf(entry.traceparent) } : {}),
+      });
+    }
   }
 
   get backlogged(): boolean {

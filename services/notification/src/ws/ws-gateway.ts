@@ -19,6 +19,7 @@ import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
 import { AppError } from '@warren/shared/errors';
 import { toAppError } from '@warren/shared/http/problem';
 import type { Logger } from '@warren/shared/logger';
+import type { Metrics } from '@warren/shared/metrics';
 import { runWithRequestId, sanitizeRequestId } from '@warren/shared/request-context';
 import { parsePublicId } from '../domain/notification-id.js';
 import type { LiveGatewayHook } from '../live/live-delivery.js';
@@ -27,6 +28,7 @@ import { CLOSE } from './close-codes.js';
 import { parseFrame, type InboundFrame } from './inbound-frames.js';
 import type { OutboundFrame } from './outbound-frames.js';
 import { SocketRegistry } from './socket-registry.js';
+import { closeCodeLabel, createSocketMetrics, type SocketMetrics } from './socket-metrics.js';
 import { UnauthenticatedSockets, type PendingSocket } from './unauthenticated-limits.js';
 
 export interface WsLimits {
@@ -51,6 +53,8 @@ export interface WsGatewayDeps {
   markRead: (userId: string, ids: string[]) => Promise<void>;
   markAllRead: (userId: string) => Promise<void>;
   logger: Logger;
+  /** Where the socket gauges, counters and latency histogram are registered (socket-metrics.ts). */
+  metrics?: Metrics;
   limits: WsLimits;
 }
 
@@ -65,8 +69,10 @@ export class WsGateway {
   private readonly alive = new WeakMap<WebSocket, boolean>();
   readonly registry = new SocketRegistry();
   private readonly unauthenticated: UnauthenticatedSockets;
+  private readonly metrics: SocketMetrics | undefined;
 
   constructor(private readonly deps: WsGatewayDeps) {
+    this.metrics = deps.metrics && createSocketMetrics(deps.metrics, () => this.registry.size);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxPayloadBytes, clientTracking: true });
     this.unauthenticated = new UnauthenticatedSockets({ maxPerAddress: deps.limits.maxUnauthenticatedPerAddress, trustProxy: deps.limits.trustProxy });
     this.heartbeat = setInterval(() => this.ping(), deps.limits.heartbeatMs);
@@ -90,6 +96,8 @@ export class WsGateway {
       if (!pending) return;
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         pending.attach(ws);
+        // Every socket's end is counted, refused ones too: a wave of 4001 or 1013 is news.
+        ws.once('close', (code: number) => this.metrics?.closed.inc({ code: closeCodeLabel(code) }));
         void runWithRequestId(requestId, () =>
           this.onConnection(ws, pending, token ?? undefined, after).catch((err: Error) => {
             ws.resume();
@@ -138,16 +146,22 @@ export class WsGateway {
     const conn = new ClientConnection(ws, auth.sub, auth.sid, {
       openFeed: (userId, sink) => this.deps.live.openFeed(userId, sink),
       logger: this.deps.logger,
+      metrics: this.metrics,
       maxBufferedBytes: limits.maxBufferedBytes,
     });
     this.registry.add(conn);
+    this.metrics?.opened.inc();
+    const connectedAt = Date.now();
+    this.deps.logger.info('socket connected', { userId: auth.sub, sockets: this.registry.size });
     pending.authenticated();
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
     let expiry = this.expireAt(ws, auth.exp);
-    ws.on('close', () => {
+    ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(expiry);
       this.registry.remove(conn);
+      // The reason is the peer's text: bounded before it reaches a log line.
+      this.deps.logger.info('socket closed', { userId: auth.sub, closeCode: code, reason: reason.toString('utf8').slice(0, 123), seconds: Math.round((Date.now() - connectedAt) / 1000) });
     });
 
     let windowStart = Date.now();

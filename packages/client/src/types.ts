@@ -1,0 +1,172 @@
+/**
+ * The client's public types. What crosses the wire is taken from the zod schemas the services
+ * validate with (`@warren/shared/contracts/*`), imported for their types only: the compiled
+ * client and its browser bundle contain no zod.
+ */
+import type { z } from 'zod';
+import type { meSchema, TokenPair } from '@warren/shared/contracts/auth-rpc';
+import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/contracts/inbox';
+import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
+
+export type { InboxNotification, InboxPage, Role, ServerFrame, TokenPair };
+
+/** `GET /auth/me`, and the user part of a login. */
+export type Me = z.infer<typeof meSchema>;
+export type User = Me['user'];
+
+/** The body of `POST /notifications` (and of each item of `POST /notifications/batch`). */
+export type NotificationBody = z.input<typeof notificationContentSchema> & { recipients: z.input<typeof recipientsSchema> };
+
+/** A read-state change pushed on the socket: some ids, or all; with the user's new unread count. */
+export type ReadChange = Omit<Extract<ServerFrame, { type: 'read' }>, 'type'>;
+
+/** The subset of `fetch` the client uses: the browser's, Node's, or a test's. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; cache?: 'no-store' },
+) => Promise<ResponseLike>;
+
+export interface ResponseLike {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly statusText: string;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/**
+ * The subset of a WebSocket the client uses: the browser's `WebSocket` and the `ws` package's
+ * both fit. (Handlers take `any`: each library types its own event classes.)
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Where the refresh token is kept between page loads: `sessionStorage`, or anything alike. */
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface WarrenClientOptions {
+  /** The main backend (login, refresh, sends), e.g. `https://api.dev.warren.example.com`. */
+  mainBackendUrl: string;
+  /** The notification service (inbox, `/ws`); behind the gateway usually the same origin. */
+  notificationUrl: string;
+  /** Defaults to `notificationUrl` with `ws:`/`wss:` and the path `/ws`. */
+  webSocketUrl?: string;
+  /** Defaults to `globalThis.WebSocket`; Node 20 has none: pass the `ws` package's. */
+  WebSocket?: WebSocketConstructor;
+  /** Defaults to `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Keeps the refresh token (only it) across reloads; without it, tokens live in memory only. */
+  storage?: TokenStorage | null;
+  /** The key under which `storage` keeps the refresh token. Default `warren:refreshToken`. */
+  storageKey?: string;
+  /** A request taking longer fails with `network_error` (status 0). Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Reconnect backoff of live subscriptions. */
+  reconnect?: Partial<BackoffOptions>;
+  /** A live socket pings this often, and reconnects after two intervals without a frame. Default 25 000 ms; 0 turns it off. */
+  keepaliveMs?: number;
+}
+
+export interface BackoffOptions {
+  /** The first retry waits up to this long (full jitter). Default 500 ms. */
+  baseMs: number;
+  /** Never longer than this. Default 30 000 ms. */
+  capMs: number;
+  /** After 1013 and 4029 (server full, too many sockets): at least this long. Default 15 000 ms. */
+  busyMinMs: number;
+}
+
+/** Where the session stands: `ended` means the server ended it (a refused or reused refresh token). */
+export type SessionState =
+  | { state: 'signedOut' }
+  | { state: 'signedIn'; user: User; permissions: string[]; sessionId: string }
+  | { state: 'ended'; code: string };
+
+export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized';
+
+/** With each state: the close code that led to it, and when `reconnecting` how long until the next try. */
+export interface LiveStateInfo {
+  code?: number;
+  retryInMs?: number;
+}
+
+export interface SubscribeOptions {
+  /**
+   * Start after this notification id: everything newer is delivered first, oldest first. By
+   * default the subscription starts at the newest notification of the inbox when subscribe()
+   * is called, so nothing from then on is missed.
+   */
+  after?: string;
+  onRead?: (change: ReadChange) => void;
+  onState?: (state: LiveState, info: LiveStateInfo) => void;
+  /** The user's unread count: from the server on connect and on read changes, counted up by new notifications. */
+  onUnreadCount?: (count: number) => void;
+}
+
+export interface Subscription {
+  readonly state: LiveState;
+  /** The newest notification id delivered; a reconnect asks for what came after it. */
+  readonly lastId: string | null;
+  /** Null until the socket is first ready. */
+  readonly unreadCount: number | null;
+  close(): void;
+}
+
+export interface SendOptions {
+  /**
+   * The same key and body always answer the same id and store the notification once: pass it
+   * again to retry a send that failed. Default: a new random key per call (it is on the error).
+   */
+  idempotencyKey?: string;
+}
+
+export interface WarrenClient {
+  /** `POST /login`. A refused login throws a WarrenProblem (401 invalid_credentials, 423, 429 …). */
+  login(credentials: { email: string; password: string }): Promise<Me>;
+  /** Resumes a session from the refresh token in `storage`; false if there is none or it was refused. */
+  restore(): Promise<boolean>;
+  /** `POST /auth/refresh`: one request at a time, whoever asks. Refused → the session is `ended`. */
+  refresh(): Promise<void>;
+  /** `POST /auth/logout`, then forgets the tokens and closes every subscription. */
+  logout(): Promise<void>;
+  /** `GET /auth/me`. */
+  me(): Promise<Me>;
+  /** A valid access token (refreshed first if it is due), for calls this client does not wrap. */
+  accessToken(): Promise<string>;
+  readonly session: SessionState;
+  /** Called on every session change; returns the function that stops it. */
+  onSession(listener: (session: SessionState) => void): () => void;
+
+  inbox: {
+    list(page?: { limit?: number; before?: string }): Promise<InboxPage>;
+    unreadCount(): Promise<number>;
+    markRead(id: string): Promise<void>;
+    markAllRead(): Promise<void>;
+  };
+  notifications: {
+    /** `POST /notifications` (permission notifications:send) → the notification id. */
+    send(body: NotificationBody, options?: SendOptions): Promise<{ id: string }>;
+    /** `POST /notifications/batch`: 1 to 100 bodies, all or none → their ids, in order. */
+    sendBatch(bodies: NotificationBody[], options?: SendOptions): Promise<{ ids: string[] }>;
+  };
+  live: {
+    /**
+     * Opens the live socket and keeps it open: reconnects with backoff and `?after=` the last
+     * id delivered (each notification reaches `onNotification` once, in order, across
+     * reconnects), renews its token on the socket before it expires.
+     */
+    subscribe(onNotification: (notification: InboxNotification) => void, options?: SubscribeOptions): Subscription;
+  };
+}

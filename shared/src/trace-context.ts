@@ -1,0 +1,43 @@
+/**
+ * W3C Trace Context (`traceparent`) as Warren carries it without OpenTelemetry: an incoming
+ * value is believed only in its exact version-00 form (55 characters, lowercase hex, non-zero
+ * ids); anything else starts a new trace, so a hostile header never reaches a log line or a
+ * message header. Each hop keeps the trace id and takes a new parent (span) id.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const TRACEPARENT_HEADER = 'traceparent';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+/** The value if it is a valid version-00 traceparent; undefined otherwise (checked before any regex: the length is fixed). */
+export function parseTraceparent(candidate: unknown): string | undefined {
+  if (typeof candidate !== 'string' || candidate.length !== 55) return undefined;
+  const m = TRACEPARENT.exec(candidate);
+  if (!m || m[1] === ZERO_TRACE_ID || m[2] === ZERO_SPAN_ID) return undefined;
+  return candidate;
+}
+
+/** A new trace, sampled (flags 01): nothing upstream said otherwise. */
+export function newTraceparent(): string {
+  const id = randomBytes(24).toString('hex');
+  return `00-${id.slice(0, 32)}-${id.slice(32)}-01`;
+}
+
+/** The same trace and flags under a new parent id: this hop's. */
+export function childTraceparent(parent: string): string {
+  return `${parent.slice(0, 36)}${randomBytes(8).toString('hex')}${parent.slice(52)}`;
+}
+
+/** An incoming value continued, or a new trace when there is none worth believing. */
+export function continueTrace(candidate: unknown): string {
+  const parent = parseTraceparent(candidate);
+  return parent ? childTraceparent(parent) : newTraceparent();
+}
+
+/** The 32-hex trace id, the field log lines carry. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.slice(3, 35);
+}
