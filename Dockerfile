@@ -30,6 +30,9 @@ COPY shared/package.json shared/
 COPY services/auth/package.json services/auth/
 COPY services/main-backend/package.json services/main-backend/
 COPY services/notification/package.json services/notification/
+# Not in any image, but a workspace of the lockfile: without its manifest `npm ci` would not
+# match package-lock.json.
+COPY packages/client/package.json packages/client/
 
 # ---------------------------------------------------------------------------------------------
 # build: every dependency (typescript is a devDependency), then compile shared and the service.

@@ -13,7 +13,7 @@
 # the commit it was last built from. A change under services/<service>/ counts for that
 # service; a change to anything else that goes into every image (shared/, package.json,
 # package-lock.json, Dockerfile, .dockerignore, tsconfig.base.json, scripts/build-workspace.mjs,
-# deploy/healthcheck.mjs) counts for all. No marker (or a marker git no longer knows) = build.
+# deploy/healthcheck.mjs, packages/client/package.json) counts for all. No marker (or a marker git no longer knows) = build.
 #
 # Parallel: every build is a background job, at most --jobs at once (default 6: all of them
 # for --all). The dev and qa builds of a service differ only in the last Dockerfile stage, so
@@ -65,7 +65,7 @@ cd "$root"
 all_services=(auth main-backend notification)
 # Everything outside services/ that goes into every image (keep in step with .dockerignore).
 common_inputs=(shared package.json package-lock.json Dockerfile .dockerignore tsconfig.base.json
-  scripts/build-workspace.mjs deploy/healthcheck.mjs)
+  scripts/build-workspace.mjs deploy/healthcheck.mjs packages/client/package.json)
 
 build_all=false
 push=false
