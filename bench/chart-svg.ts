@@ -66,6 +66,8 @@ export function chartSvg(report: Report): string {
   const raw = f.rawBroker?.perSecond ?? Number.NaN;
   const pipe = f.pipeline?.perSecond ?? Number.NaN;
   const ratioOk = (f.pipeline?.ratioToRaw ?? 0) >= TARGETS.pipelineRatio && !!f.pipeline?.allDelivered;
+  const batch = f.batchPipeline?.perSecond ?? Number.NaN;
+  const batchOk = (f.batchPipeline?.ratioToRaw ?? 0) >= TARGETS.batchRatio && !!f.batchPipeline?.allDelivered;
   const lat = f.latency;
   const latOk = !!lat && lat.p99Ms <= TARGETS.p99Ms && lat.delivered === lat.sent;
   const ms = (v: number | undefined) => (v === undefined ? Number.NaN : v);
@@ -75,6 +77,8 @@ export function chartSvg(report: Report): string {
       bars: [
         { label: 'raw broker', value: raw, text: String(Math.round(raw)), colour: REFERENCE },
         { label: 'pipeline', value: pipe, text: `${Math.round(pipe)} (${round(f.pipeline?.ratioToRaw ?? Number.NaN, 2)}×)`, colour: colour(ratioOk) },
+        // Its own target (batchRatio × raw) decides its colour; the line drawn is the single sends'.
+        { label: 'batch ×100', value: batch, text: `${Math.round(batch)} (${round(f.batchPipeline?.ratioToRaw ?? Number.NaN, 2)}×)`, colour: colour(batchOk) },
       ],
       target: raw * TARGETS.pipelineRatio,
       targetLabel: `${TARGETS.pipelineRatio} × raw`,

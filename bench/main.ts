@@ -5,10 +5,11 @@
  * databases, dropped afterwards); with `--external` it measures a stack that is already
  * running (MAIN_URL, NOTIFICATION_URL, ADMIN_EMAIL, ADMIN_PASSWORD). Phases, in this order:
  * idle sockets (first, so the memory baseline is not a heap already grown by the load phases),
- * raw broker ceiling, pipeline throughput, latency at a fixed rate, replay on reconnect.
+ * raw broker ceiling, pipeline throughput (single sends, then batches of 100), latency at a
+ * fixed rate, replay on reconnect.
  * Writes bench/results/latest.json and latest.svg; exits 0 even when a target is missed.
  *
- * Options: --external · --quick (small counts, a smoke run) · --phases=idle,raw,pipeline,latency,replay
+ * Options: --external · --quick (small counts, a smoke run) · --phases=idle,raw,pipeline,batch,latency,replay
  *          --cpu-prof=notification,main-backend (child profiles under bench/results/profiles) · --concurrency=64
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +33,7 @@ import { SERVICES, spawnStack, type ServiceName, type SpawnedStack, type StackEn
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
-const PHASES = ['idle', 'raw', 'pipeline', 'latency', 'replay'] as const;
+const PHASES = ['idle', 'raw', 'pipeline', 'batch', 'latency', 'replay'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -45,8 +46,10 @@ for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase 
 const cpuProfile = (option('cpu-prof')?.split(',') ?? []).filter((s): s is ServiceName => (SERVICES as readonly string[]).includes(s));
 
 const COUNTS = quick
-  ? { raw: 5000, pipeline: 2000, warmup: 200, latencySeconds: 3, replay: 1000, sockets: 500, socketUsers: 2 }
-  : { raw: 20_000, pipeline: 10_000, warmup: 3000, latencySeconds: 10, replay: 5000, sockets: 5000, socketUsers: 10 };
+  ? { raw: 5000, pipeline: 2000, batch: 5000, warmup: 200, latencySeconds: 3, replay: 1000, sockets: 500, socketUsers: 2 }
+  : { raw: 20_000, pipeline: 10_000, batch: 30_000, warmup: 3000, latencySeconds: 10, replay: 5000, sockets: 5000, socketUsers: 10 };
+/** The batch phase: notifications per POST /notifications/batch, and such requests in flight. */
+const BATCH = { perRequest: 100, inFlight: 16 } as const;
 const LATENCY_RATE = 200;
 /** Sends in flight in the throughput and replay phases (--concurrency=N to explore). */
 const DEFAULT_CONCURRENCY = 256;
@@ -178,6 +181,12 @@ async function main(): Promise<void> {
     if (phases.has('pipeline')) {
       figures.pipeline = await phase('pipeline', 5 * 60_000, errors, () => measurePipeline({ ...common, count: COUNTS.pipeline, concurrency: CONCURRENCY, warmup: COUNTS.warmup, repetitions: 3, cpuSnapshot: snapshot }));
       if (figures.pipeline && figures.rawBroker) figures.pipeline.ratioToRaw = figures.pipeline.perSecond / figures.rawBroker.perSecond;
+    }
+    if (phases.has('batch')) {
+      figures.batchPipeline = await phase('batchPipeline', 5 * 60_000, errors, () =>
+        measurePipeline({ ...common, count: COUNTS.batch, concurrency: BATCH.inFlight, perRequest: BATCH.perRequest, phasePrefix: 'batch', warmup: COUNTS.warmup, repetitions: 3, cpuSnapshot: snapshot }),
+      );
+      if (figures.batchPipeline && figures.rawBroker) figures.batchPipeline.ratioToRaw = figures.batchPipeline.perSecond / figures.rawBroker.perSecond;
     }
     if (phases.has('latency')) {
       figures.latency = await phase('latency', 2 * 60_000, errors, () => measureLatency({ ...common, rate: LATENCY_RATE, seconds: COUNTS.latencySeconds }));

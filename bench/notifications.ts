@@ -27,6 +27,11 @@ export function send(sender: SendConnections, userId: string, t: string, data: R
   return sender.post('/notifications', sendBody(userId, t, data));
 }
 
+/** POST /notifications/batch of one notification per title, all to one user; resolves with the HTTP status. */
+export function sendBatch(sender: SendConnections, userId: string, titles: string[]): Promise<number> {
+  return sender.post('/notifications/batch', { notifications: titles.map((t) => sendBody(userId, t, {})) });
+}
+
 /** A `notification.requested` message as main-backend publishes it (for the raw-broker phase). */
 export function requestedMessage(userId: string, t: string): Buffer {
   return Buffer.from(

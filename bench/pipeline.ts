@@ -1,14 +1,15 @@
 /**
  * Pipeline throughput: HTTP send → main-backend → RabbitMQ → notification service (batched
- * store) → WebSocket, end to end. One socket of the recipient is open; `count` sends go out
- * with at most `concurrency` requests in flight over keep-alive connections. The rate is
- * `count` / (first send → the socket received the last of them), and every delivery must be
- * made: each index received once, none missing.
+ * store) → WebSocket, end to end. One socket of the recipient is open; `count` notifications go
+ * out, one per POST /notifications or, with `perRequest` > 1, that many per POST
+ * /notifications/batch, with at most `concurrency` requests in flight over keep-alive
+ * connections. The rate is `count` / (first send → the socket received the last of them), and
+ * every delivery must be made: each index received once, none missing.
  */
 import type { Session } from './accounts.js';
 import { cpuMsPer, type CpuSnapshot } from './cpu-accounting.js';
 import { DeliveryTracker } from './delivery-tracker.js';
-import { send, title } from './notifications.js';
+import { send, sendBatch, title } from './notifications.js';
 import type { SendConnections } from './send-connections.js';
 import { openSocket } from './socket-client.js';
 import { nowMs, runBounded } from './stats.js';
@@ -26,7 +27,10 @@ export interface PipelineResult {
   /** Rate at which main-backend answered 202 (the HTTP + publish half alone). */
   acceptedPerSecond: number;
   seconds: number;
+  /** Requests in flight. */
   concurrency: number;
+  /** Notifications per request (1: POST /notifications; more: POST /notifications/batch). */
+  perRequest: number;
   warmup: number;
   /** CPU milliseconds per notification, by process, over the measured sends. */
   cpuMsPerNotification?: Record<string, number>;
@@ -39,6 +43,10 @@ type PipelineOptions = {
   runId: string;
   count: number;
   concurrency: number;
+  /** Notifications per request (default 1). */
+  perRequest?: number;
+  /** Titles name this phase (default `pipe`): each phase's deliveries are told apart. */
+  phasePrefix?: string;
   warmup: number;
   cpuSnapshot?: () => CpuSnapshot;
 };
@@ -50,7 +58,7 @@ type PipelineOptions = {
 export async function measurePipeline(opts: PipelineOptions & { repetitions: number }): Promise<PipelineResult> {
   const runs: PipelineResult[] = [];
   for (let i = 0; i < opts.repetitions; i++) {
-    const run = await measureOnce({ ...opts, warmup: i === 0 ? opts.warmup : 0 }, `pipe${i}`);
+    const run = await measureOnce({ ...opts, warmup: i === 0 ? opts.warmup : 0 }, `${opts.phasePrefix ?? 'pipe'}${i}`);
     runs.push(run);
     // A run that lost or repeated a delivery is the result: it must not hide behind a median.
     if (!run.allDelivered) return { ...run, repetitions: runs.map((r) => Math.round(r.perSecond)) };
@@ -62,6 +70,15 @@ export async function measurePipeline(opts: PipelineOptions & { repetitions: num
 
 async function measureOnce(opts: PipelineOptions, phase: string): Promise<PipelineResult> {
   const { sender, admin, runId, count, concurrency } = opts;
+  const perRequest = opts.perRequest ?? 1;
+  /** Sends notifications first..first+n-1 of `name` in one request; resolves with how many were accepted. */
+  const sendRange = async (name: string, first: number, n: number): Promise<number> => {
+    const titles = Array.from({ length: n }, (_, k) => title(runId, name, first + k));
+    const status = perRequest === 1 ? await send(sender, admin.userId, titles[0] as string) : await sendBatch(sender, admin.userId, titles);
+    return status === 202 ? n : 0;
+  };
+  const requestsFor = (n: number) => Math.ceil(n / perRequest);
+  const sizeOf = (r: number, n: number) => Math.min(perRequest, n - r * perRequest);
   const warm = new DeliveryTracker(runId, 'warm', opts.warmup);
   const measured = new DeliveryTracker(runId, phase, count);
   const socket = openSocket(opts.wsUrl, admin.accessToken, {
@@ -74,7 +91,7 @@ async function measureOnce(opts: PipelineOptions, phase: string): Promise<Pipeli
     await socket.ready;
     // Warm-up: JIT, connection pools and the broker channels, not counted.
     if (opts.warmup > 0) {
-      await runBounded(opts.warmup, concurrency, async (i) => void (await send(sender, admin.userId, title(runId, 'warm', i))));
+      await runBounded(requestsFor(opts.warmup), concurrency, async (r) => void (await sendRange('warm', r * perRequest, sizeOf(r, opts.warmup))));
       if (!(await warm.waitComplete(30_000))) throw new Error(`warm-up: ${warm.received}/${opts.warmup} delivered`);
     }
 
@@ -82,9 +99,10 @@ async function measureOnce(opts: PipelineOptions, phase: string): Promise<Pipeli
     let lastAccepted = 0;
     const cpuBefore = opts.cpuSnapshot?.();
     const start = nowMs();
-    await runBounded(count, concurrency, async (i) => {
-      const status = await send(sender, admin.userId, title(runId, phase, i));
-      if (status === 202) accepted += 1;
+    await runBounded(requestsFor(count), concurrency, async (r) => {
+      // Awaited first: `accepted += await …` would read `accepted` before the await and lose the other workers' counts.
+      const n = await sendRange(phase, r * perRequest, sizeOf(r, count));
+      accepted += n;
       lastAccepted = nowMs();
     });
     // Everything accepted must arrive; allow generous time, then report what did.
@@ -102,6 +120,7 @@ async function measureOnce(opts: PipelineOptions, phase: string): Promise<Pipeli
       acceptedPerSecond: accepted / ((lastAccepted - start) / 1000),
       seconds: (end - start) / 1000,
       concurrency,
+      perRequest,
       warmup: opts.warmup,
       cpuMsPerNotification: cpuBefore && cpuAfter ? cpuMsPer(cpuBefore, cpuAfter, measured.received) : undefined,
     };

@@ -34,6 +34,7 @@ describe('Warren system map', () => {
       Object.values(t.events).map((e) => [e.exchange.name, e.routingKey, e.deliversTo.map((q) => q.name)]),
       [
         ['ns.events', ROUTING_KEYS.notificationRequested, ['ns.notification.requests']],
+        ['ns.events', ROUTING_KEYS.notificationBatchRequested, ['ns.notification.requests']],
         ['ns.events', ROUTING_KEYS.emailRequested, ['ns.email.requests']],
         ['ns.events', ROUTING_KEYS.userUpserted, ['ns.notification.users']],
         ['ns.events', ROUTING_KEYS.sessionEnded, ['ns.notification.sessions']],

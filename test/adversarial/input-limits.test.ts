@@ -70,7 +70,9 @@ describe('Limits on what is accepted', () => {
       assert.equal(res.body.errors?.[0]?.path, path, what);
     }
     const batch = await request('NUL in a batch item', `${stack.mainUrl}/notifications/batch`, { token, body: { notifications: [base, { ...base, title: NUL }] } });
-    assert.ok(batch.status === 400 || batch.status === 404, `batch: ${batch.status}`);
+    assert.equal(batch.status, 400, `batch: ${batch.status}`);
+    assert.equal(batch.body.code, 'invalid_text');
+    assert.equal(batch.body.errors?.[0]?.path, 'notifications.1.title');
 
     const auth: [string, string, unknown][] = [
       ['register name', '/auth/register', { email: `n-${randomUUID()}@warren.test`, password: 'a long enough passphrase', name: `Eve${NUL}` }],

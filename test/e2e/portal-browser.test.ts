@@ -156,6 +156,7 @@ describe('the portals in a real browser', { timeout: 90_000 }, () => {
     assert.equal(await item.getAttribute('data-read'), 'false');
     assert.match((await item.textContent()) ?? '', /Build 42 is live on dev\./);
     assert.match((await item.textContent()) ?? '', /unread/);
+    assert.equal(await item.locator('.inbox-item__sender').textContent(), 'from Administrator', "the sender's name");
     assert.ok(await item.locator('time').getAttribute('datetime'));
     await page.locator('.toast', { hasText: 'Deploy finished' }).waitFor();
     assert.equal(await page.title(), '(1) Warren Admin — dev');

@@ -169,6 +169,15 @@ for (const env of ['dev', 'qa'] as const) {
       for (const path of ['/healthz', '/inbox', '/notifications', '/ws', '/metricsx', '/users/metrics']) {
         assert.equal(answer(path), 'proxied', `${path} goes on to a service`);
       }
+      // A send's status is the notification service's; a batch is main-backend's, with room for its body.
+      for (const path of ['/notifications/6f1c2a52-0b7e-4c1e-9a51-6d1f8a0c2b3d', '/Notifications/abc/']) {
+        assert.match(answer(path), /proxy_pass \$notification;/, path);
+      }
+      for (const path of ['/notifications/batch', '/Notifications/Batch/']) {
+        assert.match(answer(path), /proxy_pass \$main_backend;/, path);
+        assert.match(answer(path), /client_max_body_size 11m;/, path);
+      }
+      assert.equal(answer('/notifications/batch/x'), 'proxied', 'a deeper path is no route of either');
       const body404 = /return 404 '([^']*)'/.exec(answer('/metrics'))?.[1] ?? '';
       assert.equal(JSON.parse(body404).code, 'route_not_found', 'the refusal is problem details like any unknown route');
 

@@ -177,6 +177,7 @@ export function startPortal(root, config) {
       n.body ? h('span', { class: 'inbox-item__body' }, n.body) : null,
       h('span', { class: 'inbox-item__meta' },
         h('time', { datetime: n.createdAt, title: n.createdAt }, isNaN(created) ? '' : dateFormat.format(created)),
+        n.sender && n.sender.name ? h('span', { class: 'inbox-item__sender' }, `from ${n.sender.name}`) : null,
         n.type && n.type !== 'general' ? h('span', { class: 'type-pill' }, n.type) : null,
         h('span', { class: 'inbox-item__state' }, unread ? 'unread' : 'read'))));
     open.addEventListener('click', () => markRead(n.id));

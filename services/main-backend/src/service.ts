@@ -15,12 +15,12 @@ import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { mainBackendApi } from './http/api.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
-import { mountNotificationRoutes } from './http/notification-routes.js';
+import { mountNotificationRoutes, notificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
 import { requireLiveSession } from './http/require-live-session.js';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
-import { notificationRequester } from './messaging/notification-requests.js';
+import { notificationBatchRequester, notificationRequester } from './messaging/notification-requests.js';
 import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
@@ -40,7 +40,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     // replica ever started still lands in it.
     const publisher = closers.add(
       'publisher',
-      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.notificationRequested) }),
+      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.notificationRequested, t.events.notificationBatchRequested) }),
       (p) => p.close(),
     );
     const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics });
@@ -65,6 +65,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       metrics,
       corsOrigins: config.corsOrigins,
       bodyLimit: config.httpBodyLimit,
+      ownBodyPaths: [notificationRoutes.sendBatch.path],
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       api: mainBackendApi,
@@ -73,7 +74,12 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(routes, { rpc });
         mountUserRoutes(routes, { rpc });
-        mountNotificationRoutes(routes, { idempotency, publishRequest: notificationRequester(publisher, config.brokerNamespace) });
+        mountNotificationRoutes(routes, {
+          idempotency,
+          publishRequest: notificationRequester(publisher, config.brokerNamespace),
+          publishBatchRequest: notificationBatchRequester(publisher, config.brokerNamespace),
+          bodyLimit: config.httpBodyLimit,
+        });
       },
     });
     await listen(app);

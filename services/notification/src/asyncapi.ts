@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { authRpc, USER_LOOKUP_MAX } from '@warren/shared/contracts/auth-rpc';
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { liveMessageSchema } from '@warren/shared/contracts/live';
-import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
+import { notificationBatchRequestedSchema, notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
 import { topology, type Topology } from '@warren/shared/contracts/topology';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
@@ -88,6 +88,8 @@ const sessionId = '0f8e2a6c-3d4b-4e5f-8a9b-1c2d3e4f5a6b';
 const at = '2030-01-01T09:00:00.000Z';
 const sampleNotification = {
   id: '000000000000002a',
+  notificationId: '3f1d2c4b-5a69-4788-9a0b-c1d2e3f4a5b6',
+  sender: { id: userId, name: 'Grace Hopper' },
   type: 'report.ready',
   title: 'Quarterly report',
   body: 'The Q3 report is ready for review.',
@@ -111,7 +113,7 @@ const EVENTS: Record<keyof Topology['events'], Event> = {
   notificationRequested: {
     title: 'Notification requested',
     summary: 'Send a notification to users and/or roles.',
-    description: `Publish to \`${eventsExchange.name}\` with this routing key, persistent, with publisher confirms and \`mandatory\`, \`message-id\` = \`notificationId\`, \`content-type: application/json\`. It reaches ${queuesOf('notificationRequested')}, which any notification replica consumes. A message that fails this schema is dead-lettered at once; one that keeps failing, after 5 attempts. A redelivery with the same \`notificationId\` is stored once.`,
+    description: `Publish to \`${eventsExchange.name}\` with this routing key, persistent, with publisher confirms and \`mandatory\`, \`message-id\` = \`notificationId\`, \`content-type: application/json\`. It reaches ${queuesOf('notificationRequested')}, which any notification replica consumes. A message that fails this schema is dead-lettered at once; one that keeps failing, after 5 attempts. A redelivery with the same \`notificationId\` is stored once. Recipients see \`requestedBy\` as the sender, with the name auth holds for that user (null without \`requestedBy\`); a \`sender\` field is ignored.`,
     schema: notificationRequestedSchema,
     io: 'input',
     example: example(
@@ -130,13 +132,33 @@ const EVENTS: Record<keyof Topology['events'], Event> = {
       { [REQUEST_ID_HEADER]: 'b7e1c2d3-4f5a-4b6c-8d9e-0a1b2c3d4e5f' },
     ),
   },
+  notificationBatchRequested: {
+    title: 'Notification batch requested',
+    summary: 'Send 1 to 100 notifications in one message, stored in one transaction in their order.',
+    description: `Publish to \`${eventsExchange.name}\` with this routing key, like \`notification.requested\` (any unique \`message-id\`). It reaches the same queue, ${queuesOf('notificationBatchRequested')}, told apart by its shape. Each notification has its own \`notificationId\` (stored once per recipient, as for \`notification.requested\`); \`requestedBy\` and \`requestedAt\` are the batch's. Valid or dead-lettered as a whole. Each recipient gets the notifications in their order. POST /notifications/batch publishes one per request (a few when its notifications would take more than 256 KiB).`,
+    schema: notificationBatchRequestedSchema,
+    io: 'input',
+    example: example(
+      notificationBatchRequestedSchema,
+      {
+        notifications: [
+          { notificationId: '3f1d2c4b-5a69-4788-9a0b-c1d2e3f4a5b6', recipients: { userIds: [userId] }, title: 'Shift starts at 9', body: 'Your shift starts at 9 tomorrow.' },
+          { notificationId: '9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', recipients: { roles: ['manager'] }, title: 'Rota published', body: 'Next week\u2019s rota is out.', type: 'rota' },
+        ],
+        requestedBy: { userId },
+        requestedAt: at,
+      },
+      'two notifications',
+      { [REQUEST_ID_HEADER]: 'b7e1c2d3-4f5a-4b6c-8d9e-0a1b2c3d4e5f' },
+    ),
+  },
   userUpserted: {
     title: 'User upserted',
     summary: 'A user exists, with this role (auth announces each change from its outbox).',
-    description: `Published by the auth service to \`${eventsExchange.name}\`; reaches ${queuesOf('userUpserted')}. Bind a queue of your own to consume it. \`version\` grows with every change of that user: keep the highest, ignore late or repeated ones.`,
+    description: `Published by the auth service to \`${eventsExchange.name}\`; reaches ${queuesOf('userUpserted')}. Bind a queue of your own to consume it. \`version\` grows with every change of that user: keep the highest, ignore late or repeated ones. \`name\` (since 0.5.0; absent from older events) is the user's display name, shown as the sender of what they send.`,
     schema: userUpsertedSchema,
     io: 'output',
-    example: example(userUpsertedSchema, { userId, role: 'employee', version: 3, occurredAt: at }, 'a role change'),
+    example: example(userUpsertedSchema, { userId, role: 'employee', name: 'Grace Hopper', version: 3, occurredAt: at }, 'a role change'),
   },
   sessionEnded: {
     title: 'Session ended',

@@ -25,6 +25,8 @@ import { LogTransport } from './email/log-transport.js';
 import { SmtpTransport } from './email/smtp-transport.js';
 import { mountAsyncApiRoute, notificationApi } from './http/api.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
+import { mountSendStatusRoutes } from './http/send-status-routes.js';
+import { sendStatus } from './db/sends-repository.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { DirectoryRepository } from './db/directory-repository.js';
@@ -89,6 +91,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       guards: { authenticate: [requireAuth(verifier, ended)], permission: requirePermission },
       mount: (routes) => {
         mountInboxRoutes(routes, { inbox, readState });
+        mountSendStatusRoutes(routes, { status: (id, senderId) => sendStatus(pool, id, senderId) });
         mountAsyncApiRoute(routes);
       },
     });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { RpcMethod } from '../messaging/rpc-protocol.js';
 import { roleSchema } from './notifications.js';
 import { text } from './text.js';
+import { USER_QUERY_MAX, userCursorSchema, userListPageSchema } from './user-api.js';
 
 // Request text never holds U+0000 (the database could not store or even compare it): a caller
 // publishing one gets invalid_rpc_request (400), never a failed query.
@@ -66,12 +67,6 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
 export const meSchema = z.object({ user: publicUserSchema, permissions: z.array(z.string()) });
 
-export const userListItemSchema = publicUserSchema.extend({
-  emailVerified: z.boolean(),
-  createdAt: z.iso.datetime(),
-  locked: z.boolean(),
-});
-
 function method<Req extends z.ZodType, Res extends z.ZodType>(routingKey: string, request: Req, response: Res): RpcMethod<Req, Res> {
   return { routingKey, request, response };
 }
@@ -101,22 +96,24 @@ export const authRpc = {
     z.object({ email: text(), code: text(), newPassword: text(), ...clientInfo }),
     empty,
   ),
+  /** Users by name then id, those matching `q` (see user-api.ts); for callers with users:read. */
   listUsers: method(
     'auth.users.list',
-    actor.extend({ limit: z.number().int().min(1).max(100), after: z.uuid().optional() }),
-    z.object({ items: z.array(userListItemSchema), nextCursor: z.uuid().nullable() }),
+    actor.extend({ q: text().max(USER_QUERY_MAX).optional(), limit: z.number().int().min(1).max(100), after: userCursorSchema.optional() }),
+    userListPageSchema,
   ),
   changeRole: method('auth.users.change-role', actor.extend({ targetUserId: z.uuid(), role: roleSchema }), publicUserSchema),
   sessionActive: method('auth.sessions.active', z.object({ sessionId: z.uuid() }), z.object({ active: z.boolean() })),
   /**
-   * Which of these user ids exist, with role and version as `user.upserted` would announce them:
-   * the notification service asks for ids its directory does not know yet (an announcement may
-   * still be on its way), so a new user is not taken for a made-up id.
+   * Which of these user ids exist, with role, version and name as `user.upserted` would announce
+   * them: the notification service asks for ids its directory does not know yet (an announcement
+   * may still be on its way), so a new user is not taken for a made-up id, and for senders it
+   * has no name for. `name` is optional for an auth replica from before names were announced.
    */
   lookupUsers: method(
     'auth.users.lookup',
     z.object({ userIds: z.array(z.uuid()).min(1).max(USER_LOOKUP_MAX) }),
-    z.object({ users: z.array(z.object({ userId: z.uuid(), role: roleSchema, version: z.number().int().positive() })) }),
+    z.object({ users: z.array(z.object({ userId: z.uuid(), role: roleSchema, version: z.number().int().positive(), name: z.string().optional() })) }),
   ),
 } as const;
 

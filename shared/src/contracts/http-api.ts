@@ -8,7 +8,7 @@ import { KIT_PROBLEM_CODES, problem, RPC_PROBLEMS } from '../http/problem-codes.
 import type { ApiDefinition } from '../http/route-spec.js';
 
 /** The release the documents describe: the newest entry of the README's changelog (a test keeps them equal). */
-export const API_VERSION = '0.4.0';
+export const API_VERSION = '0.5.0';
 
 export const PROBLEM_CODES = {
   ...KIT_PROBLEM_CODES,
@@ -26,6 +26,7 @@ export const PROBLEM_CODES = {
   session_not_found: problem(404, 'Not Found', 'No such session of this user.'),
   user_not_found: problem(404, 'Not Found', 'No such user.'),
   notification_not_found: problem(404, 'Not Found', "No such notification in this user's inbox."),
+  send_not_found: problem(404, 'Not Found', 'No such send of this user (or not stored yet): the same answer whoever else sent it.'),
   last_admin: problem(409, 'Conflict', 'The last administrator cannot be demoted.'),
   idempotency_key_reused: problem(422, 'Unprocessable Content', 'This Idempotency-Key was used with a different body.'),
   account_locked: problem(423, 'Locked', 'Too many failed logins from this address: locked until Retry-After.'),

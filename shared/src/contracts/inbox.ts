@@ -6,19 +6,35 @@
  * sends.
  */
 import { z } from 'zod';
-import { notificationSchema } from './live.js';
-
-/** Who sent a notification; `null` for what the system sends itself. */
-export const senderSchema = z.object({ id: z.uuid(), name: z.string() });
 
 /**
- * One recipient's copy of a notification, as the contract fixes it: the notification of the
- * live messages (`live.ts`) plus `notificationId`, the id the send answered (shared by every
- * recipient of that send), and `sender`.
+ * Who sent a notification: the user the send was made by, with the name the notification
+ * service's user directory holds for them (null while it has none: a user id auth does not
+ * know). The notification's `sender` is null for what the system sends itself.
  */
-export const inboxNotificationSchema = notificationSchema.extend({
-  notificationId: z.uuid(),
-  sender: senderSchema.nullable(),
+export const senderSchema = z
+  .object({ id: z.uuid(), name: z.string().nullable() })
+  .meta({ description: 'The user who sent it; `name` is null while the directory has no name for them.' });
+export type Sender = z.infer<typeof senderSchema>;
+
+/**
+ * One recipient's copy of a notification, as the contract fixes it, the same over REST, on the
+ * socket and in the live messages between replicas (`live.ts`): `notificationId` is the id the
+ * send answered (shared by every recipient of that send), `sender` who sent it.
+ */
+export const inboxNotificationSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
+  notificationId: z.uuid().meta({ description: 'The id the send answered, shared by every recipient of that send.' }),
+  sender: senderSchema.nullable().meta({ description: 'Who sent it, or null for what the system sent itself.' }),
+  type: z.string(),
+  title: z.string(),
+  body: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  createdAt: z.iso.datetime(),
+  readAt: z.iso.datetime().nullable(),
 });
 export type InboxNotification = z.infer<typeof inboxNotificationSchema>;
 

@@ -5,21 +5,8 @@
  * client with `?after=`. One message carries a whole stored batch.
  */
 import { z } from 'zod';
+import { inboxNotificationSchema } from './inbox.js';
 import { parseTraceparent } from '../trace-context.js';
-
-/** A notification as clients see it: REST, WebSocket frames and the live messages carry this. */
-export const notificationSchema = z.object({
-  id: z
-    .string()
-    .regex(/^[0-9a-f]{16}$/)
-    .meta({ description: "16 lowercase hex digits; one user's ids compare as strings in the order they were created.", example: '000000000000002a' }),
-  type: z.string(),
-  title: z.string(),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  createdAt: z.iso.datetime(),
-  readAt: z.iso.datetime().nullable(),
-});
 
 export const liveMessageSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -30,7 +17,7 @@ export const liveMessageSchema = z.discriminatedUnion('kind', [
       z.object({
         userId: z.uuid(),
         seq: z.number().int().positive(),
-        notification: notificationSchema,
+        notification: inboxNotificationSchema,
         /** The send's W3C traceparent, for the socket's log line; a malformed one is dropped, never the batch. */
         traceparent: z
           .string()

@@ -49,3 +49,42 @@ export const notificationRequestedSchema = notificationContentSchema.extend({
 });
 export type NotificationRequested = z.infer<typeof notificationRequestedSchema>;
 export type NotificationRequestedInput = z.input<typeof notificationRequestedSchema>;
+
+/** Notifications per `POST /notifications/batch` and per `notification.batch.requested` message. */
+export const MAX_BATCH_NOTIFICATIONS = 100;
+
+/**
+ * `notification.batch.requested` on the events exchange: several notifications in one message,
+ * stored in one transaction in the order given (so each recipient gets them in that order).
+ * Each carries its own `notificationId`, as `notification.requested` does; the sender and time
+ * are the batch's. `notification.requested` stays as it is: this is an addition beside it.
+ */
+export const notificationBatchRequestedSchema = z.object({
+  notifications: z
+    .array(notificationContentSchema.extend({ notificationId: z.uuid(), recipients: recipientsSchema }))
+    .min(1)
+    .max(MAX_BATCH_NOTIFICATIONS),
+  requestedBy: z.object({ userId: userIdSchema }).strict().optional(),
+  requestedAt: z.iso.datetime(),
+});
+export type NotificationBatchRequested = z.infer<typeof notificationBatchRequestedSchema>;
+export type NotificationBatchRequestedInput = z.input<typeof notificationBatchRequestedSchema>;
+
+/**
+ * What the notification requests queue carries: either message, told apart by its shape (a
+ * `notifications` array is a batch), each validated by its own schema so that a refused message
+ * is dead-lettered with the paths of its own fields.
+ */
+export const notificationRequestMessageSchema = z.unknown().transform((value, ctx): NotificationRequested | NotificationBatchRequested => {
+  const isBatch = typeof value === 'object' && value !== null && 'notifications' in value;
+  const result = (isBatch ? notificationBatchRequestedSchema : notificationRequestedSchema).safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
+/** The notifications a request message asks for, each as `notification.requested` would carry it. */
+export function requestedNotifications(message: NotificationRequested | NotificationBatchRequested): NotificationRequested[] {
+  if (!('notifications' in message)) return [message];
+  return message.notifications.map((n) => ({ ...n, requestedBy: message.requestedBy, requestedAt: message.requestedAt }));
+}

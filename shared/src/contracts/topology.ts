@@ -21,6 +21,7 @@ import { AUTH_RPC_ROUTING_KEYS } from './auth-rpc.js';
 /** The routing keys of Warren's events on the events exchange. */
 export const ROUTING_KEYS = {
   notificationRequested: 'notification.requested',
+  notificationBatchRequested: 'notification.batch.requested',
   emailRequested: 'email.requested',
   userUpserted: 'user.upserted',
   sessionEnded: 'session.ended',
@@ -51,17 +52,17 @@ export function topology(namespace: string) {
     /** Live delivery to every notification replica (fanout; messages transient). */
     live: exchange(`${namespace}.live`, 'fanout'),
   };
-  const work = (name: string, owner: string, routingKey: string) =>
+  const work = (name: string, owner: string, ...routingKeys: string[]) =>
     workQueue({
       name: `${namespace}.${name}`,
       owner,
-      bindings: [{ exchange: exchanges.events, routingKey }],
+      bindings: routingKeys.map((routingKey) => ({ exchange: exchanges.events, routingKey })),
       deadLetterExchange: exchanges.deadLetters,
       retryDelaysMs: RETRY_DELAYS_MS,
     });
   const queues = {
-    /** Notification requests, consumed by any notification replica. */
-    notificationRequests: work('notification.requests', 'notification', ROUTING_KEYS.notificationRequested),
+    /** Notification requests, single and batch, consumed by any notification replica. */
+    notificationRequests: work('notification.requests', 'notification', ROUTING_KEYS.notificationRequested, ROUTING_KEYS.notificationBatchRequested),
     /** User directory events for the notification service. */
     notificationUsers: work('notification.users', 'notification', ROUTING_KEYS.userUpserted),
     /** Emails to send, consumed by any notification replica. */
@@ -94,6 +95,7 @@ export function topology(namespace: string) {
     /** Each event's route: what its publisher declares so nothing it publishes is lost. */
     events: {
       notificationRequested: event(ROUTING_KEYS.notificationRequested),
+      notificationBatchRequested: event(ROUTING_KEYS.notificationBatchRequested),
       emailRequested: event(ROUTING_KEYS.emailRequested),
       userUpserted: event(ROUTING_KEYS.userUpserted),
       sessionEnded: event(ROUTING_KEYS.sessionEnded),

@@ -44,6 +44,12 @@ export interface HttpAppOptions {
   corsOrigins: string[];
   /** Such as '100kb' (config checks the form). */
   bodyLimit: string;
+  /**
+   * Paths (as their route declares them) whose route parses its own body with `jsonBody`, after
+   * its guards and with a limit of its own: the edge leaves their body unread, so a client that
+   * is not allowed there cannot make the service buffer a large body first.
+   */
+  ownBodyPaths?: string[];
   readiness: ReadinessCheck[];
   /** Number of proxies in front whose X-Forwarded-For is trusted (0: none). */
   trustProxy?: number | false;
@@ -115,32 +121,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     );
   }
 
-  // A body must be JSON: anything else is a 415. Besides clear errors, this keeps HTML forms,
-  // which cannot send application/json cross-site without a CORS preflight, from reaching any
-  // endpoint. An empty body is no body (clients that always send the JSON header POST
-  // /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the
-  // parser at the cost of two header reads.
-  const parseJson = express.json({
-    limit: opts.bodyLimit,
-    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
-    strict: false,
-    // The media type was checked just below; the parser need not parse the header again.
-    type: () => true,
-    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
-  });
+  const edgeBody = jsonBody(opts.bodyLimit);
+  const ownBody = new Set((opts.ownBodyPaths ?? []).map(routePath));
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    if (!isJson(req.headers['content-type'])) {
-      return next(new AppError({
-        status: 415,
-        code: 'unsupported_media_type',
-        title: 'Unsupported Media Type',
-        detail: 'Send the body as application/json.',
-      }));
-    }
-    // The body's events run in another async context than this middleware: the request id is
-    // re-entered for what follows the parse.
-    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req)), req.traceparent));
+    if (ownBody.size > 0 && ownBody.has(routePath(pathOf(req)))) return next();
+    edgeBody(req, res, next);
   });
 
   const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);
@@ -178,6 +163,46 @@ export function securityHeaders(): Record<string, string> {
   };
   helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
   return headers;
+}
+
+/**
+ * JSON bodies only, at most `limit` (bytes or a size such as '100kb'), within the edge's limits
+ * (body-limits.ts). A body must be JSON: anything else is a 415. Besides clear errors, this
+ * keeps HTML forms, which cannot send application/json cross-site without a CORS preflight, from
+ * reaching any endpoint. An empty body is no body (clients that always send the JSON header POST
+ * /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the parser
+ * at the cost of two header reads. Every request passes through it at the edge, except on the
+ * `ownBodyPaths`, whose routes put it after their guards.
+ */
+export function jsonBody(limit: string | number): RequestHandler {
+  const parseJson = express.json({
+    limit,
+    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
+    strict: false,
+    // The media type was checked just below; the parser need not parse the header again.
+    type: () => true,
+    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!hasBody(req)) return next();
+    if (!isJson(req.headers['content-type'])) {
+      return next(new AppError({
+        status: 415,
+        code: 'unsupported_media_type',
+        title: 'Unsupported Media Type',
+        detail: 'Send the body as application/json.',
+      }));
+    }
+    // The body's events run in another async context than this middleware: the request id is
+    // re-entered for what follows the parse.
+    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req)), req.traceparent));
+  };
+}
+
+/** A path as routing compares it: case-insensitive, one trailing slash ignored (see the settings above). */
+function routePath(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
 }
 
 /** The edge's limits on a parsed body (shared/src/http/body-limits.ts). */

@@ -50,3 +50,12 @@ function deeperThan(raw: string, limit: number): boolean {
   for (let i = raw.indexOf('['); i >= 0 && open <= limit; i = raw.indexOf('[', i + 1)) open++;
   return open > limit;
 }
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** A size as HTTP_BODY_LIMIT writes it ('100kb', '1mb', '512b') in bytes, as the body parser reads it. */
+export function bodyLimitBytes(size: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(size);
+  if (!match) throw new Error(`not a body size: ${size}`);
+  return Number(match[1]) * (SIZE_UNITS[(match[2] as string).toLowerCase()] as number);
+}

@@ -3,27 +3,28 @@ import { ROUTING_KEYS } from '@warren/shared/contracts/topology';
 import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/database';
 import type { Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
-import type { UserAccounts, UserRecord } from '../domain/ports.js';
+import type { UserAccounts, UserRecord, UserSearch, UserSearchRow } from '../domain/ports.js';
 import { announce } from './outbox-repository.js';
 
 const COLUMNS = `id, email, name, role, password_hash AS "passwordHash", email_verified_at AS "emailVerifiedAt",
   created_at AS "createdAt"`;
 
-/** What `user.upserted` says of a user: its id, role and version, as of `at`. */
+/** What `user.upserted` says of a user: its id, role, name and version, as of `at`. */
 interface Announced {
   id: string;
   role: Role;
+  name: string;
   version: number;
   at: Date;
 }
 
 /** The columns (of a RETURNING or SELECT on users) that `userUpserted` needs; `at` is the transaction's time. */
-const ANNOUNCED = 'id, role, version, now() AS at';
-/** The same with COLUMNS, which has id and role already. */
+const ANNOUNCED = 'id, role, name, version, now() AS at';
+/** The same with COLUMNS, which has id, role and name already. */
 const COLUMNS_ANNOUNCED = `${COLUMNS}, version, now() AS at`;
 
 function userUpserted(u: Announced): UserUpserted {
-  return { userId: u.id, role: u.role, version: u.version, occurredAt: u.at.toISOString() };
+  return { userId: u.id, role: u.role, name: u.name, version: u.version, occurredAt: u.at.toISOString() };
 }
 
 export class UsersRepository implements UserAccounts {
@@ -81,24 +82,32 @@ export class UsersRepository implements UserAccounts {
     );
   }
 
-  /** The users among `ids` that exist, with role and version (what user.upserted announces). */
-  async lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number }[]> {
-    const { rows } = await this.pool.query<{ userId: string; role: Role; version: number }>(
-      'SELECT id AS "userId", role, version FROM users WHERE id = ANY($1::uuid[])',
+  /** The users among `ids` that exist, with role, version and name (what user.upserted announces). */
+  async lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number; name: string }[]> {
+    const { rows } = await this.pool.query<{ userId: string; role: Role; version: number; name: string }>(
+      'SELECT id AS "userId", role, version, name FROM users WHERE id = ANY($1::uuid[])',
       [ids],
     );
     return rows;
   }
 
   /**
-   * Keyset page by id: stable under inserts, no OFFSET scan. `lockedUntil`: the latest lock of
-   * any client address out of the account.
+   * A page of users in name order (keyset on lower(name), id: stable under inserts, no OFFSET
+   * scan), those whose name or email contains `q` ignoring case when given (`%`, `_` and `\` in
+   * it are plain characters), only verified ones unless `includeUnverified`. `sortName` is the
+   * keyset of the row; `lockedUntil` the latest lock of any client address out of the account.
    */
-  async list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]> {
-    const { rows } = await this.pool.query<UserRecord & { lockedUntil: Date | null }>(
-      `SELECT ${COLUMNS}, (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
-       FROM users WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-      [afterId ?? null, limit],
+  async search(opts: UserSearch): Promise<UserSearchRow[]> {
+    const pattern = opts.q ? `%${opts.q.replace(/[\\%_]/g, '\\$&')}%` : null;
+    const { rows } = await this.pool.query<UserSearchRow>(
+      `SELECT ${COLUMNS}, lower(name) AS "sortName",
+         (SELECT max(f.locked_until) FROM login_failures f WHERE f.email_lower = lower(users.email)) AS "lockedUntil"
+       FROM users
+       WHERE ($1::text IS NULL OR lower(name) LIKE lower($1) ESCAPE '\\' OR lower(email) LIKE lower($1) ESCAPE '\\')
+         AND ($2::boolean OR email_verified_at IS NOT NULL)
+         AND ($3::text IS NULL OR (lower(name), id) > ($3::text, $4::uuid))
+       ORDER BY lower(name), id LIMIT $5`,
+      [pattern, opts.includeUnverified, opts.after?.name ?? null, opts.after?.id ?? null, opts.limit],
     );
     return rows;
   }

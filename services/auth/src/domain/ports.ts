@@ -33,11 +33,22 @@ export interface UserAccounts {
   permissionsOf(role: Role): Promise<string[]>;
   /** Also lifts every lockout and delay of the account: resetting is how a locked-out user gets back in. */
   setPassword(id: string, passwordHash: string): Promise<void>;
-  /** The users among `ids` that exist, with role and version (what user.upserted announces). */
-  lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number }[]>;
-  /** Keyset page by id; `lockedUntil`: the latest lock of any client address out of the account. */
-  list(limit: number, afterId?: string): Promise<(UserRecord & { lockedUntil: Date | null })[]>;
+  /** The users among `ids` that exist, with role, version and name (what user.upserted announces). */
+  lookup(ids: string[]): Promise<{ userId: string; role: Role; version: number; name: string }[]>;
+  /** A page of users in name order, matching `q` in name or email when given (see UserSearch). */
+  search(opts: UserSearch): Promise<UserSearchRow[]>;
 }
+
+/** Finding users: `q` a substring of the name or email (any case; `%`, `_`, `\` are plain), after the keyset `after`. */
+export interface UserSearch {
+  q?: string | undefined;
+  limit: number;
+  after?: { name: string; id: string } | undefined;
+  includeUnverified: boolean;
+}
+
+/** `sortName`: the row's keyset (its lowercased name); `lockedUntil`: the latest lock of any client address out of the account. */
+export type UserSearchRow = UserRecord & { sortName: string; lockedUntil: Date | null };
 
 /** A role change and the sessions it ends, as one unit of work. */
 export interface RoleChanges {

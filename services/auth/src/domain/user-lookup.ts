@@ -1,7 +1,7 @@
 /**
  * Which user ids exist: the notification service asks for the ids its directory has not heard
  * of yet (user.upserted travels through the outbox, a moment behind the commit), before it
- * counts them as matching no user. Answers role and version, as the announcement would.
+ * counts them as matching no user. Answers role, version and name, as the announcement would.
  */
 import type { AuthDeps } from './deps.js';
 

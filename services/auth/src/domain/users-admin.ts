@@ -1,5 +1,5 @@
 /**
- * Administration of users: list (keyset-paginated) and change a role. Main-backend already
+ * Administration of users: change a role (listing them: user-search.ts). Main-backend already
  * requires the users:write permission; this checks the caller's role again from the database,
  * so a token issued before a demotion cannot administer.
  *
@@ -18,24 +18,6 @@ import { requireLiveSession } from './sessions.js';
 async function requireAdmin(deps: AuthDeps, actor: Actor) {
   const { user } = await requireLiveSession(deps, actor);
   if (user.role !== 'admin') throw AppError.forbidden('missing_permission', 'Only administrators can do this.');
-}
-
-export async function listUsers(deps: AuthDeps, actor: Actor & { limit: number; after?: string | undefined }) {
-  await requireAdmin(deps, actor);
-  const rows = await deps.users.list(actor.limit + 1, actor.after);
-  const page = rows.slice(0, actor.limit);
-  return {
-    items: page.map((u) => ({
-      id: u.id,
-      email: u.email,
-      name: u.name,
-      role: u.role,
-      emailVerified: Boolean(u.emailVerifiedAt),
-      createdAt: u.createdAt.toISOString(),
-      locked: Boolean(u.lockedUntil && u.lockedUntil > new Date()),
-    })),
-    nextCursor: rows.length > actor.limit ? (page[page.length - 1]?.id ?? null) : null,
-  };
 }
 
 export async function changeRole(deps: AuthDeps, actor: Actor & { targetUserId: string; role: Role }) {

@@ -8,7 +8,8 @@ import { refresh } from '../domain/refresh.js';
 import { register, verifyEmail } from '../domain/register.js';
 import { isSessionActive, listSessions, logout, logoutAll, me, revokeSession } from '../domain/sessions.js';
 import { lookupUsers } from '../domain/user-lookup.js';
-import { changeRole, listUsers } from '../domain/users-admin.js';
+import { changeRole } from '../domain/users-admin.js';
+import { listUsers } from '../domain/user-search.js';
 
 export function authRpcRoutes(deps: AuthDeps): RpcRoute[] {
   return [

@@ -1,10 +1,10 @@
 /**
- * What the main backend's use case needs from outside the domain: the idempotency record of
+ * What the main backend's use cases need from outside the domain: the idempotency record of
  * sends (db/idempotency-repository.ts) and the broker (messaging/notification-requests.ts).
  * service.ts wires them. docs/decisions/0015-ports-and-dependency-rule.md says what the domain
  * may import.
  */
-import type { NotificationRequested } from '@warren/shared/contracts/notifications';
+import type { NotificationBatchRequested, NotificationRequested } from '@warren/shared/contracts/notifications';
 
 export interface IdempotencyRecord {
   notificationId: string;
@@ -32,3 +32,10 @@ export interface IdempotencyKeys {
  * after a reconnect too), which is what lets the consumer store it once.
  */
 export type PublishNotificationRequest = (message: NotificationRequested) => Promise<void>;
+
+/**
+ * Queues one `notification.batch.requested` with the broker; resolves once the broker confirmed
+ * it. Built, like a single request, only from validated parts; its message id is stable across
+ * retries of the same batch (the id of its first notification).
+ */
+export type PublishNotificationBatchRequest = (message: NotificationBatchRequested) => Promise<void>;

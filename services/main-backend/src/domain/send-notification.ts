@@ -13,13 +13,10 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
-import { z } from 'zod';
-import { notificationContentSchema, recipientsSchema, type NotificationRequested } from '@warren/shared/contracts/notifications';
+import type { SendNotificationBody } from '@warren/shared/contracts/notification-api';
+import type { NotificationRequested } from '@warren/shared/contracts/notifications';
 import { AppError } from '@warren/shared/errors';
 import type { IdempotencyKeys, PublishNotificationRequest } from './ports.js';
-
-export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
-export type SendNotificationBody = z.output<typeof sendNotificationBodySchema>;
 
 export interface SendNotificationDeps {
   idempotency: IdempotencyKeys;
@@ -40,12 +37,7 @@ export async function sendNotification(
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
-        throw new AppError({
-          status: 422,
-          code: 'idempotency_key_reused',
-          title: 'Unprocessable Content',
-          detail: 'This Idempotency-Key was used with a different request.',
-        });
+        throw idempotencyKeyReused();
       }
       notificationId = claim.existing.notificationId;
       if (claim.existing.publishedAt) return { id: notificationId };
@@ -71,13 +63,23 @@ export async function sendNotification(
   return { id: notificationId };
 }
 
+/** The 422 of a key claimed before for another request (another body, or a batch for a single send). */
+export function idempotencyKeyReused(): AppError {
+  return new AppError({
+    status: 422,
+    code: 'idempotency_key_reused',
+    title: 'Unprocessable Content',
+    detail: 'This Idempotency-Key was used with a different request.',
+  });
+}
+
 /**
  * The 503 of a failed attempt, with the key that retries it safely: the client's own, or for a
  * keyless send the server-side one, recorded now (only on this rare path: a send that succeeds
  * costs no write). If even that record cannot be written, the answer has no key.
  */
-async function unavailable(
-  deps: SendNotificationDeps,
+export async function unavailable(
+  deps: { idempotency: IdempotencyKeys },
   senderId: string,
   clientKey: string | undefined,
   notificationId: string,

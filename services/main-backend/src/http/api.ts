@@ -2,7 +2,8 @@
  * The main backend's HTTP API as documented: every route it serves besides the standard ones,
  * from which GET /openapi.json (and docs/api/openapi-main-backend.json) is generated.
  */
-import { jwksSchema, meSchema, publicUserSchema, sessionInfoSchema, tokenPairSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
+import { jwksSchema, meSchema, publicUserSchema, sessionInfoSchema, tokenPairSchema } from '@warren/shared/contracts/auth-rpc';
+import { userListItemSchema } from '@warren/shared/contracts/user-api';
 import { warrenApi } from '@warren/shared/contracts/http-api';
 import { authRoutes } from './auth-routes.js';
 import { notificationRoutes } from './notification-routes.js';
@@ -12,7 +13,7 @@ import { userRoutes } from './user-routes.js';
 export const mainBackendApi = warrenApi({
   title: 'Warren main backend',
   description: [
-    'The public REST API of Warren: registration, login and sessions, user administration, sending notifications.',
+    'The public REST API of Warren: registration, login and sessions, finding and administering users, sending notifications (one, or up to 100 at once).',
     'Log in with `POST /login`, then send the `accessToken` as `Authorization: Bearer <token>`.',
     'The inbox and the live WebSocket are on the notification service (its own /openapi.json and /asyncapi.json).',
   ].join(' '),

@@ -1,8 +1,12 @@
-/** User administration: list (paginated) and change a role. Needs users:write (admins). */
+/**
+ * Users: find them (GET /users?q=, users:read: admins and managers, for recipient pickers) and
+ * change a role (PATCH, users:write: admins). Auth re-checks both against the caller's role now.
+ */
 import { z } from 'zod';
-import { authRpc, publicUserSchema, userListItemSchema } from '@warren/shared/contracts/auth-rpc';
+import { authRpc, publicUserSchema } from '@warren/shared/contracts/auth-rpc';
 import { roleSchema } from '@warren/shared/contracts/notifications';
 import { AUTH_RPC_PROBLEMS } from '@warren/shared/contracts/http-api';
+import { userListPageSchema, userSearchQuerySchema } from '@warren/shared/contracts/user-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { RpcClient } from '@warren/shared/messaging/rpc-client';
@@ -14,20 +18,17 @@ export const userRoutes = {
     method: 'get',
     path: '/users',
     operationId: 'listUsers',
-    summary: 'List users, a page at a time (keyset by id)',
+    summary: 'Find users by a piece of their name or email, a page at a time in name order',
+    description:
+      'For recipient pickers: `q` matches any part of the name or the email, ignoring case (`%`, `_` and `\\` are plain characters; empty: everyone). Managers see verified users only, without `emailVerified`, `createdAt` and `locked`, which admins also get. Pass the `nextCursor` of a page as `after` for the next one.',
     tag: 'users',
-    auth: { permission: 'users:write' },
-    request: {
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Page size.' }),
-        after: z.uuid().optional().meta({ description: 'The `nextCursor` of the previous page.' }),
-      }),
-    },
+    auth: { permission: 'users:read' },
+    request: { query: userSearchQuerySchema },
     responses: {
       200: {
-        description: 'A page; `nextCursor` is null on the last one.',
-        schema: z.object({ items: z.array(userListItemSchema), nextCursor: z.uuid().nullable() }),
-        example: { items: [EXAMPLE.userListItem], nextCursor: null },
+        description: 'A page; `nextCursor` (opaque) is null on the last one.',
+        schema: userListPageSchema,
+        example: { items: [EXAMPLE.userListItem], nextCursor: 'WyJhZGEgbG92ZWxhY2UiLCI1YjBjOGQ4ZS03YTNlLTRjMWItOWE1My0yZjFkNmM4ZTRhMTAiXQ' },
       },
     },
     problems: AUTH_RPC_PROBLEMS,
@@ -53,7 +54,7 @@ export const userRoutes = {
 
 export function mountUserRoutes(routes: RouteMounter, deps: { rpc: RpcClient }) {
   routes.mount(userRoutes.list, async ({ query }, req, res) => {
-    const page = await deps.rpc.call(authRpc.listUsers, { ...actorOf(req), limit: query.limit, after: query.after });
+    const page = await deps.rpc.call(authRpc.listUsers, { ...actorOf(req), q: query.q || undefined, limit: query.limit, after: query.after });
     res.setHeader('Cache-Control', 'no-store');
     res.json(page);
   });

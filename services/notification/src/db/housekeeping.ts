@@ -24,10 +24,12 @@ export async function purgeExpired(
       batchSize,
       signal,
     }),
-    // A send's status reads its inbox rows: both follow NOTIFICATION_RETENTION_DAYS.
+    // A send's status reads its inbox rows, and the rows read their sender from it: both follow
+    // NOTIFICATION_RETENTION_DAYS, and a send goes only once retention took all its rows.
     sends: await deleteInBatches(pool, {
       table: 'sends',
-      where: 'created_at < $1::timestamptz - make_interval(days => $2)',
+      where: `created_at < $1::timestamptz - make_interval(days => $2)
+        AND NOT EXISTS (SELECT 1 FROM inbox_items i WHERE i.notification_id = sends.notification_id)`,
       params: [now, opts.retentionDays],
       batchSize,
       signal,

@@ -7,6 +7,7 @@ import { recordSends } from './sends-repository.js';
 
 interface Row {
   seq: number;
+  notification_id: string;
   user_id: string;
   type: string;
   title: string;
@@ -14,9 +15,20 @@ interface Row {
   data: Record<string, unknown>;
   created_at: Date;
   read_at: Date | null;
+  sender_id: string | null;
+  sender_name: string | null;
 }
 
-const COLUMNS = 'seq, user_id, type, title, body, data, created_at, read_at';
+const ROW_COLUMNS = 'seq, notification_id, user_id, type, title, body, data, created_at, read_at';
+/**
+ * A notification as clients see it: its row (alias `i`) with its send's sender (`sends`, one row
+ * per send) and the sender's name from the user directory. Both joins are on primary keys; a
+ * row with no send record (stored before sends were recorded) or a send without a sender (the
+ * system's own) has sender null.
+ */
+const NOTIFICATIONS = (rows: string) => `SELECT i.seq, i.notification_id, i.user_id, i.type, i.title, i.body, i.data, i.created_at, i.read_at,
+    s.sender_id, d.name AS sender_name
+  FROM ${rows} i LEFT JOIN sends s ON s.notification_id = i.notification_id LEFT JOIN directory_users d ON d.user_id = s.sender_id`;
 /**
  * Held (per transaction) by every insert into the inbox: rows then commit in the order of their
  * seq, so a reader that has seen seq N has seen every row below N. That is what makes `?after=`
@@ -27,6 +39,8 @@ const INSERT_LOCK = 7_241_001;
 function toNotification(r: Row): Notification {
   return {
     id: toPublicId(r.seq),
+    notificationId: r.notification_id,
+    sender: r.sender_id ? { id: r.sender_id, name: r.sender_name } : null,
     type: r.type,
     title: r.title,
     body: r.body,
@@ -55,11 +69,13 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       await recordSends(tx, sends);
       if (rows.length === 0) return { entries: [] };
       await tx.query('SELECT pg_advisory_xact_lock($1)', [INSERT_LOCK]);
-      const { rows: inserted } = await tx.query<Row & { notification_id: string }>(
-        `INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-         ON CONFLICT (notification_id, user_id) DO NOTHING
-         RETURNING ${COLUMNS}, notification_id`,
+      const { rows: inserted } = await tx.query<Row>(
+        `WITH inserted AS (
+           INSERT INTO inbox_items (notification_id, user_id, type, title, body, data)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+           ON CONFLICT (notification_id, user_id) DO NOTHING
+           RETURNING ${ROW_COLUMNS})
+         ${NOTIFICATIONS('inserted')}`,
         [
           rows.map((r) => r.notificationId),
           rows.map((r) => r.userId),
@@ -85,9 +101,9 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
   /** Newest first, strictly older than `beforeSeq` when given; one extra row tells if more exist. */
   async page(userId: string, limit: number, beforeSeq?: string): Promise<{ items: Notification[]; more: boolean }> {
     const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM inbox_items
-       WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
-       ORDER BY seq DESC LIMIT $3`,
+      `${NOTIFICATIONS('inbox_items')}
+       WHERE i.user_id = $1 AND ($2::bigint IS NULL OR i.seq < $2::bigint)
+       ORDER BY i.seq DESC LIMIT $3`,
       [userId, beforeSeq ?? null, limit + 1],
     );
     return { items: rows.slice(0, limit).map(toNotification), more: rows.length > limit };
@@ -96,7 +112,7 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
   /** Oldest first, strictly newer than `afterSeq`: the catch-up of a reconnecting socket. */
   async after(userId: string, afterSeq: string | number, limit: number): Promise<InboxEntry[]> {
     const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM inbox_items WHERE user_id = $1 AND seq > $2::bigint ORDER BY seq ASC LIMIT $3`,
+      `${NOTIFICATIONS('inbox_items')} WHERE i.user_id = $1 AND i.seq > $2::bigint ORDER BY i.seq ASC LIMIT $3`,
       [userId, String(afterSeq), limit],
     );
     return rows.map(toEntry);

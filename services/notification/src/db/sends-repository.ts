@@ -1,9 +1,11 @@
 /**
  * The `sends` table: one row per stored send, with the user ids it named that matched no user.
  * Written inside the inbox insert's transaction (so a send is recorded exactly when its rows
- * are), hence functions over a transaction's client rather than a class over the pool.
+ * are), hence functions over a transaction's client rather than a class over the pool; the
+ * status of a send is read from it with that send's inbox rows.
  */
-import type { PoolClient } from '@warren/shared/db/database';
+import type { SendStatus } from '@warren/shared/contracts/notification-api';
+import type { Pool, PoolClient } from '@warren/shared/db/database';
 import type { NewSend } from '../domain/ports.js';
 
 /** Records sends; a send recorded before (a redelivery) keeps its first record. */
@@ -16,4 +18,32 @@ export async function recordSends(tx: PoolClient, sends: NewSend[]): Promise<voi
      ON CONFLICT (notification_id) DO NOTHING`,
     [sends.map((s) => s.notificationId), sends.map((s) => s.senderId), sends.map((s) => s.title), sends.map((s) => JSON.stringify(s.unknownUserIds))],
   );
+}
+
+/**
+ * The status of send `notificationId`, if it is recorded and `senderId` sent it (undefined: any
+ * sender). The two counts are index scans over that send's rows alone (see migration 0005);
+ * they are computed only for a send the caller may see.
+ */
+export async function sendStatus(pool: Pool, notificationId: string, senderId: string | undefined): Promise<SendStatus | undefined> {
+  const { rows } = await pool.query<{ id: string; senderId: string | null; senderName: string | null; title: string; createdAt: Date; recipients: number; read: number; unknownUserIds: string[] }>(
+    `SELECT s.notification_id AS id, s.sender_id AS "senderId", d.name AS "senderName", s.title, s.created_at AS "createdAt",
+       (SELECT count(*)::int FROM inbox_items i WHERE i.notification_id = s.notification_id) AS recipients,
+       (SELECT count(*)::int FROM inbox_items i WHERE i.notification_id = s.notification_id AND i.read_at IS NOT NULL) AS read,
+       s.unknown_user_ids::text[] AS "unknownUserIds"
+     FROM sends s LEFT JOIN directory_users d ON d.user_id = s.sender_id
+     WHERE s.notification_id = $1 AND ($2::uuid IS NULL OR s.sender_id = $2::uuid)`,
+    [notificationId, senderId ?? null],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    id: r.id,
+    sender: r.senderId ? { id: r.senderId, name: r.senderName } : null,
+    title: r.title,
+    createdAt: r.createdAt.toISOString(),
+    recipients: r.recipients,
+    read: r.read,
+    unknownUserIds: r.unknownUserIds,
+  };
 }

@@ -1,13 +1,7 @@
-/** A notification as clients see it (REST and WebSocket alike). */
-export interface Notification {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  createdAt: string;
-  readAt: string | null;
-}
+/** A notification as clients see it (REST and WebSocket alike): its schema is part of the contract (contracts/inbox.ts). */
+import type { InboxNotification } from '@warren/shared/contracts/inbox';
+
+export type Notification = InboxNotification;
 
 /** A stored inbox row addressed to one user; `seq` orders a user's rows (the id is its hex form). */
 export interface InboxEntry {

@@ -6,6 +6,7 @@
  * email/*-transport.ts, messaging/user-lookup.ts and the live publisher; service.ts wires them.
  * docs/decisions/0015-ports-and-dependency-rule.md says what the domain may import.
  */
+import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import type { Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
 import type { InboxEntry } from './notification.js';
@@ -35,8 +36,8 @@ export interface NewSend {
 export interface StoredBatch {
   /** The number of this insert, when it stored anything: live batches are put back in this order. */
   batch?: number | undefined;
-  /** Only the rows that were new, in seq order, each with the id of the send it belongs to. */
-  entries: (InboxEntry & { notificationId: string })[];
+  /** Only the rows that were new, in seq order (each notification names its send: `notificationId`). */
+  entries: InboxEntry[];
 }
 
 export interface InboxWrites {
@@ -66,14 +67,19 @@ export type DeliverLive = (batch: number, entries: InboxEntry[]) => Promise<void
 
 /* ---------- user directory ---------- */
 
-/** A user as auth announces it (user.upserted). */
-export type DirectoryUser = Pick<UserUpserted, 'userId' | 'role' | 'version'>;
+/** A user as auth announces it (user.upserted); `name` is absent from announcements made before 0.5.0. */
+export type DirectoryUser = Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>;
 
 export interface UserDirectory {
-  /** Keeps the newest version of each user; older or repeated announcements change nothing. */
+  /**
+   * Keeps the newest version of each user; older or repeated announcements change nothing, except
+   * that one of the version held fills in a name the directory lacks.
+   */
   upsert(users: DirectoryUser[]): Promise<void>;
   /** Which of `userIds` the directory knows. */
   knownUsers(userIds: string[]): Promise<Set<string>>;
+  /** Which of `userIds` the directory holds a name for. */
+  named(userIds: string[]): Promise<Set<string>>;
   usersWithRoles(roles: Role[]): Promise<{ userId: string; role: Role }[]>;
 }
 
@@ -82,6 +88,11 @@ export interface UserDirectory {
  * messages naming those ids are then retried later.
  */
 export type LookupUsers = (userIds: string[]) => Promise<DirectoryUser[]>;
+
+/* ---------- send status ---------- */
+
+/** The status of send `notificationId` if it is recorded and `senderId` sent it (undefined: whoever sent it). */
+export type ReadSendStatus = (notificationId: string, senderId: string | undefined) => Promise<SendStatus | undefined>;
 
 /* ---------- email ---------- */
 

@@ -1,5 +1,6 @@
 /**
- * Storing requested notifications, a batch at a time: recipients resolved once, here and now,
+ * Storing requested notifications, a batch of messages at a time (a message is one notification,
+ * or a batch of them sent together, stored in its order): recipients resolved once, here and now,
  * against the user directory (the named user ids it knows, plus the users who hold a named role
  * at this moment; a named id it does not know yet is confirmed with auth, since a new user's
  * announcement may still be on its way), one row per recipient, all rows of the batch in one multi-row insert
@@ -9,9 +10,10 @@
  * handed to `deliver` (the live fast path), so a redelivered message changes nothing and is
  * pushed nowhere.
  */
-import type { NotificationRequested, Role } from '@warren/shared/contracts/notifications';
+import { requestedNotifications, type NotificationBatchRequested, type NotificationRequested, type Role } from '@warren/shared/contracts/notifications';
 import { traceIdOf } from '@warren/shared/trace-context';
 import type { DeliverLive, InboxWrites, Logger, LookupUsers, NewInboxRow, NewSend, UserDirectory } from './ports.js';
+import { learnSenderNames } from './sender-names.js';
 
 export interface StoreNotificationsDeps {
   inbox: InboxWrites;
@@ -26,9 +28,12 @@ export interface StoreNotificationsDeps {
   logger: Logger;
 }
 
-/** A requested notification as the consumer hands it over, with the request id its logs carry. */
+/**
+ * A message of the requests queue as the consumer hands it over (one notification, or a batch of
+ * them), with the request id its logs carry.
+ */
 export interface RequestedNotification {
-  payload: NotificationRequested;
+  payload: NotificationRequested | NotificationBatchRequested;
   meta: { requestId: string; traceparent?: string | undefined };
 }
 
@@ -39,8 +44,12 @@ export interface Deferral<T> {
 }
 
 export async function storeNotifications<T extends RequestedNotification>(deps: StoreNotificationsDeps, all: T[]): Promise<void | Deferral<T>> {
-  const roles = [...new Set(all.flatMap((b) => b.payload.recipients.roles ?? []))] as Role[];
-  const named = [...new Set(all.flatMap((b) => b.payload.recipients.userIds ?? []))];
+  const notificationsOf = new Map(all.map((b) => [b, requestedNotifications(b.payload)]));
+  const every = [...notificationsOf.values()].flat();
+  const roles = [...new Set(every.flatMap((n) => n.recipients.roles ?? []))] as Role[];
+  const named = [...new Set(every.flatMap((n) => n.recipients.userIds ?? []))];
+  // Senders' names are made sure of meanwhile (no round trip of their own on the way to the insert).
+  const senderNames = learnSenderNames(deps, [...new Set(every.flatMap((n) => n.requestedBy?.userId ?? []))]);
   const [holders, known] = await Promise.all([deps.directory.usersWithRoles(roles), deps.directory.knownUsers(named)]);
   const notYetKnown = named.filter((id) => !known.has(id));
   let batch = all;
@@ -55,7 +64,7 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     } catch (err) {
       // Auth cannot answer now. Only the messages naming ids it was asked about wait (retried
       // later); the others are stored at once: one sender's unknown ids never delay another's.
-      const waits = (b: T) => (b.payload.recipients.userIds ?? []).some((id) => !known.has(id));
+      const waits = (b: T) => (notificationsOf.get(b) ?? []).some((n) => (n.recipients.userIds ?? []).some((id) => !known.has(id)));
       const deferred = all.filter(waits);
       if (deferred.length === all.length) throw err;
       batch = all.filter((b) => !waits(b));
@@ -64,9 +73,13 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
     }
   }
 
+  // Every notification to store now, in message order and, within a batch message, in its order.
+  const pending = batch.flatMap((b) => (notificationsOf.get(b) ?? []).map((n) => ({ meta: b.meta, n })));
+  await senderNames;
+
   const rows: NewInboxRow[] = [];
   const sends: NewSend[] = [];
-  for (const { payload: n, meta } of batch) {
+  for (const { meta, n } of pending) {
     const wanted = new Set(n.recipients.roles ?? []);
     const userIds = new Set(n.recipients.userIds ?? []);
     const unknownUserIds = [...userIds].filter((id) => !known.has(id));
@@ -85,14 +98,14 @@ export async function storeNotifications<T extends RequestedNotification>(deps: 
   }
 
   const { batch: batchNo, entries: stored } = await deps.inbox.insert(rows, sends);
-  deps.logger.info('notifications stored', { messages: batch.length, rows: rows.length, newRows: stored.length });
-  for (const { meta, payload } of batch) {
-    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: payload.notificationId, ...traceField(meta.traceparent) });
+  deps.logger.info('notifications stored', { messages: batch.length, notifications: sends.length, rows: rows.length, newRows: stored.length });
+  for (const { meta, n } of pending) {
+    deps.logger.debug('notification stored', { requestId: meta.requestId, notificationId: n.notificationId, ...traceField(meta.traceparent) });
   }
   if (batchNo !== undefined) {
     // Each entry carries its send's trace to the socket that gets it (live messages are per batch).
-    const traces = new Map(batch.map(({ payload, meta }) => [payload.notificationId, meta.traceparent]));
-    for (const e of stored) e.traceparent = traces.get(e.notificationId);
+    const traces = new Map(pending.map(({ n, meta }) => [n.notificationId, meta.traceparent]));
+    for (const e of stored) e.traceparent = traces.get(e.notification.notificationId);
     try {
       await deps.deliver(batchNo, stored);
     } catch (err) {

@@ -4,12 +4,14 @@
  * generated from these routes.
  */
 import { z } from 'zod';
-import { notificationSchema } from '@warren/shared/contracts/live';
+import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
+import { sendStatusSchema } from '@warren/shared/contracts/notification-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { warrenApi } from '@warren/shared/contracts/http-api';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import { asyncApiDocument } from '../asyncapi.js';
 import { inboxRoutes } from './inbox-routes.js';
+import { sendStatusRoutes } from './send-status-routes.js';
 
 export const asyncApiRoute = defineRoute({
   method: 'get',
@@ -25,11 +27,11 @@ export const asyncApiRoute = defineRoute({
 export const notificationApi = warrenApi({
   title: 'Warren notification service',
   description: [
-    'The inbox of the logged-in user over REST. Send the `accessToken` of the main backend\u2019s `POST /login` as `Authorization: Bearer <token>`.',
+    'The inbox of the logged-in user over REST, and the status of a send for its sender. Send the `accessToken` of the main backend\u2019s `POST /login` as `Authorization: Bearer <token>`.',
     'Notifications also arrive live on the WebSocket `/ws`: its frames and close codes, and the RabbitMQ messages, are in [/asyncapi.json](/asyncapi.json).',
   ].join(' '),
-  routes: [...Object.values(inboxRoutes), asyncApiRoute],
-  schemas: { Notification: notificationSchema },
+  routes: [...Object.values(inboxRoutes), ...Object.values(sendStatusRoutes), asyncApiRoute],
+  schemas: { Notification: inboxNotificationSchema, SendStatus: sendStatusSchema },
   docs: true,
 });
 

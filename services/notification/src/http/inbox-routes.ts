@@ -1,6 +1,6 @@
 /** The inbox over REST: a page of the user's notifications, and the exact unread count. */
 import { z } from 'zod';
-import { notificationSchema } from '@warren/shared/contracts/live';
+import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
 import { authOf } from '@warren/shared/auth/require-auth';
 import type { ProblemCode } from '@warren/shared/contracts/http-api';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
@@ -17,6 +17,8 @@ const notificationId = z
 
 const EXAMPLE_NOTIFICATION = {
   id: '000000000000002a',
+  notificationId: '6f1c2a52-0b7e-4c1e-9a51-6d1f8a0c2b3d',
+  sender: { id: '3b241101-e2bb-4255-8caf-4136c566a962', name: 'Grace Hopper' },
   type: 'report.ready',
   title: 'Quarterly report',
   body: 'The Q3 report is ready for review.',
@@ -44,7 +46,7 @@ export const inboxRoutes = {
     responses: {
       200: {
         description: '`nextCursor` is null on the last page.',
-        schema: z.object({ items: z.array(notificationSchema), nextCursor: z.string().nullable() }),
+        schema: z.object({ items: z.array(inboxNotificationSchema), nextCursor: z.string().nullable() }),
         example: { items: [EXAMPLE_NOTIFICATION], nextCursor: null },
       },
     },

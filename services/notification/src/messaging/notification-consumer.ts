@@ -1,5 +1,5 @@
-/** Consumes `notification.requested` in batches into the store-notifications use case. */
-import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
+/** Consumes `notification.requested` and `notification.batch.requested` in batches into the store-notifications use case. */
+import { notificationRequestMessageSchema } from '@warren/shared/contracts/notifications';
 import { topology } from '@warren/shared/contracts/topology';
 import { Consumer } from '@warren/shared/messaging/consumer';
 import { storeNotifications, type StoreNotificationsDeps } from '../domain/store-notifications.js';
@@ -24,7 +24,7 @@ export function createNotificationConsumer({
     metrics,
     name: 'notification-requests',
     queue: topology(namespace).queues.notificationRequests,
-    schema: notificationRequestedSchema,
+    schema: notificationRequestMessageSchema,
     // Twice the batch: the next batch fills while one is being stored.
     prefetch: batch.batchSize * 2,
     batchSize: batch.batchSize,

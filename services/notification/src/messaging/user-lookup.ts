@@ -15,7 +15,7 @@ const LOOKUP_TIMEOUT_MS = 1_500;
 /** After a failure, how long calls fail at once before one is tried again. */
 const PAUSE_AFTER_FAILURE_MS = 3_000;
 
-export type FoundUser = Pick<UserUpserted, 'userId' | 'role' | 'version'>;
+export type FoundUser = Pick<UserUpserted, 'userId' | 'role' | 'version' | 'name'>;
 
 export function createUserLookup(rpc: RpcClient, now: () => number = Date.now): (userIds: string[]) => Promise<FoundUser[]> {
   let pausedUntil = 0;

@@ -3,13 +3,13 @@
  * document (asyncapi.ts) is generated from them, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import { notificationSchema } from '@warren/shared/contracts/live';
+import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
 
 const unreadCount = z.number().int().min(0).meta({ description: 'The exact unread count after the change.' });
 
 export const outboundFrameSchemas = {
   ready: z.object({ type: z.literal('ready'), unreadCount: z.number().int().min(0) }).strict(),
-  notification: z.object({ type: z.literal('notification'), notification: notificationSchema }).strict(),
+  notification: z.object({ type: z.literal('notification'), notification: inboxNotificationSchema }).strict(),
   read: z.union([
     z.object({ type: z.literal('read'), ids: z.array(z.string()).min(1), unreadCount }).strict(),
     z.object({ type: z.literal('read'), all: z.literal(true), unreadCount }).strict(),

@@ -15,7 +15,7 @@ export function entry(seq: number, userId = ALICE): InboxEntry {
   return {
     userId,
     seq,
-    notification: { id: seq.toString(16).padStart(16, '0'), type: 'general', title: `n${seq}`, body: '', data: {}, createdAt: '', readAt: null },
+    notification: { id: seq.toString(16).padStart(16, '0'), notificationId: '00000000-0000-4000-8000-000000000000', sender: null, type: 'general', title: `n${seq}`, body: '', data: {}, createdAt: '', readAt: null },
   };
 }
 

@@ -118,7 +118,7 @@ describe('live delivery', () => {
     const r = replica();
     const alice = await r.connect(ALICE);
     await r.store1(ALICE);
-    r.live.receive({ kind: 'notifications', batch: Number.MAX_SAFE_INTEGER, entries: [{ userId: ALICE, seq: 2 ** 40, notification: { id: 'x', type: 'general', title: 'forged', body: '', data: {}, createdAt: '', readAt: null } }] });
+    r.live.receive({ kind: 'notifications', batch: Number.MAX_SAFE_INTEGER, entries: [{ userId: ALICE, seq: 2 ** 40, notification: { id: 'x', notificationId: '00000000-0000-4000-8000-000000000000', sender: null, type: 'general', title: 'forged', body: '', data: {}, createdAt: '', readAt: null } }] });
     await settle();
     await r.store1(ALICE);
     mock.timers.tick(GAP_WAIT_MS * 10);
