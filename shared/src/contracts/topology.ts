@@ -73,7 +73,7 @@ export function topology(namespace: string) {
      * Auth RPC requests: transient and expiring, and never dead-lettered on purpose: an expired
      * login request carries a password, and dead-lettering would keep it on the broker.
      * Non-durable, so a cluster node that goes takes it along and auth re-declares it elsewhere;
-     * hence a name of its own (`<ns>.auth.rpc` was durable; see RETIRED_QUEUES).
+     * hence a name of its own (`<ns>.auth.rpc` was durable; see retiredQueues).
      */
     authRpc: requestQueue({
       name: `${namespace}.auth.rpc.requests`,
@@ -120,9 +120,10 @@ export function namespaceResources(namespace: string): { queues: string[]; excha
 }
 
 /**
- * Queues an earlier version declared and nothing uses any more; an operator deletes them once
- * every replica runs this version (docs/operations.md). `<ns>.auth.rpc`: the RPC request
- * queue while it was durable (a durable queue cannot be re-declared non-durable in place).
+ * Queues an earlier version declared and nothing uses any more; an operator deletes them when
+ * upgrading (docs/operations.md), and a namespace's cleanup takes them along.
+ * `<ns>.auth.rpc`: the RPC request queue while it was durable (a durable queue cannot be
+ * re-declared non-durable in place).
  */
 export function retiredQueues(namespace: string): string[] {
   return [`${namespace}.auth.rpc`];
