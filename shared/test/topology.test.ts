@@ -10,7 +10,7 @@ import { AUTH_RPC_ROUTING_KEYS, authRpc } from '@warren/shared/contracts/auth-rp
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import { allResources, namespaceResources, RETRY_DELAYS_MS, ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { allResources, namespaceResources, retiredQueues, RETRY_DELAYS_MS, ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { AppError } from '@warren/shared/errors';
 import { Broker } from '@warren/shared/messaging/broker';
@@ -50,7 +50,7 @@ describe('Warren system map', () => {
         ['ns.notification.users', 'notification', 'work-queue'],
         ['ns.email.requests', 'notification', 'work-queue'],
         ['ns.notification.sessions', 'notification', 'work-queue'],
-        ['ns.auth.rpc', 'auth', 'request-queue'],
+        ['ns.auth.rpc.requests', 'auth', 'request-queue'],
       ],
     );
     const q = t.queues.emailRequests;
@@ -73,10 +73,13 @@ describe('Warren system map', () => {
   it('When a namespace is cleaned up, then namespaceResources lists every queue and exchange, once', () => {
     const { queues, exchanges } = namespaceResources('ns');
     assert.deepEqual(exchanges.sort(), ['ns.dlx', 'ns.events', 'ns.live', 'ns.rpc']);
-    // 4 work queues, each with its dead-letter queue and 3 delay queues, and the RPC queue
-    assert.equal(queues.length, 4 * (2 + RETRY_DELAYS_MS.length) + 1);
+    // 4 work queues, each with its dead-letter queue and 3 delay queues, the RPC queue, and the
+    // RPC queue of earlier versions (retired: an operator deletes it)
+    assert.equal(queues.length, 4 * (2 + RETRY_DELAYS_MS.length) + 2);
     assert.equal(new Set(queues).size, queues.length);
-    assert.ok(queues.includes('ns.notification.sessions.retry.15s') && queues.includes('ns.auth.rpc'));
+    assert.ok(queues.includes('ns.notification.sessions.retry.15s') && queues.includes('ns.auth.rpc.requests'));
+    assert.deepEqual(retiredQueues('ns'), ['ns.auth.rpc']);
+    assert.ok(queues.includes('ns.auth.rpc'));
   });
 });
 

@@ -72,9 +72,11 @@ export function topology(namespace: string) {
     /**
      * Auth RPC requests: transient and expiring, and never dead-lettered on purpose: an expired
      * login request carries a password, and dead-lettering would keep it on the broker.
+     * Non-durable, so a cluster node that goes takes it along and auth re-declares it elsewhere;
+     * hence a name of its own (`<ns>.auth.rpc` was durable; see retiredQueues).
      */
     authRpc: requestQueue({
-      name: `${namespace}.auth.rpc`,
+      name: `${namespace}.auth.rpc.requests`,
       owner: 'auth',
       bindings: AUTH_RPC_ROUTING_KEYS.map((routingKey) => ({ exchange: exchanges.rpc, routingKey })),
     }),
@@ -113,5 +115,16 @@ export function allResources(t: Topology): Resource[] {
  * or benchmark that made a namespace of its own deletes afterwards, whichever parts it started.
  */
 export function namespaceResources(namespace: string): { queues: string[]; exchanges: string[] } {
-  return resourceNames(allResources(topology(namespace)));
+  const names = resourceNames(allResources(topology(namespace)));
+  return { ...names, queues: [...names.queues, ...retiredQueues(namespace)] };
+}
+
+/**
+ * Queues an earlier version declared and nothing uses any more; an operator deletes them when
+ * upgrading (docs/operations.md), and a namespace's cleanup takes them along.
+ * `<ns>.auth.rpc`: the RPC request queue while it was durable (a durable queue cannot be
+ * re-declared non-durable in place).
+ */
+export function retiredQueues(namespace: string): string[] {
+  return [`${namespace}.auth.rpc`];
 }

@@ -143,7 +143,7 @@ export class Consumer<S extends z.ZodType> {
     this.retries = new DelayedRetry(opts.broker, `consumer:${opts.name}:retry`);
     this.subscription = new Subscription(
       opts.broker,
-      { name: `consumer:${opts.name}`, queue: opts.queue, prefetch: opts.prefetch },
+      { name: `consumer:${opts.name}`, queue: opts.queue, prefetch: opts.prefetch, logger: opts.logger },
       (ch, msg) => this.receive(ch, msg),
     );
   }

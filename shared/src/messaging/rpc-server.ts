@@ -36,7 +36,10 @@ export interface RpcServerOptions {
   broker: Broker;
   logger: Logger;
   metrics?: Metrics;
-  /** Served from; declared (with its bindings) on every (re)connection. */
+  /**
+   * Served from; declared (with its bindings) on every (re)connection, and again if the broker
+   * cancels the consumer (the queue is non-durable: in a cluster it goes with its node).
+   */
   queue: Queue;
   routes: RpcRoute[];
   /** Requests handled at once (default 32). */
@@ -56,8 +59,10 @@ export class RpcServer {
     this.metrics = opts.metrics;
     this.queue = opts.queue.name;
     this.routes = new Map(opts.routes.map((r) => [r.method.routingKey, r]));
-    this.subscription = new Subscription(opts.broker, { name: `rpc-server:${this.queue}`, queue: opts.queue, prefetch: opts.prefetch ?? 32 }, (ch, msg) =>
-      this.handle(ch, msg),
+    this.subscription = new Subscription(
+      opts.broker,
+      { name: `rpc-server:${this.queue}`, queue: opts.queue, prefetch: opts.prefetch ?? 32, logger: opts.logger },
+      (ch, msg) => this.handle(ch, msg),
     );
   }
 

@@ -2,35 +2,55 @@
  * The mechanics every queue consumer shares: on each (re)connection declare its queue (with
  * what the queue needs: bindings, dead-letter and delay queues), set prefetch and subscribe; remember which channel a message came on (an ack must go to
  * that channel); on stop, cancel, wait for in-flight handlers, close.
+ *
+ * A consumer the broker cancels while the connection stays up (its queue deleted, or, in a
+ * cluster, gone with its node) is resubscribed at once, with backoff, rather than at the next
+ * reconnection, which may never come. Each attempt runs on a fresh channel: a refused
+ * declaration or consume closes the channel it ran on, and the connection manager only
+ * replaces its own channels on a reconnection.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
 import { declareTopology, type Queue } from './topology.js';
 
 export type OnMessage = (ch: Channel, msg: ConsumeMessage) => Promise<void>;
 
+export interface SubscriptionOptions {
+  name: string;
+  queue: Queue;
+  prefetch: number;
+  logger: Logger;
+  /** First pause between resubscription attempts after a cancel (default 250 ms; doubles up to 5 s). */
+  resubscribeBackoffMs?: number;
+}
+
+const MAX_RESUBSCRIBE_BACKOFF_MS = 5000;
+
 export class Subscription {
   private readonly channel: ChannelWrapper;
+  /** Where the consumer is: the manager's channel, or one opened to resubscribe after a cancel. */
   private current: { ch: Channel; consumerTag: string } | undefined;
+  /** The channel a resubscription opened, if any (ours to close). */
+  private own: Channel | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(broker: Broker, opts: { name: string; queue: Queue; prefetch: number }, onMessage: OnMessage) {
+  constructor(
+    private readonly broker: Broker,
+    private readonly opts: SubscriptionOptions,
+    private readonly onMessage: OnMessage,
+  ) {
     this.channel = broker.channel(opts.name, {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
-        await declareTopology(ch, [opts.queue]);
-        if (this.stopping) return;
-        await ch.prefetch(opts.prefetch);
-        const { consumerTag } = await ch.consume(opts.queue.name, (msg) => {
-          if (!msg) return; // cancelled by the broker; the next reconnect resubscribes
-          const p = onMessage(ch, msg);
-          this.inFlight.add(p);
-          void p.finally(() => this.inFlight.delete(p));
-        });
-        this.current = { ch, consumerTag };
+        // A new connection: a channel of an earlier resubscription went with the old one.
+        this.closeOwn();
+        const consumerTag = await this.subscribe(ch);
+        if (consumerTag) this.current = { ch, consumerTag };
       },
     });
   }
@@ -50,7 +70,71 @@ export class Subscription {
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
+    this.closeOwn();
     await this.channel.close();
+  }
+
+  /** Declares the queue and consumes it on `ch`; the consumer's tag, or none when stopping. */
+  private async subscribe(ch: Channel): Promise<string | undefined> {
+    await declareTopology(ch, [this.opts.queue]);
+    if (this.stopping) return undefined;
+    await ch.prefetch(this.opts.prefetch);
+    const { consumerTag } = await ch.consume(this.opts.queue.name, (msg) => {
+      if (!msg) {
+        void this.resubscribe(ch);
+        return;
+      }
+      const p = this.onMessage(ch, msg);
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
+    });
+    return consumerTag;
+  }
+
+  /**
+   * After the broker cancelled the consumer on `cancelled`: subscribe again on a new channel,
+   * until it works, the subscription stops, or a reconnection's setup has subscribed anew.
+   */
+  private async resubscribe(cancelled: Channel): Promise<void> {
+    const { logger, name, queue } = this.opts;
+    const stillNeeded = () => !this.stopping && this.current?.ch === cancelled;
+    if (!stillNeeded()) return;
+    logger.warn('consumer cancelled by the broker; resubscribing', { subscription: name, queue: queue.name });
+    const started = Date.now();
+    for (let attempt = 1, backoff = this.opts.resubscribeBackoffMs ?? 250; ; attempt++, backoff = Math.min(backoff * 2, MAX_RESUBSCRIBE_BACKOFF_MS)) {
+      const connection = this.broker.manager.connection;
+      // No connection: the reconnection's setup subscribes again.
+      if (!connection || !stillNeeded()) return;
+      let ch: Channel | undefined;
+      try {
+        ch = await connection.createChannel();
+        // A refusal closes this channel with an error; it is reported by the awaited call.
+        ch.on('error', () => undefined);
+        const consumerTag = await this.subscribe(ch);
+        if (!consumerTag || !stillNeeded()) {
+          await ch.close().catch(() => undefined);
+          return;
+        }
+        const previous = this.own;
+        this.current = { ch, consumerTag };
+        this.own = ch;
+        // An earlier resubscription's channel (the cancelled one, or older) is ours to close;
+        // the manager's own channel stays with it.
+        if (previous) void previous.close().catch(() => undefined);
+        logger.info('consumer resubscribed', { subscription: name, queue: queue.name, attempt, afterMs: Date.now() - started });
+        return;
+      } catch (err) {
+        void ch?.close().catch(() => undefined);
+        logger.warn('resubscribe failed; retrying', { subscription: name, queue: queue.name, attempt, err: (err as Error).message });
+      }
+      await sleep(backoff * (0.5 + Math.random() * 0.5));
+    }
+  }
+
+  private closeOwn(): void {
+    const own = this.own;
+    this.own = undefined;
+    if (own) void own.close().catch(() => undefined);
   }
 }
 

@@ -45,8 +45,12 @@ export interface WorkQueue {
 }
 
 /**
- * A durable classic queue of transient requests that expire (a classic queue honours a
+ * A non-durable classic queue of transient requests that expire (a classic queue honours a
  * per-message expiration), never dead-lettered: an expired or unanswerable request is dropped.
+ * Non-durable so that in a cluster it never outlives its node: when the node goes, so does the
+ * queue's record, and its server re-declares it on a node that is up (a durable classic queue's
+ * record would keep the name taken until its node returned). Classic, not quorum: requests may
+ * carry secrets, which must not go into a replicated log on disk.
  */
 export interface RequestQueue {
   kind: 'request-queue';
@@ -155,7 +159,7 @@ export async function declareTopology(ch: Channel, resources: readonly Resource[
   for (const x of exchanges.values()) await ch.assertExchange(x.name, x.type, { durable: true });
   for (const q of queues.values()) {
     if (q.kind === 'work-queue') await declareWorkQueue(ch, q);
-    else await ch.assertQueue(q.name, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+    else await ch.assertQueue(q.name, { durable: false, arguments: { 'x-queue-type': 'classic' } });
     for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange.name, b.routingKey);
   }
 }
