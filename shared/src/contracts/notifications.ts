@@ -6,8 +6,15 @@ export const ROLES = ['admin', 'manager', 'employee'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
-/** Ids are the auth service's user ids (UUIDs). */
-export const userIdSchema = z.uuid();
+/**
+ * Ids are the auth service's user ids (UUIDs), in the lower case auth writes them: an id given
+ * in upper case is the same user, and is lowered when parsed so every path (HTTP, broker, the
+ * directory, the send status) compares it as the same string.
+ */
+export const userIdSchema = z.uuid().toLowerCase();
+
+/** A send's id, lowered like user ids (its rows, status and conflict check all see one spelling). */
+const notificationIdSchema = z.uuid().toLowerCase();
 
 export const recipientsSchema = z
   .object({
@@ -42,7 +49,7 @@ export const notificationContentSchema = z.object({
  * POST /notifications answered; consumers use it (with the user id) to stay idempotent.
  */
 export const notificationRequestedSchema = notificationContentSchema.extend({
-  notificationId: z.uuid(),
+  notificationId: notificationIdSchema,
   recipients: recipientsSchema,
   requestedBy: z.object({ userId: userIdSchema }).strict().optional(),
   requestedAt: z.iso.datetime(),
@@ -61,7 +68,7 @@ export const MAX_BATCH_NOTIFICATIONS = 100;
  */
 export const notificationBatchRequestedSchema = z.object({
   notifications: z
-    .array(notificationContentSchema.extend({ notificationId: z.uuid(), recipients: recipientsSchema }))
+    .array(notificationContentSchema.extend({ notificationId: notificationIdSchema, recipients: recipientsSchema }))
     .min(1)
     .max(MAX_BATCH_NOTIFICATIONS),
   requestedBy: z.object({ userId: userIdSchema }).strict().optional(),

@@ -79,12 +79,24 @@ export type ConsumerOptions<S extends z.ZodType> = CommonOptions<S> &
 
 /**
  * What a batch handler returns when it handled only part of its batch: the `deferred` items
- * (among those it was given) are retried later as if they had failed with `reason`, and the
- * rest are acked. Lets one message that waits on a dependency not hold back the others.
+ * (among those it was given) are retried later as if they had failed with `reason`, the
+ * `refused` ones are handled as if each had failed with its own error (a PermanentError
+ * dead-letters it at once), and the rest are acked. Lets one message that waits on a
+ * dependency, or that can never be handled, not hold back the others.
  */
 export interface BatchDeferral<T> {
   deferred: BatchItem<T>[];
   reason: unknown;
+  refused?: { item: BatchItem<T>; error: unknown }[];
+}
+
+/** The items of a batch a handler did not handle, each with the error it counts as failing with. */
+function failuresOf<T>(outcome: void | BatchDeferral<T>): Map<MessageMeta, unknown> {
+  const failures = new Map<MessageMeta, unknown>();
+  if (!outcome) return failures;
+  for (const d of outcome.deferred) failures.set(d.meta, outcome.reason);
+  for (const r of outcome.refused ?? []) failures.set(r.item.meta, r.error);
+  return failures;
 }
 
 interface Pending<T> extends BatchItem<T> {
@@ -228,12 +240,11 @@ export class Consumer<S extends z.ZodType> {
 
   private async runBatch(batch: Pending<z.output<S>>[]): Promise<void> {
     try {
-      const outcome = await this.handleBatch(batch.map(({ payload, meta }) => ({ payload, meta })));
-      if (outcome && outcome.deferred.length > 0) {
-        // Settle the deferred first: the multiple-ack below must not cover them.
-        const deferred = new Set(outcome.deferred.map((d) => d.meta));
-        for (const item of batch) if (deferred.has(item.meta)) await this.failed(item, outcome.reason);
-        this.ackBatch(batch.filter((item) => !deferred.has(item.meta)));
+      const failures = failuresOf(await this.handleBatch(batch.map(({ payload, meta }) => ({ payload, meta }))));
+      if (failures.size > 0) {
+        // Settle the deferred and refused first: the multiple-ack below must not cover them.
+        for (const item of batch) if (failures.has(item.meta)) await this.failed(item, failures.get(item.meta));
+        this.ackBatch(batch.filter((item) => !failures.has(item.meta)));
         return;
       }
       this.ackBatch(batch);
@@ -255,10 +266,10 @@ export class Consumer<S extends z.ZodType> {
     }
   }
 
-  /** One message through the handler; a deferral of it counts as its failure. */
+  /** One message through the handler; a deferral or refusal of it counts as its failure. */
   private async handleOne(item: Pending<z.output<S>>): Promise<void> {
-    const outcome = await this.handleBatch([{ payload: item.payload, meta: item.meta }]);
-    if (outcome && outcome.deferred.length > 0) throw outcome.reason;
+    const failures = failuresOf(await this.handleBatch([{ payload: item.payload, meta: item.meta }]));
+    if (failures.has(item.meta)) throw failures.get(item.meta);
   }
 
   /**

@@ -11,9 +11,15 @@
  */
 import { AppError } from '../errors.js';
 
-/** Throw this from a handler when retrying cannot help: the message is dead-lettered at once. */
+/**
+ * Throw this from a handler when retrying cannot help: the message is dead-lettered at once,
+ * with `reason` (a stable code for logs and metrics; `permanent_error` unless given).
+ */
 export class PermanentError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason = 'permanent_error',
+  ) {
     super(message);
     this.name = 'PermanentError';
   }
@@ -28,7 +34,7 @@ export class UnavailableError extends Error {
 }
 
 export type FailureKind =
-  | { kind: 'permanent'; reason: 'permanent_error' | 'data_error' }
+  | { kind: 'permanent'; reason: string }
   | { kind: 'unavailable' }
   | { kind: 'transient' };
 
@@ -77,7 +83,7 @@ const PG_CONNECTION_MESSAGES = [
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 export function classifyFailure(err: unknown): FailureKind {
-  if (err instanceof PermanentError) return { kind: 'permanent', reason: 'permanent_error' };
+  if (err instanceof PermanentError) return { kind: 'permanent', reason: err.reason };
   // A use case refusing the content (400, 413, 422) refuses it every time.
   if (err instanceof AppError && [400, 413, 422].includes(err.status)) return { kind: 'permanent', reason: 'permanent_error' };
   if (isUnavailable(err)) return { kind: 'unavailable' };

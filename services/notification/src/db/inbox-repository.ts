@@ -3,7 +3,7 @@ import { inTransaction, type Pool, type PoolClient } from '@warren/shared/db/dat
 import type { InboxEntry, Notification } from '../domain/notification.js';
 import { toPublicId } from '../domain/notification-id.js';
 import type { InboxPruning, InboxWrites, NewInboxRow, NewSend, ReadStateStore, StoredBatch } from '../domain/ports.js';
-import { recordSends } from './sends-repository.js';
+import { recordedHashes, recordSends } from './sends-repository.js';
 
 interface Row {
   seq: number;
@@ -90,6 +90,10 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       const { rows: batch } = await tx.query<{ last: number }>('UPDATE inbox_batches SET last = last + 1 RETURNING last');
       return { batch: batch[0]?.last, entries: inserted.sort((a, b) => a.seq - b.seq).map((r) => ({ ...toEntry(r), notificationId: r.notification_id })) };
     });
+  }
+
+  recordedHashes(notificationIds: string[]): Promise<Map<string, string | null>> {
+    return recordedHashes(this.pool, notificationIds);
   }
 
   /** The number of the last stored batch: live batches numbered up to it are history. */

@@ -7,17 +7,41 @@
 import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import type { Pool, PoolClient } from '@warren/shared/db/database';
 import type { NewSend } from '../domain/ports.js';
+import { NotificationIdConflict } from '../domain/send-content-hash.js';
 
-/** Records sends; a send recorded before (a redelivery) keeps its first record. */
+/**
+ * Records sends; a send recorded before (a redelivery) keeps its first record. Throws
+ * NotificationIdConflict when one was recorded with another content hash: the check is a
+ * statement of its own, after the insert, so it sees a send another replica committed meanwhile.
+ */
 export async function recordSends(tx: PoolClient, sends: NewSend[]): Promise<void> {
   if (sends.length === 0) return;
-  await tx.query(
-    `INSERT INTO sends (notification_id, sender_id, title, unknown_user_ids)
-     SELECT n, s, t, ARRAY(SELECT jsonb_array_elements_text(u))::uuid[]
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[]) AS x(n, s, t, u)
+  const ids = sends.map((s) => s.notificationId);
+  const hashes = sends.map((s) => s.contentHash);
+  const { rowCount } = await tx.query(
+    `INSERT INTO sends (notification_id, sender_id, title, unknown_user_ids, content_hash)
+     SELECT n, s, t, ARRAY(SELECT jsonb_array_elements_text(u))::uuid[], h
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[]) AS x(n, s, t, u, h)
      ON CONFLICT (notification_id) DO NOTHING`,
-    [sends.map((s) => s.notificationId), sends.map((s) => s.senderId), sends.map((s) => s.title), sends.map((s) => JSON.stringify(s.unknownUserIds))],
+    [ids, sends.map((s) => s.senderId), sends.map((s) => s.title), sends.map((s) => JSON.stringify(s.unknownUserIds)), hashes],
   );
+  if (rowCount === sends.length) return;
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT DISTINCT s.notification_id AS id FROM sends s JOIN unnest($1::uuid[], $2::text[]) AS x(n, h) ON s.notification_id = x.n
+     WHERE s.content_hash IS DISTINCT FROM x.h`,
+    [ids, hashes],
+  );
+  if (rows.length > 0) throw new NotificationIdConflict(rows.map((r) => r.id));
+}
+
+/** The content hashes of those of `notificationIds` that are recorded. */
+export async function recordedHashes(pool: Pool, notificationIds: string[]): Promise<Map<string, string | null>> {
+  if (notificationIds.length === 0) return new Map();
+  const { rows } = await pool.query<{ id: string; hash: string | null }>(
+    'SELECT notification_id AS id, content_hash AS hash FROM sends WHERE notification_id = ANY($1::uuid[])',
+    [notificationIds],
+  );
+  return new Map(rows.map((r) => [r.id, r.hash]));
 }
 
 /**

@@ -31,6 +31,8 @@ export interface NewSend {
   title: string;
   /** Named user ids the directory does not know: they got no row. */
   unknownUserIds: string[];
+  /** What the send asked for (send-content-hash.ts): a message reusing its id must match it. */
+  contentHash: string;
 }
 
 export interface StoredBatch {
@@ -41,8 +43,14 @@ export interface StoredBatch {
 }
 
 export interface InboxWrites {
-  /** Stores the rows (skipping those stored before) and records the sends, in one transaction. */
+  /**
+   * Stores the rows (skipping those stored before) and records the sends, in one transaction.
+   * Throws NotificationIdConflict (storing nothing) when a send is recorded already with
+   * another content hash (or with none, from before hashes were kept).
+   */
   insert(rows: NewInboxRow[], sends: NewSend[]): Promise<StoredBatch>;
+  /** The content hashes of those of these sends that are recorded (null: recorded before hashes were kept). */
+  recordedHashes(notificationIds: string[]): Promise<Map<string, string | null>>;
 }
 
 export interface ReadStateStore {
