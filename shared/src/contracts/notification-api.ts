@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { senderSchema } from './inbox.js';
-import { MAX_BATCH_NOTIFICATIONS, notificationContentSchema, recipientsSchema } from './notifications.js';
+import { MAX_BATCH_NOTIFICATIONS, MAX_BATCH_USER_IDS, notificationContentSchema, recipientsSchema } from './notifications.js';
 
 /** `POST /notifications`: what the message `notification.requested` carries, less what the server adds. */
 export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
@@ -16,7 +16,16 @@ export const sendNotificationResponseSchema = z.object({ id: z.uuid() });
 
 /** `POST /notifications/batch`: 1 to 100 bodies as `POST /notifications` takes them. */
 export const sendNotificationBatchBodySchema = z
-  .object({ notifications: z.array(sendNotificationBodySchema).min(1).max(MAX_BATCH_NOTIFICATIONS) })
+  .object({
+    notifications: z
+      .array(sendNotificationBodySchema)
+      .min(1)
+      .max(MAX_BATCH_NOTIFICATIONS)
+      .refine((ns) => ns.reduce((sum, n) => sum + (n.recipients.userIds?.length ?? 0), 0) <= MAX_BATCH_USER_IDS, {
+        message: `at most ${MAX_BATCH_USER_IDS} user ids in all the notifications of one batch`,
+      })
+      .meta({ description: `1 to ${MAX_BATCH_NOTIFICATIONS} notifications, naming at most ${MAX_BATCH_USER_IDS} user ids in all.` }),
+  })
   .strict();
 export type SendNotificationBatchBody = z.output<typeof sendNotificationBatchBodySchema>;
 

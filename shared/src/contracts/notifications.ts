@@ -61,6 +61,13 @@ export type NotificationRequestedInput = z.input<typeof notificationRequestedSch
 export const MAX_BATCH_NOTIFICATIONS = 100;
 
 /**
+ * Named user ids across all the notifications of one `POST /notifications/batch`: each unknown id
+ * costs the consumer a lookup with auth, so 100 × 1 000 made-up ids would hold the pipeline for
+ * seconds per batch.
+ */
+export const MAX_BATCH_USER_IDS = 5000;
+
+/**
  * `notification.batch.requested` on the events exchange: several notifications in one message,
  * stored in one transaction in the order given (so each recipient gets them in that order).
  * Each carries its own `notificationId`, as `notification.requested` does; the sender and time
