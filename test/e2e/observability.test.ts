@@ -118,7 +118,7 @@ describe('observability of the live path', () => {
     const ns = stack.env.BROKER_NAMESPACE as string;
     assert.equal(sample(text, 'amqp_queue_consumers', `queue="${ns}.notification.requests"`), 1);
     assert.ok((sample(text, 'amqp_queue_messages', `queue="${ns}.notification.requests.dlq"`) ?? -1) >= 0);
-    assert.equal(sample(text, 'amqp_queue_messages', `queue="${ns}.auth.rpc"`), undefined, 'only its own queues');
+    assert.equal(sample(text, 'amqp_queue_messages', `queue="${ns}.auth.rpc.requests"`), undefined, 'only its own queues');
     assert.ok(stack.logs.notification.lines.some((l) => l.message === 'socket connected' && l.userId === adminId));
     assert.ok(stack.logs.notification.lines.some((l) => l.message === 'socket closed' && l.userId === adminId && l.closeCode === 1005));
 
@@ -126,6 +126,6 @@ describe('observability of the live path', () => {
     const pending = Number(/^outbox_pending_messages\{[^}]*\} (\S+)$/m.exec(auth)?.[1]);
     const age = Number(/^outbox_oldest_pending_age_seconds\{[^}]*\} (\S+)$/m.exec(auth)?.[1]);
     assert.ok(pending >= 0 && age >= 0 && age < 60, `outbox lag ${pending} rows, ${age} s`);
-    assert.ok((sample(auth, 'amqp_queue_consumers', `queue="${ns}.auth.rpc"`) ?? 0) >= 1);
+    assert.ok((sample(auth, 'amqp_queue_consumers', `queue="${ns}.auth.rpc.requests"`) ?? 0) >= 1);
   });
 });
