@@ -49,9 +49,7 @@ export class Broker {
     this.manager = amqp.connect(urls, {
       heartbeatIntervalInSeconds: opts.heartbeatSeconds ?? 10,
       reconnectTimeInSeconds: this.minBackoff,
-      // noDelay: an RPC request or a publish is one small frame, and Nagle's algorithm held it
-      // back behind the peer's delayed ACK: every other login or token check took ~45 ms, not ~5.
-      connectionOptions: { noDelay: true, clientProperties: { connection_name: opts.connectionName } },
+      connectionOptions: { clientProperties: { connection_name: opts.connectionName } },
     });
     this.manager.on('connect', ({ url }) => {
       this.failures = 0;
