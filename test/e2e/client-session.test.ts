@@ -6,7 +6,6 @@
  * the portals load the same code as a bundle (test/s3-layout.test.ts checks that copy).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { inboxNotificationSchema } from '@warren/shared/contracts/inbox';
 import { createWarrenClient, WarrenProblem, type FetchLike, type InboxNotification, type WarrenClient } from '../../packages/client/src/index.js';
@@ -14,15 +13,6 @@ import { call } from '../support/http.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { ADMIN, startStack, type Stack } from '../support/stack.js';
 import { until } from '../support/wait.js';
-
-/**
- * Batch sends, and `notificationId` and `sender` on stored notifications, come with the server
- * change that also adds this contract file: until it is merged these two tests are skipped,
- * and they run by themselves from then on.
- */
-const PENDING_SERVER_SUPPORT = existsSync(new URL('../../shared/src/contracts/notification-api.ts', import.meta.url))
-  ? false
-  : 'the server does not send notificationId/sender nor serve POST /notifications/batch yet (pending merge)';
 
 interface Recorded {
   method: string;
@@ -245,7 +235,7 @@ describe('@warren/client against the real stack: session, inbox, sends', () => {
     assert.ok(!(await admin.inbox.list({ limit: 100 })).items.some((n) => ['nul \u0000 inside', 'nobody', 'from an employee'].includes(n.title)));
   });
 
-  it('When a notification is stored, then it has the contract\'s shape: notificationId is the send\'s id and sender its user', { skip: PENDING_SERVER_SUPPORT }, async () => {
+  it('When a notification is stored, then it has the contract\'s shape: notificationId is the send\'s id and sender its user', async () => {
     const { id } = await admin.notifications.send({ recipients: { userIds: [adminId] }, title: 'shape check', body: 'b', data: { k: [1] } });
     const [n] = await stored(admin, ['shape check']);
     const parsed = inboxNotificationSchema.parse(n);
@@ -254,7 +244,7 @@ describe('@warren/client against the real stack: session, inbox, sends', () => {
     assert.deepEqual(parsed.data, { k: [1] });
   });
 
-  it('When a batch is sent, then its ids come back in item order and each is stored; one bad item or 101 items send nothing', { skip: PENDING_SERVER_SUPPORT }, async () => {
+  it('When a batch is sent, then its ids come back in item order and each is stored; one bad item or 101 items send nothing', async () => {
     const bodies = ['batch 0', 'batch 1', 'batch 2'].map((title) => ({ recipients: { userIds: [adminId] }, title, body: 'b' }));
     const { ids } = await admin.notifications.sendBatch(bodies, { idempotencyKey: 'client-batch-1' });
     assert.equal(ids.length, 3);
