@@ -17,7 +17,8 @@ import { requestLogLevel } from '../http-log-level.js';
 import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { continueTrace } from '../trace-context.js';
-import { bodyLimitError, urlLimitError } from './body-limits.js';
+import { urlLimitError } from './body-limits.js';
+import { hasBody, jsonBody as jsonBodyMiddleware, jsonBodyReader } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
 import { RouteMounter, type RouteGuards } from './route-mounter.js';
@@ -63,9 +64,7 @@ export interface HttpAppOptions {
 
 /** Per-response bookkeeping, kept on the response itself so no closure is made per request. */
 const startedAt = Symbol('warren.http.startedAt');
-const rawBody = Symbol('warren.http.rawBody');
 type TimedResponse = Response & { [startedAt]?: number };
-type RawRequest = IncomingMessage & { [rawBody]?: Buffer };
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   const { logger, metrics } = opts;
@@ -83,19 +82,38 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
 
   // Every answer, success or problem, carries the security headers and the request id; the
   // request id also lives in AsyncLocalStorage for the logger and the publisher. One listener
-  // function for all requests records the metrics and the access log line.
+  // function for all requests records the metrics and the access log.
   function onFinish(this: TimedResponse): void {
     const req = this.req;
     const seconds = (performance.now() - (this[startedAt] ?? 0)) / 1000;
     // Route pattern, not the raw path, keeps label cardinality bounded.
     const route = (req.route?.path as string | undefined) ?? (this.statusCode === 404 ? 'unmatched' : 'other');
-    metrics.httpRequestDuration.observe({ method: req.method, route, status: String(this.statusCode) }, seconds);
+    const status = this.statusCode;
+    metrics.httpRequestDuration.observe({ method: req.method, route, status: String(status) }, seconds);
+    const level = requestLogLevel(pathOf(req), status);
+    // Below the level (LOG_LEVEL=warn in load tests) the line is not even built.
+    if (!logger.isLevelEnabled(level)) return;
     runWithRequestId(
       req.requestId,
-      () => logger.log(requestLogLevel(pathOf(req), this.statusCode), 'request', { method: req.method, path: pathOf(req), status: this.statusCode, ms: Math.round(seconds * 1000) }),
+      () => logger.log(level, 'request', { method: req.method, path: pathOf(req), status, ms: Math.round(seconds * 1000) }),
       req.traceparent,
     );
   }
+
+  const allowOrigins = opts.corsOrigins.length > 0
+    ? cors({
+        origin: opts.corsOrigins,
+        credentials: true,
+        exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
+        methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
+        maxAge: 600,
+      })
+    : undefined;
+  const readBody = jsonBodyReader(opts.bodyLimit);
+  const ownBody = new Set((opts.ownBodyPaths ?? []).map(routePath));
+
+  // What every request goes through before its route, in one middleware (one router layer, not
+  // three): arrival (ids, headers, timing), CORS when configured, the URL's limits, the body.
   app.use((req: Request, res: TimedResponse, next: NextFunction) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']);
     req.requestId = requestId;
@@ -106,26 +124,13 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
     res[startedAt] = performance.now();
     res.once('finish', onFinish);
     const urlError = urlLimitError(req.url);
-    runWithRequestId(requestId, () => next(urlError), req.traceparent);
-  });
-
-  if (opts.corsOrigins.length > 0) {
-    app.use(
-      cors({
-        origin: opts.corsOrigins,
-        credentials: true,
-        exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotency-Key'],
-        methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
-        maxAge: 600,
-      }),
-    );
-  }
-
-  const edgeBody = jsonBody(opts.bodyLimit);
-  const ownBody = new Set((opts.ownBodyPaths ?? []).map(routePath));
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (ownBody.size > 0 && ownBody.has(routePath(pathOf(req)))) return next();
-    edgeBody(req, res, next);
+    if (urlError) return runWithRequestId(requestId, () => next(urlError), req.traceparent);
+    // The body's events run in another async context than this middleware: the route runs in
+    // the request's context, entered once the body is read (at once when there is none).
+    const afterBody = (err?: unknown) => runWithRequestId(requestId, () => next(err), req.traceparent);
+    const body = () => (ownBody.size > 0 && hasBody(req) && ownBody.has(routePath(pathOf(req))) ? afterBody() : readBody(req, res, afterBody));
+    if (!allowOrigins) return body();
+    allowOrigins(req, res, (err?: unknown) => (err ? afterBody(err) : body()));
   });
 
   const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);
@@ -165,54 +170,15 @@ export function securityHeaders(): Record<string, string> {
   return headers;
 }
 
-/**
- * JSON bodies only, at most `limit` (bytes or a size such as '100kb'), within the edge's limits
- * (body-limits.ts). A body must be JSON: anything else is a 415. Besides clear errors, this
- * keeps HTML forms, which cannot send application/json cross-site without a CORS preflight, from
- * reaching any endpoint. An empty body is no body (clients that always send the JSON header POST
- * /auth/logout that way), not malformed JSON. Requests without a body (every GET) skip the parser
- * at the cost of two header reads. Every request passes through it at the edge, except on the
- * `ownBodyPaths`, whose routes put it after their guards.
- */
+/** A route's own body (`ownBodyPaths`), read after its guards: see json-body.ts. */
 export function jsonBody(limit: string | number): RequestHandler {
-  const parseJson = express.json({
-    limit,
-    // Any JSON value, as JSON.parse takes it; the route's schema says what shape it needs.
-    strict: false,
-    // The media type was checked just below; the parser need not parse the header again.
-    type: () => true,
-    verify: (req: RawRequest, _res, buf) => void (req[rawBody] = buf),
-  });
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req)) return next();
-    if (!isJson(req.headers['content-type'])) {
-      return next(new AppError({
-        status: 415,
-        code: 'unsupported_media_type',
-        title: 'Unsupported Media Type',
-        detail: 'Send the body as application/json.',
-      }));
-    }
-    // The body's events run in another async context than this middleware: the request id is
-    // re-entered for what follows the parse.
-    parseJson(req, res, (err?: unknown) => runWithRequestId(req.requestId, () => next(err ?? checkedBody(req)), req.traceparent));
-  };
+  return jsonBodyMiddleware(limit, (req, fn) => runWithRequestId(req.requestId, fn, req.traceparent));
 }
 
 /** A path as routing compares it: case-insensitive, one trailing slash ignored (see the settings above). */
 function routePath(path: string): string {
   const lower = path.toLowerCase();
   return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
-}
-
-/** The edge's limits on a parsed body (shared/src/http/body-limits.ts). */
-function checkedBody(req: RawRequest & { body?: unknown }): AppError | undefined {
-  const raw = req[rawBody];
-  if (!raw) return undefined;
-  req[rawBody] = undefined;
-  // latin1 is a byte-for-byte decode, cheaper than UTF-8: the checks look only at ASCII
-  // (escapes and brackets), and no byte of a multi-byte UTF-8 character is ASCII.
-  return bodyLimitError(raw.toString('latin1'), req.body);
 }
 
 function sendProblem(req: Request, res: Response, err: AppError): void {
@@ -223,18 +189,6 @@ function sendProblem(req: Request, res: Response, err: AppError): void {
   }
   for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
   res.status(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(err, pathOf(req))));
-}
-
-/** As Node's parser saw it: a declared length above zero, or a chunked body. */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
-}
-
-const JSON_MEDIA_TYPE = /^application\/json\s*(?:;|$)/i;
-
-function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && (contentType === 'application/json' || JSON_MEDIA_TYPE.test(contentType));
 }
 
 function pathOf(req: IncomingMessage & { originalUrl?: string }): string {

@@ -6,7 +6,7 @@
  * API: a route mounted any other way, or a declared one never mounted, stops the service at start
  * (and so fails every test), which keeps the generated documents complete.
  */
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.js';
 import { routeKey, unknownProblemCodes, type ApiDefinition, type RequestSchemas, type RouteInput, type RouteSpec } from './route-spec.js';
 import { fieldErrors, parseOrThrow } from './validate.js';
@@ -46,9 +46,10 @@ export class RouteMounter {
     if (this.declared.get(key) !== (spec as RouteSpec)) throw new Error(`${key} is mounted but not declared in the service's API (its ApiDefinition's routes)`);
     if (this.mounted.has(key)) throw new Error(`${key} is mounted twice`);
     this.mounted.add(key);
-    this.app[spec.method](spec.path, ...this.guardsOf(spec), ...before, async (req: Request, res: Response) => {
+    const run = async (req: Request, res: Response) => {
       await handler(parseInput(this.api, spec, req), req, res);
-    });
+    };
+    this.app[spec.method](spec.path, inOneLayer([...this.guardsOf(spec), ...before], run));
   }
 
   private guardsOf(spec: RouteSpec): RequestHandler[] {
@@ -113,4 +114,34 @@ function headersOf(shape: Record<string, unknown>, req: Request): Record<string,
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/**
+ * The guards, any `before` middleware and the handler as one handler of the route: Express
+ * would give each a layer of the route's own stack, and a pass through the router's `next` per
+ * layer cost ~3 % of main-backend's CPU on the send path. They run as Express runs them: in
+ * order, each calling `next` to go on; an error passed to `next`, thrown, or a rejected promise
+ * goes to the error handler, and a middleware that answers without calling `next` ends it.
+ */
+function inOneLayer(middleware: RequestHandler[], handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  if (middleware.length === 0) return handler;
+  return (req: Request, res: Response, next: NextFunction) => {
+    let i = 0;
+    const step = (err?: unknown): void => {
+      // 'route' and 'router' leave this route as they would have left its stack.
+      if (err) return next(err);
+      const fn = middleware[i++];
+      if (!fn) {
+        handler(req, res).catch((e: unknown) => next(e || new Error('Rejected promise')));
+        return;
+      }
+      try {
+        const ret = fn(req, res, step) as unknown;
+        if (ret instanceof Promise) ret.catch((e: unknown) => next(e || new Error('Rejected promise')));
+      } catch (e) {
+        next(e);
+      }
+    };
+    step();
+  };
 }
