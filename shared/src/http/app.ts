@@ -18,6 +18,7 @@ import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import { continueTrace } from '../trace-context.js';
 import { urlLimitError } from './body-limits.js';
+import { startedAt } from './request-shapes.js';
 import { hasBody, jsonBody as jsonBodyMiddleware, jsonBodyReader } from './json-body.js';
 import { openApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toAppError, toProblem } from './problem.js';
@@ -63,7 +64,6 @@ export interface HttpAppOptions {
 }
 
 /** Per-response bookkeeping, kept on the response itself so no closure is made per request. */
-const startedAt = Symbol('warren.http.startedAt');
 type TimedResponse = Response & { [startedAt]?: number };
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {

@@ -10,9 +10,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { AppError } from '../errors.js';
 import type { HttpApp } from './app.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { ShapedRequest, ShapedResponse } from './request-shapes.js';
 
 export async function listen(app: HttpApp, port: number, host: string): Promise<Server> {
-  const server = createServer(app);
+  // Requests and responses born with the properties Express and the edge give them (request-shapes.ts).
+  const server = createServer({ IncomingMessage: ShapedRequest, ServerResponse: ShapedResponse }, app);
   // Idle keep-alive sockets close before a load balancer's typical 60 s and after clients' 4 s.
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
