@@ -112,25 +112,33 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<HttpApp> {
   const readBody = jsonBodyReader(opts.bodyLimit);
   const ownBody = new Set((opts.ownBodyPaths ?? []).map(routePath));
 
+  // The route runs in the request's async context: entered once the body is read (at once when
+  // there is none), since the body's events run in another context than this middleware.
+  const continueRequest = (req: Request, next: NextFunction, err?: unknown) => runWithRequestId(req.requestId, () => next(err), req.traceparent);
+  const edgeBody = (req: Request, res: Response, next: NextFunction) => {
+    if (ownBody.size > 0 && hasBody(req) && ownBody.has(routePath(pathOf(req)))) return continueRequest(req, next);
+    readBody(req, res, (err) => continueRequest(req, next, err));
+  };
+  const securityNames = security.map(([name]) => name);
+  const securityValues = security.map(([, value]) => value);
+
   // What every request goes through before its route, in one middleware (one router layer, not
   // three): arrival (ids, headers, timing), CORS when configured, the URL's limits, the body.
+  // Nothing in it is a named closure made per request: under tsx (npm start, the benchmark)
+  // each would cost a defineProperty call (esbuild's keepNames), ~0.3 µs.
   app.use((req: Request, res: TimedResponse, next: NextFunction) => {
     const requestId = sanitizeRequestId(req.headers['x-request-id']);
     req.requestId = requestId;
     // Never echoed: a traceparent only travels on, to the messages this request publishes.
     req.traceparent = continueTrace(req.headers.traceparent);
-    for (const [name, value] of security) res.setHeader(name, value);
+    for (let i = 0; i < securityNames.length; i++) res.setHeader(securityNames[i] as string, securityValues[i] as string);
     res.setHeader('X-Request-Id', requestId);
     res[startedAt] = performance.now();
     res.once('finish', onFinish);
     const urlError = urlLimitError(req.url);
-    if (urlError) return runWithRequestId(requestId, () => next(urlError), req.traceparent);
-    // The body's events run in another async context than this middleware: the route runs in
-    // the request's context, entered once the body is read (at once when there is none).
-    const afterBody = (err?: unknown) => runWithRequestId(requestId, () => next(err), req.traceparent);
-    const body = () => (ownBody.size > 0 && hasBody(req) && ownBody.has(routePath(pathOf(req))) ? afterBody() : readBody(req, res, afterBody));
-    if (!allowOrigins) return body();
-    allowOrigins(req, res, (err?: unknown) => (err ? afterBody(err) : body()));
+    if (urlError) return continueRequest(req, next, urlError);
+    if (!allowOrigins) return edgeBody(req, res, next);
+    allowOrigins(req, res, (err?: unknown) => (err ? continueRequest(req, next, err) : edgeBody(req, res, next)));
   });
 
   const routes = new RouteMounter(app, opts.api, [...standardRoutes(opts.api), ...opts.api.routes], opts.guards);

@@ -125,23 +125,20 @@ function headersOf(shape: Record<string, unknown>, req: Request): Record<string,
  */
 function inOneLayer(middleware: RequestHandler[], handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
   if (middleware.length === 0) return handler;
-  return (req: Request, res: Response, next: NextFunction) => {
-    let i = 0;
-    const step = (err?: unknown): void => {
-      // 'route' and 'router' leave this route as they would have left its stack.
-      if (err) return next(err);
-      const fn = middleware[i++];
-      if (!fn) {
-        handler(req, res).catch((e: unknown) => next(e || new Error('Rejected promise')));
-        return;
-      }
-      try {
-        const ret = fn(req, res, step) as unknown;
-        if (ret instanceof Promise) ret.catch((e: unknown) => next(e || new Error('Rejected promise')));
-      } catch (e) {
-        next(e);
-      }
-    };
-    step();
-  };
+  return (req: Request, res: Response, next: NextFunction) => runFrom(0, middleware, handler, req, res, next);
+}
+
+function runFrom(i: number, middleware: RequestHandler[], handler: (req: Request, res: Response) => Promise<void>, req: Request, res: Response, next: NextFunction): void {
+  const fn = middleware[i];
+  if (!fn) {
+    handler(req, res).catch((e: unknown) => next(e || new Error('Rejected promise')));
+    return;
+  }
+  try {
+    // 'route' and 'router' leave this route as they would have left its stack.
+    const ret = fn(req, res, (err?: unknown) => (err ? next(err) : runFrom(i + 1, middleware, handler, req, res, next))) as unknown;
+    if (ret instanceof Promise) ret.catch((e: unknown) => next(e || new Error('Rejected promise')));
+  } catch (e) {
+    next(e);
+  }
 }

@@ -30,10 +30,8 @@ export async function sendNotification(
   idempotencyKey?: string,
 ): Promise<{ id: string }> {
   let notificationId: string = randomUUID();
-  // Keys sorted at every level: the same body with its `data` keys in another order is the same request.
-  const requestHash = () => createHash('sha256').update(stableStringify(body) ?? '').digest();
   if (idempotencyKey) {
-    const hash = requestHash();
+    const hash = requestHashOf(body);
     const claim = await deps.idempotency.claim(senderId, idempotencyKey, hash, notificationId);
     if (!claim.created) {
       if (!timingSafeEqual(claim.existing.requestHash, hash)) {
@@ -57,10 +55,15 @@ export async function sendNotification(
     };
     await deps.publishRequest(message);
   } catch {
-    throw await unavailable(deps, senderId, idempotencyKey, notificationId, requestHash);
+    throw await unavailable(deps, senderId, idempotencyKey, notificationId, () => requestHashOf(body));
   }
   if (idempotencyKey) await deps.idempotency.markPublished(senderId, idempotencyKey);
   return { id: notificationId };
+}
+
+/** Keys sorted at every level: the same body with its `data` keys in another order is the same request. */
+function requestHashOf(body: SendNotificationBody): Buffer {
+  return createHash('sha256').update(stableStringify(body) ?? '').digest();
 }
 
 /** The 422 of a key claimed before for another request (another body, or a batch for a single send). */
