@@ -17,6 +17,7 @@ import { MAX_BATCH_NOTIFICATIONS } from '@warren/shared/contracts/notifications'
 import { jsonBody } from '@warren/shared/http/app';
 import { bodyLimitBytes } from '@warren/shared/http/body-limits';
 import type { RouteMounter } from '@warren/shared/http/route-mounter';
+import { sendJson } from '@warren/shared/http/send-json';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import { sendNotification, type SendNotificationDeps } from '../domain/send-notification.js';
 import { sendNotificationBatch, type SendNotificationBatchDeps } from '../domain/send-notification-batch.js';
@@ -84,12 +85,12 @@ export const notificationRoutes = {
 
 export function mountNotificationRoutes(routes: RouteMounter, deps: SendNotificationDeps & SendNotificationBatchDeps & { bodyLimit: string }) {
   routes.mount(notificationRoutes.send, async ({ headers, body }, req, res) => {
-    res.status(202).json(await sendNotification(deps, authOf(req).sub, body, headers['Idempotency-Key']));
+    sendJson(res, 202, await sendNotification(deps, authOf(req).sub, body, headers['Idempotency-Key']));
   });
 
   // Its body is left unread at the edge (ownBodyPaths in service.ts) and parsed here, after the guards.
   const batchBody = jsonBody(BATCH_BODY_LIMIT_FACTOR * bodyLimitBytes(deps.bodyLimit));
   routes.mount(notificationRoutes.sendBatch, [batchBody], async ({ headers, body }, req, res) => {
-    res.status(202).json(await sendNotificationBatch(deps, authOf(req).sub, body, headers['Idempotency-Key']));
+    sendJson(res, 202, await sendNotificationBatch(deps, authOf(req).sub, body, headers['Idempotency-Key']));
   });
 }
