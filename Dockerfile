@@ -92,11 +92,15 @@ LABEL org.opencontainers.image.title="warren-${SERVICE}" \
       org.opencontainers.image.description="Warren ${SERVICE} service (${APP_ENV} partition)" \
       warren.service="${SERVICE}" \
       warren.app-env="${APP_ENV}"
+# The service's Node options (scripts/node-options.txt; build-images.sh passes them), empty for
+# most: main-backend's larger young generation.
+ARG NODE_OPTIONS=""
 # Every image listens on 8080 inside its container, whatever the service or partition: the
 # compose files, the gateway and EXPOSE then need one number. Each service reads only its
 # own variable; the others are ignored. APP_ENV is the default baked into the image (dev|qa);
 # docker-compose sets it again explicitly.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=${NODE_OPTIONS} \
     APP_ENV=${APP_ENV} \
     WARREN_SERVICE=${SERVICE} \
     MAIN_BACKEND_PORT=8080 \

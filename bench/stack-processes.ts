@@ -1,6 +1,7 @@
 /**
  * Starts the three services as child processes, exactly as `npm start` runs them
- * (`node --import tsx services/<name>/src/main.ts`), with an isolated environment: its own
+ * (`node <its options> --import tsx services/<name>/src/main.ts`, options from
+ * scripts/node-options.txt), with an isolated environment: its own
  * broker namespace, databases and ports. Separate processes, because one figure is the
  * notification service's own resident memory. `stop()` sends SIGTERM, then drops the databases
  * and the namespace's queues and exchanges.
@@ -10,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { nodeOptionsOf } from '../scripts/node-options.mjs';
 import amqplib from 'amqplib';
 import pg from 'pg';
 import { namespaceResources } from '@warren/shared/contracts/topology';
@@ -99,7 +101,8 @@ export async function spawnStack(opts: SpawnOptions): Promise<SpawnedStack> {
     const profiling = opts.cpuProfile.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.profileDir, name)}`] : [];
     // Only the variables a service needs, plus PATH/HOME: a developer's .env or shell must not leak in.
     const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INIT_CWD: join(opts.root, 'bench'), ...env };
-    const child = spawn(process.execPath, [...profiling, '--import', 'tsx', `services/${name}/src/main.ts`], {
+    // The service's own Node options, as npm start gives them (scripts/node-options.txt).
+    const child = spawn(process.execPath, [...nodeOptionsOf(name), ...profiling, '--import', 'tsx', `services/${name}/src/main.ts`], {
       cwd: opts.root,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

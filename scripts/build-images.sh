@@ -13,7 +13,7 @@
 # the commit it was last built from. A change under services/<service>/ counts for that
 # service; a change to anything else that goes into every image (shared/, package.json,
 # package-lock.json, Dockerfile, .dockerignore, tsconfig.base.json, scripts/build-workspace.mjs,
-# deploy/healthcheck.mjs, packages/client/package.json) counts for all. No marker (or a marker git no longer knows) = build.
+# scripts/node-options.txt, deploy/healthcheck.mjs, packages/client/package.json) counts for all. No marker (or a marker git no longer knows) = build.
 #
 # Parallel: every build is a background job, at most --jobs at once (default 6: all of them
 # for --all). The dev and qa builds of a service differ only in the last Dockerfile stage, so
@@ -65,7 +65,7 @@ cd "$root"
 all_services=(auth main-backend notification)
 # Everything outside services/ that goes into every image (keep in step with .dockerignore).
 common_inputs=(shared package.json package-lock.json Dockerfile .dockerignore tsconfig.base.json
-  scripts/build-workspace.mjs deploy/healthcheck.mjs packages/client/package.json)
+  scripts/build-workspace.mjs scripts/node-options.txt deploy/healthcheck.mjs packages/client/package.json)
 
 build_all=false
 push=false
@@ -186,11 +186,20 @@ image_name() { # service env
   fi
 }
 
+# The Node options of a service (scripts/node-options.txt), on one line; empty if it has none.
+node_options_of() { # service
+  awk -v s="$1" '$1 == s { $1 = ""; sub(/^ +/, ""); print; exit }' scripts/node-options.txt
+}
+
 # The docker build arguments of one image; the same list is printed by --dry-run and run.
 build_args() { # service env
   build_argv=(build --file Dockerfile)
   if [[ -n "$network" ]]; then build_argv+=(--network "$network"); fi
-  build_argv+=(--build-arg "SERVICE=$1" --build-arg "APP_ENV=$2"
+  build_argv+=(--build-arg "SERVICE=$1" --build-arg "APP_ENV=$2")
+  local options
+  options="$(node_options_of "$1")"
+  if [[ -n "$options" ]]; then build_argv+=(--build-arg "NODE_OPTIONS=$options"); fi
+  build_argv+=(
     --label "org.opencontainers.image.revision=$head_sha" --tag "$(image_name "$1" "$2")" .)
 }
 

@@ -10,6 +10,7 @@
 // Commands start with `exec` so the shell concurrently spawns them through is replaced by
 // node: a shell waiting on a child dies of the terminal's SIGINT and would report it.
 import { concurrently, Logger } from 'concurrently';
+import { nodeOptionsOf } from './node-options.mjs';
 
 class QuietCleanExits extends Logger {
   logCommandEvent(text, command) {
@@ -20,7 +21,13 @@ class QuietCleanExits extends Logger {
 
 const pretty = !process.env.LOG_FORMAT && process.stdout.isTTY && process.env.NODE_ENV !== 'production';
 const env = pretty ? { LOG_FORMAT: 'pretty' } : {};
-const service = (name, dir, prefixColor) => ({ name, prefixColor, env, command: `exec node --import tsx services/${dir}/src/main.ts` });
+// Each with its Node options (scripts/node-options.txt).
+const service = (name, dir, prefixColor) => ({
+  name,
+  prefixColor,
+  env,
+  command: ['exec node', ...nodeOptionsOf(dir), `--import tsx services/${dir}/src/main.ts`].join(' '),
+});
 
 const { result } = concurrently(
   [service('auth', 'auth', 'blue'), service('main', 'main-backend', 'green'), service('notif', 'notification', 'magenta')],

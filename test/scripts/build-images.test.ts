@@ -66,6 +66,8 @@ describe('scripts/build-images.sh', () => {
           `SERVICE=${service}`,
           '--build-arg',
           `APP_ENV=${env}`,
+          // main-backend's Node options, from scripts/node-options.txt.
+          ...(service === 'main-backend' ? ['--build-arg', 'NODE_OPTIONS=--max-semi-space-size=32'] : []),
           '--label',
           `org.opencontainers.image.revision=${head}`,
           '--tag',
