@@ -237,3 +237,84 @@ describe('what a spec declares is what is enforced', () => {
     assert.deepEqual(await res.json(), JSON.parse(JSON.stringify(openApiDocument(api(r)))));
   });
 });
+
+describe('a route\u2019s guards, before-middleware and handler, run in one router layer', () => {
+  /** Each guard does what the request's X-Guard header says: pass, throw, reject, next(err) or answer itself. */
+  const ran: string[] = [];
+  const guard = (name: string): RouteGuards['authenticate'][number] => (req, res, next) => {
+    ran.push(name);
+    const mode = req.headers['x-guard'] === name ? req.headers['x-mode'] : 'pass';
+    if (mode === 'throw') throw AppError.unauthorized('no_token', `${name} threw`);
+    if (mode === 'reject') return Promise.reject(AppError.forbidden('no_scope', `${name} rejected`));
+    if (mode === 'next-error') return next(AppError.unauthorized('no_token', `${name} passed an error`));
+    if (mode === 'answer') return void res.status(299).json({ answeredBy: name });
+    if (mode === 'later') return Promise.resolve().then(() => next());
+    next();
+  };
+  const guards: RouteGuards = { authenticate: [guard('a'), guard('b')], permission: () => guard('p') };
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    const built = await app([routes.putThing], (m) =>
+      m.mount(routes.putThing, [guard('before')], (input, _req, res) => {
+        ran.push('handler');
+        if (input.body.name === 'reject') return Promise.reject(new Error('handler failed'));
+        res.json({ name: input.body.name });
+      }),
+    guards);
+    server = await listen(built, 0, '127.0.0.1');
+    base = `http://127.0.0.1:${portOf(server)}`;
+  });
+  after(async () => {
+    await close(server);
+  });
+
+  const put = async (headers: Record<string, string>, name = 'x') => {
+    ran.length = 0;
+    const res = await fetch(`${base}/things/1`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name }) });
+    return { status: res.status, body: (await res.json()) as { code?: string; detail?: string; answeredBy?: string; name?: string }, ran: [...ran] };
+  };
+
+  it('When every guard passes (one of them after an await), then they run in order, then the before-middleware, then the handler', async () => {
+    // Act
+    const res = await put({ 'x-guard': 'b', 'x-mode': 'later' });
+
+    // Assert
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { name: 'x' });
+    assert.deepEqual(res.ran, ['a', 'b', 'p', 'before', 'handler']);
+  });
+
+  it('When a guard throws, rejects or passes an error to next, then that problem is the answer and nothing after it runs', async () => {
+    // Act
+    const thrown = await put({ 'x-guard': 'a', 'x-mode': 'throw' });
+    const rejected = await put({ 'x-guard': 'p', 'x-mode': 'reject' });
+    const passed = await put({ 'x-guard': 'b', 'x-mode': 'next-error' });
+
+    // Assert
+    assert.deepEqual([thrown.status, thrown.body.detail, thrown.ran], [401, 'a threw', ['a']]);
+    assert.deepEqual([rejected.status, rejected.body.detail, rejected.ran], [403, 'p rejected', ['a', 'b', 'p']]);
+    assert.deepEqual([passed.status, passed.body.detail, passed.ran], [401, 'b passed an error', ['a', 'b']]);
+  });
+
+  it('When a guard answers itself, then that is the answer and nothing after it runs', async () => {
+    // Act
+    const res = await put({ 'x-guard': 'b', 'x-mode': 'answer' });
+
+    // Assert
+    assert.equal(res.status, 299);
+    assert.deepEqual(res.body, { answeredBy: 'b' });
+    assert.deepEqual(res.ran, ['a', 'b']);
+  });
+
+  it('When the handler rejects, then 500 internal_error', async () => {
+    // Act
+    const res = await put({}, 'reject');
+
+    // Assert
+    assert.equal(res.status, 500);
+    assert.equal(res.body.code, 'internal_error');
+    assert.deepEqual(res.ran, ['a', 'b', 'p', 'before', 'handler']);
+  });
+});

@@ -1,6 +1,10 @@
 /**
- * JSON request bodies: only `application/json` (anything else is a 415), at most `limit` bytes
- * (413), within the edge's limits (body-limits.ts), an empty body being no body.
+ * JSON request bodies: only `application/json`, anything else is a 415 (besides clear errors,
+ * this keeps HTML forms, which cannot send application/json cross-site without a CORS
+ * preflight, from reaching any endpoint); at most `limit` bytes (413); within the edge's limits
+ * (body-limits.ts); an empty body is no body (clients that always send the JSON header POST
+ * /auth/logout that way), not malformed JSON. Requests without a body (every GET) cost two
+ * header reads.
  *
  * Nearly every body arrives the same way: a declared Content-Length within the limit, no
  * Content-Encoding, UTF-8. Those are read here, in a few lines: on the single-send path
