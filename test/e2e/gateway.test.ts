@@ -62,10 +62,14 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
       const status = await call(`${base}/notifications/${sent.body.id}`, { token });
       assert.equal(status.status, 200);
       assert.equal(status.body.id, sent.body.id);
-      const inbox = await call(`${base}/inbox?limit=100`, { token });
-      assert.equal(inbox.status, 200);
-      const titles = (inbox.body.items as { title: string }[]).map((i) => i.title);
-      for (const title of [`${env} single`, `${env} batch 1`, `${env} batch 2`]) assert.ok(titles.includes(title), title);
+      // The batch is stored asynchronously: wait for all three in the inbox.
+      const wanted = [`${env} single`, `${env} batch 1`, `${env} batch 2`];
+      await until(async () => {
+        const inbox = await call(`${base}/inbox?limit=100`, { token });
+        assert.equal(inbox.status, 200);
+        const titles = (inbox.body.items as { title: string }[]).map((i) => i.title);
+        return wanted.every((t) => titles.includes(t));
+      }, 'the three notifications in the inbox through the gateway');
     });
   }
 
@@ -109,13 +113,13 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
   it('When a body is larger than the gateway takes, then nginx answers 413 problem details; a large batch without a token is refused by main-backend before it is read', async () => {
     const big = JSON.stringify({ recipients: { roles: ['admin'] }, title: 't', body: 'x'.repeat(2 * 1024 * 1024) });
     const single = await fetch(`${gateways.dev.url}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: big });
-    assert.equal(single.status, 413);
+    assert.equal(single.status, 413, gateways.dev.errorLog());
     assert.match(single.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(((await single.json()) as { code: string }).code, 'payload_too_large');
 
     // A batch may be up to 11 MB at the gateway; without a token main-backend says 401 first.
     const batch = await fetch(`${gateways.dev.url}/notifications/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
-    assert.equal(batch.status, 401);
+    assert.equal(batch.status, 401, gateways.dev.errorLog());
     assert.equal(((await batch.json()) as { code: string }).code, 'missing_token');
   });
 

@@ -18,6 +18,8 @@ export interface PrivateGateway {
   url: string;
   /** The access log as written so far. */
   accessLog(): string;
+  /** nginx's error log (warnings and up) as written so far: for a failing assertion's message. */
+  errorLog(): string;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startGateway(env: 'dev' | 'qa', upstreams: { mainUrl: stri
   return {
     url: `http://127.0.0.1:${port}`,
     accessLog: () => readIfThere(join(folder, 'access.log')),
+    errorLog: () => readIfThere(join(folder, 'error.log')),
     async stop() {
       // SIGQUIT: nginx's graceful shutdown; the group is killed if it takes too long.
       if (pidAlive(pid)) process.kill(pid, 'SIGQUIT');
