@@ -172,7 +172,7 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
     );
   }
 
-  it('When auth is frozen (SIGSTOP), then valid tokens keep working, bad ones are refused, and all is normal after SIGCONT', { timeout: 120_000 }, async () => {
+  it('When auth is frozen (SIGSTOP), then valid tokens keep working, bad ones are refused, and all is normal after SIGCONT', { timeout: 120_000 }, async (t) => {
     // Arrange: three sessions. The sender sends once (auth confirms its session live); the
     // reader's tokens no verifier has seen yet; the third will be ended on the broker.
     const sender = await login();
@@ -199,6 +199,7 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
         assert.equal(res.status, 200, `${url === idleUrl ? 'the idle' : 'the busy'} replica's JWKS: ${describeRes(res)}`);
         assert.deepEqual(res.body, keys.body);
         assert.ok(Date.now() - started < RPC_TIMEOUT_MS, 'answered from the cache, not after an RPC deadline');
+        t.diagnostic(`JWKS of the ${url === idleUrl ? 'idle' : 'busy'} replica while frozen: 200 in ${Date.now() - started} ms`);
       }
       for (const url of [mainUrl, idleUrl, `http://127.0.0.1:${notification.port()}`]) {
         const res = await ready(url);
@@ -207,13 +208,16 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
 
       // A new socket is ready; a send by the sender auth confirmed is accepted and delivered
       const during = await openReady(reader.accessToken);
+      const firstStarted = Date.now();
       const accepted = await send(sender, 'while auth is frozen');
       assert.equal(accepted.status, 202, `a send on a recently confirmed session: ${describeRes(accepted)}`);
+      t.diagnostic(`first send while frozen: 202 in ${Date.now() - firstStarted} ms`);
       for (const socket of [during, before]) assert.equal((await nextNotification(socket)).notificationId, accepted.body.id);
       // Auth is known to be away now: the next send does not wait out the RPC deadline first.
       const started = Date.now();
       assert.equal((await send(sender, 'again while frozen')).status, 202);
       assert.ok(Date.now() - started < RPC_TIMEOUT_MS, `a send took ${Date.now() - started} ms`);
+      t.diagnostic(`next send while frozen: 202 in ${Date.now() - started} ms`);
       for (const socket of [during, before]) assert.equal((await nextNotification(socket)).title, 'again while frozen');
       const items = (await inbox(reader.accessToken)).body.items as { notificationId: string }[];
       assert.deepEqual(
@@ -237,12 +241,14 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
     } finally {
       auth.resume();
     }
+    const resumed = Date.now();
 
     // Assert: after SIGCONT, everything as before, on the sockets already open
     await afterAuthIsBack(sender, reader, keys.body, [before]);
+    t.diagnostic(`after SIGCONT: login, confirmed send, logout refused everywhere within ${Date.now() - resumed} ms`);
   });
 
-  it('When auth is killed (SIGKILL), then the same holds; once a new auth process runs, all is normal', { timeout: 120_000 }, async () => {
+  it('When auth is killed (SIGKILL), then the same holds; once a new auth process runs, all is normal', { timeout: 120_000 }, async (t) => {
     // Arrange
     const sender = await login();
     const reader = await login();
@@ -262,8 +268,10 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
     for (const url of [mainUrl, idleUrl]) assert.deepEqual((await jwks(url)).body, keys.body);
     for (const url of [mainUrl, idleUrl, `http://127.0.0.1:${notification.port()}`]) assert.equal((await ready(url)).status, 200);
     const during = await openReady(reader.accessToken);
+    const sendStarted = Date.now();
     const accepted = await send(sender, 'while auth is dead');
     assert.equal(accepted.status, 202, describeRes(accepted));
+    t.diagnostic(`first send while auth is dead: 202 in ${Date.now() - sendStarted} ms`);
     for (const socket of [during, before]) assert.equal((await nextNotification(socket)).notificationId, accepted.body.id);
     const loginNow = await call(`${mainUrl}/login`, { body: { email: ADMIN.email, password: ADMIN.password } });
     assert.ok(loginNow.status === 503 || loginNow.status === 504, `a login while auth is dead: ${describeRes(loginNow)}`);
@@ -271,9 +279,11 @@ describe('auth unreachable: the verifiers keep serving with the keys they have',
 
     // Act: auth starts again (a new process, same database)
     auth = await startServiceProcess('auth', env);
+    const restarted = Date.now();
 
     // Assert
     await afterAuthIsBack(sender, reader, keys.body, [before, during]);
+    t.diagnostic(`after the new auth process said "started": all normal within ${Date.now() - restarted} ms`);
   });
 
   /** Logins, confirmed sends on open sockets, logouts (refused at once everywhere), the same keys. */
