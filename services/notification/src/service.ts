@@ -52,8 +52,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const directory = new DirectoryRepository(pool);
     const broker = await openBroker();
     const wiring: ConsumerWiring = { broker, namespace: config.brokerNamespace, logger, metrics };
-    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient });
-    closers.add('rpc client', rpc, (r) => r.close());
+    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient, closers });
 
     // Ended sessions: announced to every replica at once, recorded in the database by a durable
     // consumer, and loaded from it before anyone is served (see ended-sessions-sync.ts).
