@@ -37,6 +37,13 @@ export class Subscription {
   private own: Channel | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Channels whose consumer the broker cancelled. amqplib hands a cancel to the consumer's
+   * callback as soon as it reads it, which can be before the code awaiting `consume` has
+   * recorded the channel as current (consume-ok and the cancel in one read of the socket):
+   * `consumingOn` looks here, so such a cancel is not lost.
+   */
+  private readonly cancelled = new WeakSet<Channel>();
 
   constructor(
     private readonly broker: Broker,
@@ -50,7 +57,7 @@ export class Subscription {
         // A new connection: a channel of an earlier resubscription went with the old one.
         this.closeOwn();
         const consumerTag = await this.subscribe(ch);
-        if (consumerTag) this.current = { ch, consumerTag };
+        if (consumerTag) this.consumingOn(ch, consumerTag);
       },
     });
   }
@@ -81,6 +88,7 @@ export class Subscription {
     await ch.prefetch(this.opts.prefetch);
     const { consumerTag } = await ch.consume(this.opts.queue.name, (msg) => {
       if (!msg) {
+        this.cancelled.add(ch);
         void this.resubscribe(ch);
         return;
       }
@@ -116,12 +124,12 @@ export class Subscription {
           return;
         }
         const previous = this.own;
-        this.current = { ch, consumerTag };
         this.own = ch;
         // An earlier resubscription's channel (the cancelled one, or older) is ours to close;
         // the manager's own channel stays with it.
         if (previous) void previous.close().catch(() => undefined);
         logger.info('consumer resubscribed', { subscription: name, queue: queue.name, attempt, afterMs: Date.now() - started });
+        this.consumingOn(ch, consumerTag);
         return;
       } catch (err) {
         void ch?.close().catch(() => undefined);
@@ -129,6 +137,12 @@ export class Subscription {
       }
       await sleep(backoff * (0.5 + Math.random() * 0.5));
     }
+  }
+
+  /** The consumer is now on `ch`; if the broker has cancelled it there already, subscribe again. */
+  private consumingOn(ch: Channel, consumerTag: string): void {
+    this.current = { ch, consumerTag };
+    if (this.cancelled.has(ch)) void this.resubscribe(ch);
   }
 
   private closeOwn(): void {
