@@ -20,7 +20,10 @@ export type OnMessage = (ch: Channel, msg: ConsumeMessage) => Promise<void>;
 
 export interface SubscriptionOptions {
   name: string;
+  /** Declared on every (re)connection, with what it needs. */
   queue: Queue;
+  /** The queue consumed, when not `queue` itself: a work queue's retry lane (declared along with it). */
+  consumes?: string;
   prefetch: number;
   logger: Logger;
   /** First pause between resubscription attempts after a cancel (default 250 ms; doubles up to 5 s). */
@@ -86,7 +89,7 @@ export class Subscription {
     await declareTopology(ch, [this.opts.queue]);
     if (this.stopping) return undefined;
     await ch.prefetch(this.opts.prefetch);
-    const { consumerTag } = await ch.consume(this.opts.queue.name, (msg) => {
+    const { consumerTag } = await ch.consume(this.consumed(), (msg) => {
       if (!msg) {
         this.cancelled.add(ch);
         void this.resubscribe(ch);
@@ -104,10 +107,11 @@ export class Subscription {
    * until it works, the subscription stops, or a reconnection's setup has subscribed anew.
    */
   private async resubscribe(cancelled: Channel): Promise<void> {
-    const { logger, name, queue } = this.opts;
+    const { logger, name } = this.opts;
+    const queue = this.consumed();
     const stillNeeded = () => !this.stopping && this.current?.ch === cancelled;
     if (!stillNeeded()) return;
-    logger.warn('consumer cancelled by the broker; resubscribing', { subscription: name, queue: queue.name });
+    logger.warn('consumer cancelled by the broker; resubscribing', { subscription: name, queue });
     const started = Date.now();
     for (let attempt = 1, backoff = this.opts.resubscribeBackoffMs ?? 250; ; attempt++, backoff = Math.min(backoff * 2, MAX_RESUBSCRIBE_BACKOFF_MS)) {
       const connection = this.broker.manager.connection;
@@ -128,15 +132,19 @@ export class Subscription {
         // An earlier resubscription's channel (the cancelled one, or older) is ours to close;
         // the manager's own channel stays with it.
         if (previous) void previous.close().catch(() => undefined);
-        logger.info('consumer resubscribed', { subscription: name, queue: queue.name, attempt, afterMs: Date.now() - started });
+        logger.info('consumer resubscribed', { subscription: name, queue, attempt, afterMs: Date.now() - started });
         this.consumingOn(ch, consumerTag);
         return;
       } catch (err) {
         void ch?.close().catch(() => undefined);
-        logger.warn('resubscribe failed; retrying', { subscription: name, queue: queue.name, attempt, err: (err as Error).message });
+        logger.warn('resubscribe failed; retrying', { subscription: name, queue, attempt, err: (err as Error).message });
       }
       await sleep(backoff * (0.5 + Math.random() * 0.5));
     }
+  }
+
+  private consumed(): string {
+    return this.opts.consumes ?? this.opts.queue.name;
   }
 
   /** The consumer is now on `ch`; if the broker has cancelled it there already, subscribe again. */
