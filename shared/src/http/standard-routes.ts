@@ -121,9 +121,9 @@ export function mountStandardRoutes(
     document ??= JSON.stringify(opts.document());
     res.type('application/json').send(document);
   });
-  routes.mount(docs.page, (_input, _req, res) => {
+  routes.mount(docs.page, (_input, req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
-    res.type('text/html').send(docsPage(opts.api.title));
+    res.type('text/html').send(docsPage(opts.api.title, req.path.endsWith('/')));
   });
   routes.mount(docs.asset, ({ params }, _req, res) => {
     const asset = docsAsset(params.file) as NonNullable<ReturnType<typeof docsAsset>>;
