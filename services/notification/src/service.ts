@@ -152,7 +152,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
 function createMailer(config: NotificationConfig, logger: Logger): EmailTransport {
   if (config.smtpUrl) {
     logger.info('emails are sent by SMTP', { smtp: maskUrl(config.smtpUrl) });
-    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency });
+    // A connection for every email the consumer sends at once, in both lanes: a fresh email
+    // never waits for a pooled connection that a deferred one holds.
+    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency + config.email.retryConcurrency });
   }
   logger.warn('SMTP_URL is unset: emails are written to the log instead of being sent');
   return new LogTransport(logger);
