@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, WebSocket as PwWebSocket } from 'playwright-core';
-import { assertCoversNoControl, assertNoProblems, screenshotPath, startPortalKit, type PortalKit } from '../support/browser.js';
+import { assertCoversNoControl, assertNoProblems, startPortalKit, type PortalKit } from '../support/browser.js';
 import { decodePayload } from '../support/forge.js';
 import { call } from '../support/http.js';
 import { ADMIN, login } from '../support/stack.js';
@@ -203,7 +203,6 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       assert.equal(await page.locator('.inbox-item[data-read=false]').count(), 0);
       const admin = await login(kit.stack);
       assert.equal(await unreadCount(admin.accessToken), 0);
-      await page.screenshot({ path: screenshotPath('admin-dev-inbox-run'), animations: 'disabled' });
     }));
 
   it('When the admin logs out, then the sign-in form returns and the refresh token is ended', () =>

@@ -106,6 +106,8 @@ export function startPortal(root, config) {
       },
     });
     signedIn = { me, views, subscription, live, key: identity(session) };
+    // Signed in from a sign-in screen (or an unknown route): to the inbox, which the hash then says.
+    if (!views[routeOf(location.hash)]) history.replaceState(null, '', '#/inbox');
     show(routeOf(location.hash), false);
   }
 
@@ -122,8 +124,8 @@ export function startPortal(root, config) {
     tools.hidden = true;
     nav.hidden = true;
     nav.replaceChildren();
-    if (routeOf(location.hash) !== '' && !isAuthRoute(routeOf(location.hash))) history.replaceState(null, '', '#/');
-    showAuth(routeOf(location.hash), message ? { error: message } : {});
+    history.replaceState(null, '', '#/');
+    showAuth('login', message ? { error: message } : {});
   }
 
   /** A user on another role's portal may stay, and is told which portal is theirs. */
@@ -141,10 +143,6 @@ export function startPortal(root, config) {
   // ------------------------------------------------------------------ routes
   function routeOf(hash) {
     return hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
-  }
-
-  function isAuthRoute(route) {
-    return route === '' || route === 'register' || route === 'forgot';
   }
 
   function show(route, focus) {

@@ -24,7 +24,12 @@ export function createRecipientPicker({ client, onChange }) {
     maxlength: '100',
   });
   const listbox = h('ul', { id: listId, class: 'picker__list', role: 'listbox', 'aria-label': 'Matching people', hidden: true });
-  const status = h('p', { class: 'picker__status', role: 'status' });
+  // Said to screen readers; shown only when it matters to everyone (nobody found, an error).
+  const status = h('p', { class: 'picker__status', role: 'status', 'data-visible': 'false' });
+  const say = (text, visible = false) => {
+    status.textContent = text;
+    status.dataset.visible = String(visible);
+  };
   const chips = h('ul', { class: 'chips', 'aria-label': 'Chosen people' });
   /** id → user */
   const chosen = new Map();
@@ -55,7 +60,7 @@ export function createRecipientPicker({ client, onChange }) {
     if (!q) {
       matches = [];
       listbox.replaceChildren();
-      status.textContent = '';
+      say('');
       return open(false);
     }
     try {
@@ -74,11 +79,12 @@ export function createRecipientPicker({ client, onChange }) {
           choose(matches[i]);
         });
       });
-      status.textContent = matches.length ? `${plural(matches.length, 'person', 'people')} found` : 'Nobody matches.';
+      if (matches.length) say(`${plural(matches.length, 'person', 'people')} found`);
+      else say(page.items.length ? 'Everyone who matches is chosen already.' : 'Nobody matches.', true);
       open(matches.length > 0);
     } catch (err) {
       if (ask !== asked) return;
-      status.textContent = problemText(err);
+      say(problemText(err), true);
       open(false);
     }
   }
@@ -90,7 +96,7 @@ export function createRecipientPicker({ client, onChange }) {
     matches = [];
     listbox.replaceChildren();
     open(false);
-    status.textContent = `${user.name || user.email} added.`;
+    say(`${user.name || user.email} added.`);
     renderChips();
     input.focus();
   }
@@ -99,7 +105,7 @@ export function createRecipientPicker({ client, onChange }) {
     const user = chosen.get(id);
     chosen.delete(id);
     renderChips();
-    status.textContent = user ? `${user.name || user.email} removed.` : '';
+    say(user ? `${user.name || user.email} removed.` : '');
     input.focus();
   }
 
@@ -145,7 +151,7 @@ export function createRecipientPicker({ client, onChange }) {
     clear() {
       chosen.clear();
       renderChips();
-      status.textContent = '';
+      say('');
     },
   };
 }

@@ -87,7 +87,7 @@ export function createUsersView({ client, me, onOwnRoleChanged }) {
       h('th', { scope: 'row', class: 'users__name' }, label),
       h('td', { class: 'users__email', 'data-label': 'Email' }, user.email),
       h('td', { 'data-label': 'Role' }, select),
-      h('td', { class: 'users__state', 'data-label': 'Account' }, state, user.createdAt ? [' · since ', timeElement(user.createdAt)] : null));
+      h('td', { class: 'users__state', 'data-label': 'Account' }, state, user.createdAt ? [' · joined ', timeElement(user.createdAt)] : null));
   }
 
   search.addEventListener('input', () => {
