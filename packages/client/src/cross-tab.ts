@@ -17,23 +17,7 @@
  * Tokens travel only between tabs of one origin, as `sessionStorage` would expose them to any
  * script of the origin anyway; they are never written to IndexedDB or `localStorage`.
  */
-import type { TokenPair } from './types.js';
-
-export type TabMessage =
-  | { type: 'rotated'; sessionId: string; generation: string; pair: TokenPair }
-  | { type: 'ask'; sessionId: string; generation: string }
-  | { type: 'ended'; sessionId: string };
-
-export interface TabCoordinator {
-  /** Runs `fn` while holding the origin-wide refresh lock. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** The generation of the session's newest refresh token, as the last refresh recorded it. */
-  generation(sessionId: string): Promise<string | null>;
-  setGeneration(sessionId: string, generation: string): Promise<void>;
-  forget(sessionId: string): Promise<void>;
-  post(message: TabMessage): void;
-  onMessage(listener: (message: TabMessage) => void): () => void;
-}
+import type { TabCoordinator, TabMessage, TokenPair } from './types.js';
 
 /** A generation: `<counter>.<random tag>`; duplicated tabs share the counter until one refreshes. */
 export function nextGeneration(previous: string | null): string {

@@ -17,11 +17,11 @@
  *   session (a duplicated tab) refresh one at a time, hand each new pair to the others, and
  *   never present a token another tab has rotated; a logout or an ended session ends them all.
  */
-import { isNewer, nextGeneration, type TabCoordinator, type TabMessage } from './cross-tab.js';
+import { isNewer, nextGeneration } from './cross-tab.js';
 import { Http, type RequestOptions } from './http.js';
 import { notSignedIn, WarrenProblem } from './problem.js';
 import { singleFlight } from './single-flight.js';
-import type { Me, SessionState, TokenPair, TokenStorage } from './types.js';
+import type { Me, SessionState, TabCoordinator, TabMessage, TokenPair, TokenStorage } from './types.js';
 
 interface AccessToken {
   token: string;

@@ -9,9 +9,6 @@ import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/c
 import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
 import type { userListItemSchema } from '@warren/shared/contracts/user-api';
-import type { TabCoordinator } from './cross-tab.js';
-
-export type { TabCoordinator, TabMessage } from './cross-tab.js';
 
 export type { InboxNotification, InboxPage, Role, SendStatus, ServerFrame, SessionInfo, TokenPair };
 
@@ -69,6 +66,24 @@ export interface TokenStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
+}
+
+/** A message between the tabs of one browser holding the same session (cross-tab.ts). */
+export type TabMessage =
+  | { type: 'rotated'; sessionId: string; generation: string; pair: TokenPair }
+  | { type: 'ask'; sessionId: string; generation: string }
+  | { type: 'ended'; sessionId: string };
+
+/** How the tabs of one browser coordinate their refreshes (cross-tab.ts has the browser's). */
+export interface TabCoordinator {
+  /** Runs `fn` while holding the origin-wide refresh lock. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** The generation of the session's newest refresh token, as the last refresh recorded it. */
+  generation(sessionId: string): Promise<string | null>;
+  setGeneration(sessionId: string, generation: string): Promise<void>;
+  forget(sessionId: string): Promise<void>;
+  post(message: TabMessage): void;
+  onMessage(listener: (message: TabMessage) => void): () => void;
 }
 
 export interface WarrenClientOptions {
