@@ -111,13 +111,17 @@ export function startPortal(root, config) {
     show(routeOf(location.hash), false);
   }
 
-  function signOut(message) {
-    if (signedIn) {
-      signedIn.live.alive = false;
-      signedIn.subscription.close();
-      signedIn.views.send?.forget();
-    }
+  /** Closes what the signed-in screens opened; `forget`: also what this tab kept for the user. */
+  function teardown(forget) {
+    if (!signedIn) return;
+    signedIn.live.alive = false;
+    signedIn.subscription.close();
+    if (forget) signedIn.views.send?.forget();
     signedIn = null;
+  }
+
+  function signOut(message) {
+    teardown(true);
     toasts.clear();
     connection.reset();
     setBadge(0);
@@ -194,7 +198,7 @@ export function startPortal(root, config) {
     if (session.state === 'signedIn') {
       // A refresh that changed the role or permissions (a promotion): rebuild the screens.
       if (signedIn && signedIn.key === identity(session)) return;
-      if (signedIn) signOut();
+      teardown(false);
       signIn(session);
       return;
     }
