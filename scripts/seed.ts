@@ -11,8 +11,10 @@
  * The codes are read where the auth service hands them over: `email.requested` messages on the
  * broker, which the seed also listens to (a queue of its own, gone when it exits). A user that
  * exists already gets a new password through the forgotten-password path, so a re-run prints
- * passwords that work. Notifications carry fixed Idempotency-Keys: a re-run within the key's
- * lifetime sends nothing twice.
+ * passwords that work. Before sending, the seed waits until the notification service's user
+ * directory (fed by auth's `user.upserted`, asynchronously) holds every user with their role:
+ * a send to a role reaches only the users it knows. Notifications carry fixed Idempotency-Keys:
+ * a re-run within the key's lifetime sends nothing twice.
  */
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
@@ -22,6 +24,7 @@ import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { loadAuthConfig } from '../services/auth/src/config.js';
 import { UsersRepository } from '../services/auth/src/db/users-repository.js';
 import { bootstrapAdmin } from '../services/auth/src/domain/bootstrap-admin.js';
+import { loadNotificationConfig } from '../services/notification/src/config.js';
 import { loadDotEnv, portalsPort, stackUrls } from './dev-env.js';
 
 interface Person {
@@ -35,6 +38,7 @@ interface Person {
 }
 
 const CODE_WAIT_MS = 15_000;
+const DIRECTORY_WAIT_MS = 15_000;
 
 loadDotEnv();
 if (process.env.NODE_ENV === 'production') fail('refusing to seed with NODE_ENV=production: demo users are for development');
@@ -57,6 +61,7 @@ try {
   const admin = await login(person('admin'));
   for (const p of people) p.id = (await api<{ items: { id: string; email: string }[] }>('GET', `/users?q=${encodeURIComponent(p.email)}`, admin)).items[0]?.id;
   await api('PATCH', `/users/${person('manager').id}`, admin, { role: 'manager' });
+  await untilTheDirectoryKnowsEveryone();
   const sent = await seedNotifications(admin, await login(person('manager')));
   report(sent);
 } finally {
@@ -111,6 +116,27 @@ async function resetPassword(p: Person): Promise<void> {
 
 function newPassword(): string {
   return `demo-${randomBytes(9).toString('base64url')}`;
+}
+
+/** Role sends reach the users the notification service's directory holds: wait for all, with their roles. */
+async function untilTheDirectoryKnowsEveryone(): Promise<void> {
+  const db = new pg.Client({ connectionString: loadNotificationConfig(process.env).databaseUrl });
+  try {
+    await db.connect();
+    const deadline = Date.now() + DIRECTORY_WAIT_MS;
+    for (;;) {
+      const { rows } = await db.query<{ user_id: string; role: string }>('SELECT user_id, role FROM directory_users WHERE user_id = ANY($1::uuid[])', [people.map((p) => p.id)]);
+      const known = new Map(rows.map((r) => [r.user_id, r.role]));
+      const missing = people.filter((p) => known.get(p.id!) !== p.role);
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) fail(`the notification service has not learnt of ${missing.map((p) => p.email).join(', ')} in ${DIRECTORY_WAIT_MS / 1000} s: is it running?`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    fail(`cannot read the notification service's directory (${(err as Error).message})`);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
 }
 
 // ---------------------------------------------------------------- notifications

@@ -15,7 +15,8 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import { call } from './http.js';
 import { startPortalServer, type PortalServer } from './portal-server.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from './smtp.js';
-import { startStack, type Stack } from './stack.js';
+import { waitUntilKnown } from './directory.js';
+import { login, startStack, type Stack } from './stack.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -50,7 +51,7 @@ export interface PortalKit {
   page(context: BrowserContext): Promise<Page>;
   /** Runs a step; if it fails, every open page is screenshot into test-results/portals/failures/. */
   step(name: string, fn: () => Promise<void>): Promise<void>;
-  /** Registers and verifies a user through the API (the code from the SMTP server); returns the password. */
+  /** Registers and verifies a user through the API (the code from the SMTP server), known to the directory; returns the password. */
   registerUser(email: string, name: string): Promise<string>;
   /** The code in the next email to `email` (not read before). */
   codeFor(email: string): Promise<string>;
@@ -118,6 +119,8 @@ export async function startPortalKit(stackEnv: Record<string, string> = {}): Pro
       assert.equal((await call(`${stack.mainUrl}/auth/register`, { body: { email, password, name } })).status, 202);
       const code = await kit.codeFor(email);
       assert.equal((await call(`${stack.mainUrl}/auth/verify-email`, { body: { email, code } })).status, 200);
+      // Role sends reach the users the notification service's directory knows (auth announces them asynchronously).
+      await waitUntilKnown(stack.env, [(await login(stack, email, password)).user.id]);
       return password;
     },
     async stop() {
