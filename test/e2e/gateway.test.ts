@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { call } from '../support/http.js';
 import { NGINX, startGateway, type PrivateGateway } from '../support/private-gateway.js';
@@ -145,14 +147,134 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
     assert.ok(!log.includes('token='), 'no query at all');
   });
 
-  it('When the notification service is down, then its routes answer 503 problem details with Retry-After at the gateway, and work again once it is back', async () => {
+  it('When the notification service is down, then its routes answer 503 problem details with Retry-After at the gateway, no log holds a socket\u2019s token, and all works again once it is back', async () => {
     await stack.restartNotification(async () => {
       const res = await fetch(`${gateways.dev.url}/inbox`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(res.status, 503);
       assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
       assert.ok(Number(res.headers.get('retry-after')) > 0, 'Retry-After');
       assert.equal(((await res.json()) as { code: string }).code, 'service_unavailable');
+      // A browser's socket reconnecting meanwhile: its token is in the query.
+      const socket = openSocket(`${gateways.dev.url.replace('http:', 'ws:')}/ws?token=${token}`);
+      await socket.closed;
     });
     await until(async () => (await call(`${gateways.dev.url}/inbox`, { token })).status === 200, 'the inbox through the gateway again');
+    for (const log of [gateways.dev.errorLog(), gateways.dev.accessLog()]) {
+      assert.ok(!log.includes(token.slice(0, 20)), 'no token in nginx\u2019s logs');
+    }
+    assert.match(gateways.dev.accessLog(), /"GET \/ws HTTP\/1\.1" 503 /, 'the refused socket is in the access log');
+  });
+});
+
+/**
+ * Routing and forwarding seen from the upstream side: two echo servers stand in for the services
+ * and answer each request with who they are, the path they got and the forwarding headers.
+ */
+describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'nginx is not installed (scripts/ensure-system-tools.sh)' }, () => {
+  let gateway: PrivateGateway;
+  const echoes: Server[] = [];
+
+  before(async () => {
+    const urls: string[] = [];
+    for (const name of ['main-backend', 'notification']) {
+      const answer = (req: IncomingMessage) =>
+        JSON.stringify({ service: name, path: req.url, xff: req.headers['x-forwarded-for'] ?? null, host: req.headers.host ?? null, proto: req.headers['x-forwarded-proto'] ?? null });
+      const server = createServer((req, res) => {
+        req.resume();
+        res.setHeader('content-type', 'application/json');
+        res.end(answer(req));
+      });
+      // An upgrade (/ws) arrives as its own event: answered with a plain 200 (nginx relays it).
+      server.on('upgrade', (req, socket) => {
+        const body = answer(req);
+        socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      echoes.push(server);
+      urls.push(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    }
+    gateway = await startGateway('dev', { mainUrl: urls[0] as string, notificationUrl: urls[1] as string });
+  });
+  after(async () => {
+    await gateway?.stop();
+    for (const server of echoes) server.close();
+  });
+
+  /** What the upstream saw, through the gateway; `upgrade` asks as a WebSocket would. */
+  function through(path: string, headers: Record<string, string> = {}, upgrade = false): Promise<{ status: number; body: string; contentType: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${gateway.url}${path}`, { headers: { ...headers, ...(upgrade ? { connection: 'Upgrade', upgrade: 'websocket' } : {}) } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, contentType: String(res.headers['content-type'] ?? '') }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('When paths are asked in other cases or with a trailing slash, then each reaches the service that serves it, the prefix /notification/ dropped', async () => {
+    const cases: [string, string, string][] = [
+      ['/inbox', 'notification', '/inbox'],
+      ['/INBOX', 'notification', '/INBOX'],
+      ['/Inbox/abc/read', 'notification', '/Inbox/abc/read'],
+      ['/notifications/abc', 'notification', '/notifications/abc'],
+      ['/notifications', 'main-backend', '/notifications'],
+      ['/notifications/batch', 'main-backend', '/notifications/batch'],
+      ['/asyncapi.json', 'notification', '/asyncapi.json'],
+      ['/AsyncAPI.json/', 'notification', '/AsyncAPI.json/'],
+      ['/notification/openapi.json', 'notification', '/openapi.json'],
+      ['/notification/openapi.json/', 'notification', '/openapi.json/'],
+      ['/Notification/docs/assets/init.js', 'notification', '/docs/assets/init.js'],
+      ['/notification/readyz', 'main-backend', '/notification/readyz'],
+      ['/openapi.json', 'main-backend', '/openapi.json'],
+      ['/login?x=1', 'main-backend', '/login?x=1'],
+    ];
+    for (const [path, service, upstreamPath] of cases) {
+      const seen = JSON.parse((await through(path)).body) as { service: string; path: string };
+      assert.deepEqual([seen.service, seen.path], [service, upstreamPath], path);
+    }
+    for (const path of ['/ws', '/WS', '/ws/']) {
+      const seen = JSON.parse((await through(`${path}?token=t`, {}, true)).body) as { service: string };
+      assert.equal(seen.service, 'notification', path);
+    }
+  });
+
+  it('When a client claims an X-Forwarded-For, then every location, /ws included, appends the address nginx saw, and passes Host and the scheme', async () => {
+    for (const [path, upgrade] of [['/login', false], ['/inbox', false], ['/notifications/abc', false], ['/ws', true]] as const) {
+      const seen = JSON.parse((await through(path, { 'x-forwarded-for': '198.51.100.7', host: 'api.example.test' }, upgrade)).body) as { xff: string; host: string; proto: string };
+      assert.equal(seen.xff, '198.51.100.7, 127.0.0.1', `${path}: the last entry is the gateway's own view`);
+      assert.equal(seen.host, 'api.example.test', path);
+      assert.equal(seen.proto, 'http', path);
+    }
+  });
+
+  it('When a request is refused by nginx itself (malformed, TRACE, a long URI or header, another HTTP version), then the answer is problem details, not an HTML page', async () => {
+    const port = Number(new URL(gateway.url).port);
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(text));
+        let data = '';
+        socket.on('data', (d) => (data += d.toString('latin1')));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+    const cases: [string, string, number, string][] = [
+      ['a malformed request line', 'GET /inbox HTTP/1.1 extra\r\nHost: x\r\n\r\n', 400, 'bad_request'],
+      ['no Host header', 'GET /inbox HTTP/1.1\r\n\r\n', 400, 'bad_request'],
+      ['two Content-Length headers', 'POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'bad_request'],
+      ['headers over 8 KB', `GET /inbox HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`, 400, 'bad_request'],
+      ['a URI over 8 KB', `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, 'uri_too_long'],
+      ['TRACE', 'TRACE /inbox HTTP/1.1\r\nHost: x\r\n\r\n', 405, 'method_not_allowed'],
+      ['an unknown Transfer-Encoding', 'POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', 501, 'not_implemented'],
+      ['HTTP/2.0 in the request line', 'GET /inbox HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'http_version_not_supported'],
+    ];
+    for (const [what, text, status, code] of cases) {
+      const answer = await raw(text);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${head.split('\r\n')[0]}`);
+      assert.match(head, /\r\nContent-Type: application\/problem\+json/i, `${what} is problem details`);
+      assert.equal((JSON.parse(body) as { code: string }).code, code, what);
+    }
   });
 });

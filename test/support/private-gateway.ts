@@ -1,7 +1,7 @@
 /**
  * The partition's gateway, for real: Debian's nginx running deploy/nginx/<env>.conf as it is,
  * with only what Docker supplies swapped for local values (the listen port, the two upstream
- * addresses, the access log's path). Its own prefix folder and process group; stopped and
+ * addresses, the logs' paths). Its own prefix folder and process group; stopped and
  * removed afterwards, and killed if the test process exits first.
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +34,7 @@ export function renderGatewayConf(env: 'dev' | 'qa', values: { port: number; mai
   swap(/set \$main_backend http:\/\/[^;]+;/, `set $main_backend ${values.mainUrl};`);
   swap(/set \$notification http:\/\/[^;]+;/, `set $notification ${values.notificationUrl};`);
   swap(/access_log \/var\/log\/nginx\/access\.log /, `access_log ${join(values.folder, 'access.log')} `);
+  swap(/error_log \/var\/log\/nginx\/error\.log /g, `error_log ${join(values.folder, 'error.log')} `);
   return conf;
 }
 

@@ -46,24 +46,24 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       (p) => p.close(),
     );
     const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics, closers });
-    // Ended sessions announced by auth are refused at once; what this replica missed while
-    // disconnected is caught by the session check below, whose answers are all asked afresh
-    // after each resubscription (an end may have been announced in the gap).
+    // Ended sessions announced by auth are refused at once; what this replica missed while not
+    // subscribed is caught by the session check below, which uses only answers taken since the
+    // current subscription began (an end may have been announced in a gap).
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
-    const liveness = new SessionLiveness({
-      ask: async (sessionId) => (await rpc.call(authRpc.sessionActive, { sessionId })).active,
-      freshMs: config.sessionCheckCacheSeconds * 1000,
-      staleMs: config.sessionCheckStaleSeconds * 1000,
-      logger,
-    });
     const endedLive = new SessionEndedSubscription({
       broker,
       namespace: config.brokerNamespace,
       logger,
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
-      onResubscribed: () => liveness.forgetAll(),
     });
     closers.add('session-ended subscription', endedLive, (s) => s.close());
+    const liveness = new SessionLiveness({
+      ask: async (sessionId) => (await rpc.call(authRpc.sessionActive, { sessionId })).active,
+      freshMs: config.sessionCheckCacheSeconds * 1000,
+      staleMs: config.sessionCheckStaleSeconds * 1000,
+      heardSince: () => endedLive.listeningSince(),
+      logger,
+    });
     await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));

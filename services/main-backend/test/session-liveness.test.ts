@@ -2,7 +2,8 @@
  * Session liveness answers (decision 0026), with a fake auth and a fake clock: a fresh answer
  * spares the call; while auth cannot answer (503/504), a recent "live" answer is used and no
  * request waits on auth once it is known away; anything else, "not live", too old an answer, no
- * answer at all, or an answer from before a resubscription, is never stood in for.
+ * answer at all, or an answer from before the current subscription to ended sessions, is never
+ * stood in for.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,6 +24,8 @@ function fakeAuth() {
     calls: 0,
     lines: [] as string[],
     t: 1_000_000,
+    /** Since when the replica hears every announced end (undefined: not subscribed). */
+    heardSince: 0 as number | undefined,
   };
   const ask = async (sid: string) => {
     auth.calls += 1;
@@ -37,7 +40,7 @@ function fakeAuth() {
     stream: new Writable({ write: (chunk, _e, cb) => (auth.lines.push(String(chunk)), cb()) }),
   });
   const liveness = (staleSeconds = 900) =>
-    new SessionLiveness({ ask, freshMs: 10 * SECOND, staleMs: staleSeconds * SECOND, logger, now: () => auth.t });
+    new SessionLiveness({ ask, freshMs: 10 * SECOND, staleMs: staleSeconds * SECOND, heardSince: () => auth.heardSince, logger, now: () => auth.t });
   return { auth, liveness };
 }
 
@@ -117,15 +120,37 @@ describe('session liveness while auth cannot answer', () => {
     await assert.rejects(l.isLive('s1'), (err) => err instanceof AppError && err.status === 502);
   });
 
-  it('When the subscription to ended sessions was re-established, then no earlier answer is used', async () => {
+  it('When the subscription to ended sessions was re-established, then no earlier answer is used, fresh or stale', async () => {
     const { auth, liveness } = fakeAuth();
     const l = liveness();
     auth.answer.set('s1', true);
     await l.isLive('s1');
-    l.forgetAll(); // a gap in which an end may have been announced
-    auth.down = timeout();
     auth.t += SECOND;
+    auth.heardSince = auth.t; // a gap in which an end may have been announced
+    auth.answer.set('s1', false);
+    assert.equal(await l.isLive('s1'), false, 'asked afresh, though the answer was fresh');
+    auth.answer.set('s1', true);
+    await l.isLive('s1');
+    auth.t += SECOND;
+    auth.heardSince = auth.t;
+    auth.down = timeout();
     await assert.rejects(l.isLive('s1'), (err) => err instanceof AppError && err.status === 504);
+  });
+
+  it('When this replica is not subscribed to ended sessions (its broker connection is down), then no cached answer is used and auth is asked', async () => {
+    const { auth, liveness } = fakeAuth();
+    const l = liveness();
+    auth.answer.set('s1', true);
+    await l.isLive('s1');
+    auth.heardSince = undefined;
+    auth.down = unroutable(); // the RPC cannot go out either
+    await assert.rejects(l.isLive('s1'), (err) => err instanceof AppError && err.status === 503);
+    // Subscribed again: the earlier answer is still from before the gap.
+    auth.t += SECOND;
+    auth.heardSince = auth.t;
+    await assert.rejects(l.isLive('s1'), (err) => err instanceof AppError && err.status === 503);
+    auth.down = undefined;
+    assert.equal(await l.isLive('s1'), true);
   });
 
   it('When auth is known away, then requests with a usable answer do not wait on it; one call at a time finds out when it is back', async () => {

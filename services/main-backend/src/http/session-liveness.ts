@@ -6,10 +6,13 @@
  * "live" answer up to `staleMs` old (SESSION_CHECK_STALE_SECONDS) is used instead of turning
  * the request away (decision 0026). That is safe enough because an ended session does not wait
  * for this check: auth announces every end on the broker, and the guard before this one refuses
- * it within about a second. What a stale answer can miss is an end this replica did not hear:
- * one announced while its subscription was down (so `forgetAll()` runs on every resubscription,
- * and nothing older than the gap is used again), or one auth committed but had not yet announced
- * when it stopped (its outbox goes out, and the session is refused, as soon as auth is back).
+ * it within about a second. What a cached answer could miss is an end this replica did not hear:
+ * one announced while its subscription was down, so an answer is used only while the replica is
+ * subscribed and only if it was taken since that subscription began (`heardSince`: a broker
+ * blip, a reconnect or a cancelled consumer makes every earlier answer be asked afresh, and
+ * while there is no subscription every request asks); or one auth committed but had not yet
+ * announced when it stopped (its outbox goes out, and the session is refused, as soon as auth
+ * is back).
  *
  * Once a call has failed that way, auth is taken as unreachable: a request with a usable stale
  * answer no longer waits out the RPC deadline; one call at a time goes on in the background
@@ -31,6 +34,11 @@ export interface SessionLivenessOptions {
   freshMs: number;
   /** 0: never use an answer past freshMs (every request waits for auth once it is stale). */
   staleMs: number;
+  /**
+   * Since when every announced end reaches this replica (its session-ended subscription's
+   * `listeningSince()`), or undefined while it is not subscribed: answers taken before are not used.
+   */
+  heardSince: () => number | undefined;
   logger: Logger;
   now?: () => number;
 }
@@ -46,7 +54,7 @@ export class SessionLiveness {
   }
 
   async isLive(sessionId: string): Promise<boolean> {
-    const answer = this.answers.get(sessionId);
+    const answer = this.trusted(sessionId);
     const age = answer ? this.now() - answer.at : Infinity;
     if (answer && age < this.opts.freshMs) return answer.active;
     const usable = answer?.active === true && age <= this.opts.staleMs;
@@ -67,9 +75,14 @@ export class SessionLiveness {
     }
   }
 
-  /** Every answer so far could have missed an end announced meanwhile: ask auth afresh. */
-  forgetAll(): void {
-    this.answers.clear();
+  /** The answer kept for a session, if no announced end can have passed this replica by since. */
+  private trusted(sessionId: string): Answer | undefined {
+    const answer = this.answers.get(sessionId);
+    if (!answer) return undefined;
+    const since = this.opts.heardSince();
+    if (since !== undefined && answer.at >= since) return answer;
+    this.answers.delete(sessionId);
+    return undefined;
   }
 
   private async ask(sessionId: string): Promise<boolean> {
