@@ -13,11 +13,15 @@
  * - A refresh refused with 401 (expired, revoked, reused) ends the session: state `ended` with
  *   the server's code, tokens forgotten. Any other failure (offline, 503) keeps the session:
  *   the same refresh token is still good for the next try.
+ * - Across the tabs of a browser (a `TabCoordinator`, cross-tab.ts): tabs holding the same
+ *   session (a duplicated tab) refresh one at a time, hand each new pair to the others, and
+ *   never present a token another tab has rotated; a logout or an ended session ends them all.
  */
+import { isNewer, nextGeneration } from './cross-tab.js';
 import { Http, type RequestOptions } from './http.js';
 import { notSignedIn, WarrenProblem } from './problem.js';
 import { singleFlight } from './single-flight.js';
-import type { Me, SessionState, TokenPair, TokenStorage } from './types.js';
+import type { Me, SessionState, TabCoordinator, TabMessage, TokenPair, TokenStorage } from './types.js';
 
 interface AccessToken {
   token: string;
@@ -25,11 +29,24 @@ interface AccessToken {
   refreshAt: number;
 }
 
+/** Which session this tab's refresh token belongs to and how new it is (cross-tab only). */
+interface TabRecord {
+  sessionId: string;
+  generation: string;
+}
+
+/** How long a tab whose token was rotated elsewhere waits for the current pair from the tab that has it. */
+const ASK_TIMEOUT_MS = 3000;
+
 export class Session {
   #access: AccessToken | null = null;
   /** The refresh token, when there is no storage to keep it. */
   #refreshToken: string | null = null;
   #state: SessionState = { state: 'signedOut' };
+  /** The last pair accepted, to hand to another tab of this session. */
+  #pair: TokenPair | null = null;
+  /** The tab record, when there is no storage to keep it. */
+  #tabRecord: TabRecord | null = null;
   readonly #sessionListeners = new Set<(s: SessionState) => void>();
   readonly #tokenListeners = new Set<(token: string) => void>();
   readonly refresh: () => Promise<void> = singleFlight(() => this.#refresh());
@@ -39,7 +56,10 @@ export class Session {
     private readonly mainBackendUrl: string,
     private readonly storage: TokenStorage | null,
     private readonly storageKey: string,
-  ) {}
+    private readonly tabs: TabCoordinator | null = null,
+  ) {
+    tabs?.onMessage((m) => this.#onTabMessage(m));
+  }
 
   get state(): SessionState {
     return this.#state;
@@ -70,7 +90,7 @@ export class Session {
     const pair = await this.http.request<TokenPair>('POST', `${this.mainBackendUrl}/login`, {
       body: { email: credentials.email, password: credentials.password },
     });
-    this.#accept(pair);
+    await this.#acceptNew(pair, null);
     return { user: pair.user, permissions: pair.permissions };
   }
 
@@ -87,18 +107,94 @@ export class Session {
   }
 
   async #refresh(): Promise<void> {
+    const tabs = this.tabs;
+    if (!tabs) return this.#refreshNow();
+    const seen = this.#access?.token ?? null;
+    await tabs.exclusive(async () => {
+      // Another tab of this session refreshed while this one waited, and handed the pair over.
+      if ((this.#access?.token ?? null) !== seen) return;
+      const mine = this.#readTabRecord();
+      if (mine) {
+        const latest = await tabs.generation(mine.sessionId);
+        // This tab's token was rotated by another: presenting it would end the session for all.
+        if (latest !== null && isNewer(latest, mine.generation) && (await this.#askTabs(mine.sessionId, latest))) return;
+      }
+      await this.#refreshNow();
+    });
+  }
+
+  async #refreshNow(): Promise<void> {
     const refreshToken = this.#readRefreshToken();
     if (!refreshToken) throw notSignedIn();
     let pair: TokenPair;
     try {
       pair = await this.http.request<TokenPair>('POST', `${this.mainBackendUrl}/auth/refresh`, { body: { refreshToken } });
     } catch (err) {
-      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: 'ended', code: err.code } : { state: 'signedOut' });
+      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: 'ended', code: err.code } : { state: 'signedOut' }, true);
       throw err;
     }
     // Logged out while the refresh was on its way: the new pair belongs to nobody.
     if (this.#readRefreshToken() !== refreshToken) throw notSignedIn();
-    this.#accept(pair);
+    await this.#acceptNew(pair, this.#readTabRecord()?.generation ?? null);
+  }
+
+  /**
+   * A pair fresh from the server: accepted, and with tabs, its generation recorded (committed
+   * before the lock is released) and the pair handed to the other tabs of the session.
+   */
+  async #acceptNew(pair: TokenPair, previousGeneration: string | null): Promise<void> {
+    const generation = nextGeneration(previousGeneration);
+    this.#accept(pair, generation);
+    if (!this.tabs) return;
+    await this.tabs.setGeneration(pair.session.id, generation);
+    this.tabs.post({ type: 'rotated', sessionId: pair.session.id, generation, pair });
+  }
+
+  /** Asks the other tabs for the pair of `generation`; true once this tab holds it. */
+  #askTabs(sessionId: string, generation: string): Promise<boolean> {
+    const tabs = this.tabs;
+    if (!tabs) return Promise.resolve(false);
+    const has = () => {
+      const mine = this.#readTabRecord();
+      return mine !== null && mine.sessionId === sessionId && !isNewer(generation, mine.generation);
+    };
+    if (has()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        off();
+        resolve(result);
+      };
+      // Registered after #onTabMessage (the constructor's), so the pair is adopted when this runs.
+      const off = tabs.onMessage(() => {
+        if (has()) done(true);
+      });
+      const timer = setTimeout(() => done(false), ASK_TIMEOUT_MS);
+      tabs.post({ type: 'ask', sessionId, generation });
+    });
+  }
+
+  /** What another tab of this browser says about a session. */
+  #onTabMessage(m: TabMessage): void {
+    const mine = this.#readTabRecord();
+    if (!mine || mine.sessionId !== m.sessionId) return;
+    switch (m.type) {
+      case 'rotated':
+        if (isNewer(m.generation, mine.generation)) this.#accept(m.pair, m.generation);
+        return;
+      case 'ask': {
+        const access = this.#access;
+        if (m.generation !== mine.generation || !access || !this.#pair) return;
+        const expiresIn = Math.floor((access.expiresAt - Date.now()) / 1000);
+        const pair = { ...this.#pair, accessToken: access.token, refreshToken: this.#readRefreshToken() ?? '', expiresIn };
+        if (pair.refreshToken) this.tabs?.post({ type: 'rotated', sessionId: mine.sessionId, generation: mine.generation, pair });
+        return;
+      }
+      case 'ended':
+        // Logged out, or refused, in another tab: the server ended this session for every tab.
+        this.#end(this.#state.state === 'signedOut' ? { state: 'signedOut' } : { state: 'ended', code: 'session_ended_elsewhere' }, false);
+        return;
+    }
   }
 
   /** Refreshes unless `token` was replaced meanwhile (then the newer token is used as it is). */
@@ -138,7 +234,7 @@ export class Session {
 
   async logout(): Promise<void> {
     const token = this.#access?.token;
-    this.#end({ state: 'signedOut' });
+    this.#end({ state: 'signedOut' }, true);
     if (!token) return;
     try {
       await this.http.request('POST', `${this.mainBackendUrl}/auth/logout`, { token });
@@ -147,11 +243,18 @@ export class Session {
     }
   }
 
-  #accept(pair: TokenPair): void {
+  /** Signs out here (and in the other tabs of the session) after the server ended the session: no request is made. */
+  forget(): void {
+    this.#end({ state: 'signedOut' }, true);
+  }
+
+  #accept(pair: TokenPair, generation: string): void {
     const now = Date.now();
     const ttlMs = Math.max(1, pair.expiresIn) * 1000;
     this.#access = { token: pair.accessToken, expiresAt: now + ttlMs, refreshAt: now + ttlMs - Math.min(60_000, ttlMs / 4) };
+    this.#pair = pair;
     this.#writeRefreshToken(pair.refreshToken);
+    if (this.tabs) this.#writeTabRecord({ sessionId: pair.session.id, generation });
     const previous = this.#state;
     const next: SessionState = { state: 'signedIn', user: pair.user, permissions: pair.permissions, sessionId: pair.session.id };
     this.#state = next;
@@ -160,10 +263,18 @@ export class Session {
     for (const listener of [...this.#tokenListeners]) listener(pair.accessToken);
   }
 
-  #end(state: SessionState): void {
+  /** Forgets the tokens; `announce`: also tells the other tabs of this session (which then end too). */
+  #end(state: SessionState, announce: boolean): void {
     const wasSignedIn = this.#state.state === 'signedIn';
+    const record = this.tabs ? this.#readTabRecord() : null;
+    if (record && announce) {
+      void this.tabs?.forget(record.sessionId);
+      this.tabs?.post({ type: 'ended', sessionId: record.sessionId });
+    }
     this.#access = null;
+    this.#pair = null;
     this.#removeRefreshToken();
+    this.#removeTabRecord();
     this.#state = state;
     if (wasSignedIn || state.state === 'ended') this.#emitSession();
   }
@@ -188,6 +299,45 @@ export class Session {
       this.storage?.setItem(this.storageKey, token);
     } catch {
       // Full or blocked: the session just does not survive a reload.
+    }
+  }
+
+  get #tabRecordKey(): string {
+    return `${this.storageKey}:generation`;
+  }
+
+  #readTabRecord(): TabRecord | null {
+    let raw: string | null = null;
+    try {
+      raw = this.storage?.getItem(this.#tabRecordKey) ?? null;
+    } catch {
+      // blocked: memory only
+    }
+    if (raw === null) return this.#tabRecord;
+    try {
+      const r = JSON.parse(raw) as Partial<TabRecord>;
+      if (typeof r.sessionId === 'string' && typeof r.generation === 'string') return { sessionId: r.sessionId, generation: r.generation };
+    } catch {
+      // written by something else: ignored
+    }
+    return this.#tabRecord;
+  }
+
+  #writeTabRecord(record: TabRecord): void {
+    this.#tabRecord = record;
+    try {
+      this.storage?.setItem(this.#tabRecordKey, JSON.stringify(record));
+    } catch {
+      // Full or blocked: kept in memory.
+    }
+  }
+
+  #removeTabRecord(): void {
+    this.#tabRecord = null;
+    try {
+      this.storage?.removeItem(this.#tabRecordKey);
+    } catch {
+      // Nothing was stored.
     }
   }
 

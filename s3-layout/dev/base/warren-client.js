@@ -8,6 +8,124 @@ function backoffDelay(attempt, opts, random = Math.random) {
   return Math.round(random() * ceiling);
 }
 
+// src/cross-tab.ts
+function nextGeneration(previous) {
+  return `${generationNumber(previous) + 1}.${randomTag()}`;
+}
+function isNewer(a, b) {
+  return generationNumber(a) > generationNumber(b);
+}
+function generationNumber(g) {
+  const n = g ? Number.parseInt(g, 10) : 0;
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+function randomTag() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+var DB_NAME = "warren-client";
+var STORE = "generations";
+var RECORD_TTL_MS = 31 * 24 * 3600 * 1e3;
+function browserTabCoordinator(key) {
+  const g = globalThis;
+  const locks = g.navigator?.locks;
+  if (typeof locks?.request !== "function" || typeof g.BroadcastChannel !== "function" || !g.indexedDB) return null;
+  let channel;
+  try {
+    channel = new g.BroadcastChannel(`warren-client:${key}`);
+  } catch {
+    return null;
+  }
+  const idb = g.indexedDB;
+  const listeners = /* @__PURE__ */ new Set();
+  channel.onmessage = (event) => {
+    const message = parseMessage(event.data);
+    if (message) for (const listener of [...listeners]) listener(message);
+  };
+  let db = null;
+  const open = () => db ??= new Promise((resolve) => {
+    let request;
+    try {
+      request = idb.open(DB_NAME, 1);
+    } catch {
+      return resolve(null);
+    }
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+  const recordKey = (sessionId) => `${key}|${sessionId}`;
+  async function transact(mode, work) {
+    const database = await open();
+    if (!database) return null;
+    return new Promise((resolve) => {
+      let tx;
+      try {
+        tx = database.transaction(STORE, mode);
+      } catch {
+        return resolve(null);
+      }
+      const request = work(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(request ? request.result : null);
+      tx.onerror = () => resolve(null);
+      tx.onabort = () => resolve(null);
+    });
+  }
+  return {
+    exclusive: (fn) => locks.request(`warren-client:refresh:${key}`, { mode: "exclusive" }, fn),
+    async generation(sessionId) {
+      const record = await transact("readonly", (store) => store.get(recordKey(sessionId)));
+      return typeof record?.generation === "string" ? record.generation : null;
+    },
+    async setGeneration(sessionId, generation) {
+      const now = Date.now();
+      await transact("readwrite", (store) => {
+        store.put({ generation, at: now }, recordKey(sessionId));
+        const sweep = store.openCursor();
+        sweep.onsuccess = () => {
+          const cursor = sweep.result;
+          if (!cursor) return;
+          const at = cursor.value.at;
+          if (typeof at !== "number" || at < now - RECORD_TTL_MS) cursor.delete();
+          cursor.continue();
+        };
+      });
+    },
+    async forget(sessionId) {
+      await transact("readwrite", (store) => store.delete(recordKey(sessionId)));
+    },
+    post(message) {
+      try {
+        channel.postMessage(message);
+      } catch {
+      }
+    },
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    }
+  };
+}
+function parseMessage(data) {
+  if (typeof data !== "object" || data === null) return void 0;
+  const m = data;
+  if (typeof m.sessionId !== "string") return void 0;
+  switch (m.type) {
+    case "rotated": {
+      const pair = m.pair;
+      const valid = typeof m.generation === "string" && typeof pair?.accessToken === "string" && typeof pair.refreshToken === "string" && typeof pair.expiresIn === "number" && typeof pair.user === "object" && Array.isArray(pair.permissions) && typeof pair.session?.id === "string";
+      return valid ? m : void 0;
+    }
+    case "ask":
+      return typeof m.generation === "string" ? m : void 0;
+    case "ended":
+      return m;
+    default:
+      return void 0;
+  }
+}
+
 // src/problem.ts
 var WarrenProblem = class _WarrenProblem extends Error {
   type;
@@ -289,6 +407,10 @@ var LiveSubscription = class {
         const change = frame.all ? { all: true, unreadCount: frame.unreadCount } : { ids: frame.ids ?? [], unreadCount: frame.unreadCount };
         return call(this.options.onRead, change);
       }
+      case "unread":
+        this.#changes++;
+        this.#setUnread(frame.unreadCount);
+        return call(this.options.onUnread, { ids: frame.ids, unreadCount: frame.unreadCount });
       case "error":
         if (frame.code === "service_unavailable") this.#scheduleRenewal(RENEW_RETRY_MS);
         return;
@@ -421,6 +543,8 @@ function parseFrame(raw) {
       const n = frame.notification;
       return typeof n === "object" && n !== null && typeof n.id === "string" ? frame : void 0;
     }
+    case "unread":
+      return count(frame.unreadCount) && Array.isArray(frame.ids) && frame.ids.every((id) => typeof id === "string") ? frame : void 0;
     case "read": {
       const ids = frame.ids;
       const valid = count(frame.unreadCount) && (frame.all === true || Array.isArray(ids) && ids.every((id) => typeof id === "string"));
@@ -472,21 +596,29 @@ function singleFlight(fn) {
 }
 
 // src/session.ts
+var ASK_TIMEOUT_MS = 3e3;
 var Session = class {
-  constructor(http, mainBackendUrl, storage, storageKey) {
+  constructor(http, mainBackendUrl, storage, storageKey, tabs = null) {
     this.http = http;
     this.mainBackendUrl = mainBackendUrl;
     this.storage = storage;
     this.storageKey = storageKey;
+    this.tabs = tabs;
+    tabs?.onMessage((m) => this.#onTabMessage(m));
   }
   http;
   mainBackendUrl;
   storage;
   storageKey;
+  tabs;
   #access = null;
   /** The refresh token, when there is no storage to keep it. */
   #refreshToken = null;
   #state = { state: "signedOut" };
+  /** The last pair accepted, to hand to another tab of this session. */
+  #pair = null;
+  /** The tab record, when there is no storage to keep it. */
+  #tabRecord = null;
   #sessionListeners = /* @__PURE__ */ new Set();
   #tokenListeners = /* @__PURE__ */ new Set();
   refresh = singleFlight(() => this.#refresh());
@@ -514,7 +646,7 @@ var Session = class {
     const pair = await this.http.request("POST", `${this.mainBackendUrl}/login`, {
       body: { email: credentials.email, password: credentials.password }
     });
-    this.#accept(pair);
+    await this.#acceptNew(pair, null);
     return { user: pair.user, permissions: pair.permissions };
   }
   async restore() {
@@ -529,17 +661,85 @@ var Session = class {
     }
   }
   async #refresh() {
+    const tabs = this.tabs;
+    if (!tabs) return this.#refreshNow();
+    const seen = this.#access?.token ?? null;
+    await tabs.exclusive(async () => {
+      if ((this.#access?.token ?? null) !== seen) return;
+      const mine = this.#readTabRecord();
+      if (mine) {
+        const latest = await tabs.generation(mine.sessionId);
+        if (latest !== null && isNewer(latest, mine.generation) && await this.#askTabs(mine.sessionId, latest)) return;
+      }
+      await this.#refreshNow();
+    });
+  }
+  async #refreshNow() {
     const refreshToken = this.#readRefreshToken();
     if (!refreshToken) throw notSignedIn();
     let pair;
     try {
       pair = await this.http.request("POST", `${this.mainBackendUrl}/auth/refresh`, { body: { refreshToken } });
     } catch (err) {
-      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: "ended", code: err.code } : { state: "signedOut" });
+      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: "ended", code: err.code } : { state: "signedOut" }, true);
       throw err;
     }
     if (this.#readRefreshToken() !== refreshToken) throw notSignedIn();
-    this.#accept(pair);
+    await this.#acceptNew(pair, this.#readTabRecord()?.generation ?? null);
+  }
+  /**
+   * A pair fresh from the server: accepted, and with tabs, its generation recorded (committed
+   * before the lock is released) and the pair handed to the other tabs of the session.
+   */
+  async #acceptNew(pair, previousGeneration) {
+    const generation = nextGeneration(previousGeneration);
+    this.#accept(pair, generation);
+    if (!this.tabs) return;
+    await this.tabs.setGeneration(pair.session.id, generation);
+    this.tabs.post({ type: "rotated", sessionId: pair.session.id, generation, pair });
+  }
+  /** Asks the other tabs for the pair of `generation`; true once this tab holds it. */
+  #askTabs(sessionId, generation) {
+    const tabs = this.tabs;
+    if (!tabs) return Promise.resolve(false);
+    const has = () => {
+      const mine = this.#readTabRecord();
+      return mine !== null && mine.sessionId === sessionId && !isNewer(generation, mine.generation);
+    };
+    if (has()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (result) => {
+        clearTimeout(timer);
+        off();
+        resolve(result);
+      };
+      const off = tabs.onMessage(() => {
+        if (has()) done(true);
+      });
+      const timer = setTimeout(() => done(false), ASK_TIMEOUT_MS);
+      tabs.post({ type: "ask", sessionId, generation });
+    });
+  }
+  /** What another tab of this browser says about a session. */
+  #onTabMessage(m) {
+    const mine = this.#readTabRecord();
+    if (!mine || mine.sessionId !== m.sessionId) return;
+    switch (m.type) {
+      case "rotated":
+        if (isNewer(m.generation, mine.generation)) this.#accept(m.pair, m.generation);
+        return;
+      case "ask": {
+        const access = this.#access;
+        if (m.generation !== mine.generation || !access || !this.#pair) return;
+        const expiresIn = Math.floor((access.expiresAt - Date.now()) / 1e3);
+        const pair = { ...this.#pair, accessToken: access.token, refreshToken: this.#readRefreshToken() ?? "", expiresIn };
+        if (pair.refreshToken) this.tabs?.post({ type: "rotated", sessionId: mine.sessionId, generation: mine.generation, pair });
+        return;
+      }
+      case "ended":
+        this.#end(this.#state.state === "signedOut" ? { state: "signedOut" } : { state: "ended", code: "session_ended_elsewhere" }, false);
+        return;
+    }
   }
   /** Refreshes unless `token` was replaced meanwhile (then the newer token is used as it is). */
   async refreshIfCurrent(token) {
@@ -574,28 +774,42 @@ var Session = class {
   }
   async logout() {
     const token = this.#access?.token;
-    this.#end({ state: "signedOut" });
+    this.#end({ state: "signedOut" }, true);
     if (!token) return;
     try {
       await this.http.request("POST", `${this.mainBackendUrl}/auth/logout`, { token });
     } catch {
     }
   }
-  #accept(pair) {
+  /** Signs out here (and in the other tabs of the session) after the server ended the session: no request is made. */
+  forget() {
+    this.#end({ state: "signedOut" }, true);
+  }
+  #accept(pair, generation) {
     const now = Date.now();
     const ttlMs = Math.max(1, pair.expiresIn) * 1e3;
     this.#access = { token: pair.accessToken, expiresAt: now + ttlMs, refreshAt: now + ttlMs - Math.min(6e4, ttlMs / 4) };
+    this.#pair = pair;
     this.#writeRefreshToken(pair.refreshToken);
+    if (this.tabs) this.#writeTabRecord({ sessionId: pair.session.id, generation });
     const previous = this.#state;
     const next = { state: "signedIn", user: pair.user, permissions: pair.permissions, sessionId: pair.session.id };
     this.#state = next;
     if (previous.state !== "signedIn" || JSON.stringify(previous) !== JSON.stringify(next)) this.#emitSession();
     for (const listener of [...this.#tokenListeners]) listener(pair.accessToken);
   }
-  #end(state) {
+  /** Forgets the tokens; `announce`: also tells the other tabs of this session (which then end too). */
+  #end(state, announce) {
     const wasSignedIn = this.#state.state === "signedIn";
+    const record = this.tabs ? this.#readTabRecord() : null;
+    if (record && announce) {
+      void this.tabs?.forget(record.sessionId);
+      this.tabs?.post({ type: "ended", sessionId: record.sessionId });
+    }
     this.#access = null;
+    this.#pair = null;
     this.#removeRefreshToken();
+    this.#removeTabRecord();
     this.#state = state;
     if (wasSignedIn || state.state === "ended") this.#emitSession();
   }
@@ -618,6 +832,37 @@ var Session = class {
     } catch {
     }
   }
+  get #tabRecordKey() {
+    return `${this.storageKey}:generation`;
+  }
+  #readTabRecord() {
+    let raw = null;
+    try {
+      raw = this.storage?.getItem(this.#tabRecordKey) ?? null;
+    } catch {
+    }
+    if (raw === null) return this.#tabRecord;
+    try {
+      const r = JSON.parse(raw);
+      if (typeof r.sessionId === "string" && typeof r.generation === "string") return { sessionId: r.sessionId, generation: r.generation };
+    } catch {
+    }
+    return this.#tabRecord;
+  }
+  #writeTabRecord(record) {
+    this.#tabRecord = record;
+    try {
+      this.storage?.setItem(this.#tabRecordKey, JSON.stringify(record));
+    } catch {
+    }
+  }
+  #removeTabRecord() {
+    this.#tabRecord = null;
+    try {
+      this.storage?.removeItem(this.#tabRecordKey);
+    } catch {
+    }
+  }
   #removeRefreshToken() {
     this.#refreshToken = null;
     try {
@@ -637,7 +882,10 @@ function createWarrenClient(options) {
   const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const http = new Http(fetchImpl, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
   const storage = options.storage ?? null;
-  const session = new Session(http, mainUrl, storage, options.storageKey ?? "warren:refreshToken");
+  const storageKey = options.storageKey ?? "warren:refreshToken";
+  const crossTab = options.crossTab ?? true;
+  const tabs = typeof crossTab === "object" ? crossTab : storage && crossTab ? browserTabCoordinator(storageKey) : null;
+  const session = new Session(http, mainUrl, storage, storageKey, tabs);
   const backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
   const inbox = {
     list({ limit, before } = {}) {
@@ -653,9 +901,49 @@ function createWarrenClient(options) {
     async markRead(id) {
       await session.authorized("POST", `${notificationUrl}/inbox/${encodeURIComponent(id)}/read`);
     },
+    async markUnread(id) {
+      await session.authorized("POST", `${notificationUrl}/inbox/${encodeURIComponent(id)}/unread`);
+    },
     async markAllRead() {
       await session.authorized("POST", `${notificationUrl}/inbox/read-all`);
     }
+  };
+  const account = {
+    async register(body) {
+      await http.request("POST", `${mainUrl}/auth/register`, { body });
+    },
+    async verifyEmail(body) {
+      await http.request("POST", `${mainUrl}/auth/verify-email`, { body });
+    },
+    async forgotPassword(email) {
+      await http.request("POST", `${mainUrl}/auth/password/forgot`, { body: { email } });
+    },
+    async resetPassword(body) {
+      await http.request("POST", `${mainUrl}/auth/password/reset`, { body });
+    }
+  };
+  const sessions = {
+    list: () => session.authorized("GET", `${mainUrl}/auth/sessions`),
+    async revoke(id) {
+      const current = session.state.state === "signedIn" && session.state.sessionId === id;
+      await session.authorized("DELETE", `${mainUrl}/auth/sessions/${encodeURIComponent(id)}`);
+      if (current) session.forget();
+    },
+    async logoutAll() {
+      await session.authorized("POST", `${mainUrl}/auth/logout-all`);
+      session.forget();
+    }
+  };
+  const users = {
+    search({ q, limit, after } = {}) {
+      const query = new URLSearchParams();
+      if (q) query.set("q", q);
+      if (limit !== void 0) query.set("limit", String(limit));
+      if (after) query.set("after", after);
+      const qs = query.toString();
+      return session.authorized("GET", `${mainUrl}/users${qs ? `?${qs}` : ""}`);
+    },
+    changeRole: (id, role) => session.authorized("PATCH", `${mainUrl}/users/${encodeURIComponent(id)}`, { body: { role } })
   };
   async function sendWithKey(path, body, opts) {
     const key = opts?.idempotencyKey ?? randomKey();
@@ -677,7 +965,11 @@ function createWarrenClient(options) {
     },
     onSession: (listener) => session.onSession(listener),
     inbox,
+    account,
+    sessions,
+    users,
     notifications: {
+      status: (id) => session.authorized("GET", `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body, opts) => sendWithKey("/notifications", body, opts),
       sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts)
     },
