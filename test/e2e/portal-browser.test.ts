@@ -92,7 +92,7 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       assert.deepEqual(await sections.allTextContents(), ['Inbox', 'Send', 'Users', 'Account']);
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
       const stored = (await page.evaluate<string[]>('Object.keys(sessionStorage)')).sort();
-      assert.deepEqual(stored, ['warren:dev:admin:refreshToken', 'warren:dev:admin:refreshToken:generation'], 'the refresh token and its generation, in sessionStorage');
+      assert.deepEqual(stored, ['warren:dev:admin:refreshToken', 'warren:dev:admin:refreshToken:tab'], 'the refresh token and its tab record (generation and secret), in sessionStorage');
       assert.deepEqual(await page.evaluate<string[]>('Object.keys(localStorage)'), [], 'nothing in localStorage');
     }));
 

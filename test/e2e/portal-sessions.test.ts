@@ -3,15 +3,17 @@
  * signs the other browser out at once; "Log out everywhere" ends both; a duplicated tab (two
  * pages of one browser context, the second starting with a copy of the first's sessionStorage,
  * as the browser's "Duplicate tab" makes it) keeps the session through several token refreshes
- * instead of ending it by refresh-token reuse, and logging out in one tab ends the other; going
- * offline says so, and coming back goes live again.
+ * instead of ending it by refresh-token reuse, and logging out in one tab ends the other; another
+ * page of the same origin (another portal, not a duplicate) can neither read the tokens off the
+ * tabs' channel and store, nor hand a tab another pair, nor sign it out; going offline says so,
+ * and coming back goes live again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page, Response } from 'playwright-core';
 import { assertNoProblems, startPortalKit, type PortalKit } from '../support/browser.js';
 import { call } from '../support/http.js';
-import { login } from '../support/stack.js';
+import { ADMIN, login } from '../support/stack.js';
 import { until } from '../support/wait.js';
 
 /** Short, so that several refreshes happen while both tabs are open. */
@@ -108,6 +110,113 @@ describe('the portals in a real browser: sessions and tabs', { timeout: 150_000 
       await signInShown(first);
       await first.getByRole('alert').filter({ hasText: 'You logged out in another tab.' }).waitFor();
       assert.equal(await first.evaluate<number>('sessionStorage.length'), 0, 'the other tab forgot the tokens too');
+      await ctx.close();
+    }));
+
+  it('When another page of the origin listens to the tabs\' channel, reads their store, asks for the pair, hands over a pair or says the session ended, then it gets no token and the signed-in tab carries on', () =>
+    kit.step('same-origin page', async () => {
+      const ctx = await kit.context();
+      const admin = await kit.page(ctx);
+      await admin.goto(`${kit.portals.origin}/admin/`);
+      await admin.getByLabel('Email').fill(ADMIN.email);
+      await admin.getByLabel('Password').fill(ADMIN.password);
+      await admin.getByRole('button', { name: 'Sign in' }).click();
+      await admin.getByRole('heading', { name: 'Inbox' }).waitFor();
+      // Another portal of the bucket, opened in a new tab (not a duplicate: its sessionStorage is its own).
+      const other = await kit.page(ctx);
+      await other.goto(`${kit.portals.origin}/employee_QA/`);
+      await other.getByRole('heading', { name: 'Sign in to Warren Employee' }).waitFor();
+      const channel = 'warren-client:warren:dev:admin:refreshToken';
+      await other.evaluate((name) => {
+        const w = globalThis as unknown as { heard: unknown[]; spy: { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null } };
+        w.heard = [];
+        // One object listens and posts: a channel never hears its own messages, so `heard` is the other tabs'.
+        w.spy = new (globalThis as unknown as { BroadcastChannel: new (n: string) => typeof w.spy }).BroadcastChannel(name);
+        w.spy.onmessage = (e) => w.heard.push(e.data);
+      }, channel);
+      /** What the page heard, bytes as text: to look for tokens in it. */
+      const heard = () => other.evaluate(() => JSON.stringify((globalThis as unknown as { heard: unknown[] }).heard, (_k, v: unknown) =>
+        v instanceof ArrayBuffer ? String.fromCharCode(...new Uint8Array(v)) : ArrayBuffer.isView(v) ? String.fromCharCode(...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) : v));
+      const heardCount = () => other.evaluate(() => (globalThis as unknown as { heard: unknown[] }).heard.length);
+      /** The kind of each message heard from the `from`-th on (`type` in the clear, `kind` once sealed). */
+      const heardKinds = (from: number) => other.evaluate((n) => (globalThis as unknown as { heard: { type?: string; kind?: string }[] }).heard.slice(n).map((m) => m.kind ?? m.type), from);
+
+      // A refresh in the admin tab (a reload restores the session with one) while the page listens.
+      const refreshed = admin.waitForResponse((r) => r.url().endsWith('/auth/refresh'));
+      await admin.reload();
+      const pair = (await (await refreshed).json()) as { accessToken: string; refreshToken: string; session: { id: string } };
+      await admin.getByRole('heading', { name: 'Inbox' }).waitFor();
+      await until(async () => (await heardCount()) > 0, 'the admin tab to say something on the channel');
+      const tokensIn = (text: string) => [pair.accessToken, pair.refreshToken].filter((t) => text.includes(t)).length;
+      assert.equal(tokensIn(await heard()), 0, 'no token on the channel');
+
+      // The tab's own record (the test may read it; the other page cannot): what the page would need to ask.
+      const record = await admin.evaluate(() => {
+        const s = (globalThis as unknown as { sessionStorage: { length: number; key(i: number): string | null; getItem(k: string): string | null } }).sessionStorage;
+        for (let i = 0; i < s.length; i++) {
+          try {
+            const r = JSON.parse(s.getItem(s.key(i) ?? '') ?? '') as { generation?: string };
+            if (typeof r.generation === 'string') return r as { generation: string };
+          } catch {
+            // the refresh token
+          }
+        }
+        return null;
+      });
+      assert.ok(record, 'the admin tab keeps its generation');
+      const stored = await other.evaluate(async () => {
+        const idb = (globalThis as unknown as { indexedDB: any }).indexedDB;
+        const db: any = await new Promise((resolve, reject) => {
+          const r = idb.open('warren-client');
+          r.onsuccess = () => resolve(r.result);
+          r.onerror = () => reject(r.error);
+        });
+        const out: string[] = [];
+        for (const name of Array.from(db.objectStoreNames as ArrayLike<string>)) {
+          const all: [unknown[], unknown[]] = await Promise.all(['getAllKeys', 'getAll'].map((m) => new Promise<unknown[]>((resolve) => {
+            const r = db.transaction(name).objectStore(name)[m]();
+            r.onsuccess = () => resolve(r.result);
+          }))) as [unknown[], unknown[]];
+          out.push(JSON.stringify(all, (_k, v: unknown) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? '<bytes>' : v)));
+        }
+        db.close();
+        return out.join('\n');
+      });
+      assert.ok(stored.length > 0, 'the page can read the store');
+      assert.ok(!stored.includes(pair.session.id), 'no session id in IndexedDB');
+      assert.ok(!stored.includes(record.generation), 'no readable generation in IndexedDB');
+
+      const post = (m: unknown) => other.evaluate((message) => (globalThis as unknown as { spy: { postMessage(m: unknown): void } }).spy.postMessage(message), m);
+      /** The admin tab still signed in as the admin, for `ms` (the forgeries would have taken effect within milliseconds). */
+      const staysAdmin = async (what: string, ms = 1500) => {
+        const deadline = Date.now() + ms;
+        while (Date.now() < deadline) {
+          assert.equal(await admin.locator('#user-name').textContent(), 'Administrator', what);
+          assert.equal(await admin.getByRole('heading', { name: 'Inbox' }).count(), 1, `${what}: still signed in`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+
+      // Asking, with the session id and generation the page should not even know.
+      const before = await heardCount();
+      await post({ type: 'ask', sessionId: pair.session.id, generation: record.generation });
+      await post({ v: 1, kind: 'ask', iv: new Uint8Array(12), data: new Uint8Array(80).buffer });
+      await staysAdmin('after an ask');
+      assert.equal(tokensIn(await heard()), 0, 'no pair handed out');
+      assert.ok(!(await heardKinds(before)).includes('rotated'), 'the ask got no pair in answer, not even a sealed one');
+
+      // Another user's pair, as a rotation of the admin's session.
+      const someoneElse = await login(kit.stack, sam.email, sam.password);
+      await post({ type: 'rotated', sessionId: pair.session.id, generation: '999999.ffff', pair: { ...someoneElse, tokenType: 'Bearer', expiresIn: 900 } });
+      await post({ type: 'refreshed', sessionId: pair.session.id, generation: '999999.ffff' });
+      await staysAdmin('after a forged pair');
+      const kept = await admin.evaluate<string | null>("sessionStorage.getItem('warren:dev:admin:refreshToken')");
+      assert.notEqual(kept, someoneElse.refreshToken, "the admin tab did not take the other user's token");
+
+      // The end of the session, forged.
+      await post({ type: 'ended', sessionId: pair.session.id });
+      await post({ v: 1, kind: 'ended', iv: new Uint8Array(12), data: new Uint8Array(64).buffer });
+      await staysAdmin('after a forged end');
       await ctx.close();
     }));
 

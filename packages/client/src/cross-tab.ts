@@ -10,14 +10,15 @@
  *   random tag, never a token). It is written and committed before the lock is released, so the
  *   next holder of the lock reads it: a tab whose own generation is older knows its token was
  *   rotated, even if no message from the other tab has reached it yet;
- * - a BroadcastChannel carries the new token pair to the tabs of that session (which adopt it
- *   and so never refresh with the old one), answers a tab asking for the current pair, and tells
- *   them when the session ended (logout, refused refresh).
+ * - a BroadcastChannel tells the session's tabs that a newer token exists, carries the pair to a
+ *   tab that asks for it, and tells them when the session ended (logout, refused refresh).
  *
- * Tokens travel only between tabs of one origin, as `sessionStorage` would expose them to any
- * script of the origin anyway; they are never written to IndexedDB or `localStorage`.
+ * Every page of the origin shares these three (the portals of one bucket share an origin), so
+ * what goes through the store and the channel is sealed with a secret only the session's tabs
+ * hold (tab-crypto.ts, sealed and opened by session.ts): this file only carries it.
  */
-import type { TabCoordinator, TabMessage, TokenPair } from './types.js';
+import { canSeal } from './tab-crypto.js';
+import type { TabCoordinator } from './types.js';
 
 /** A generation: `<counter>.<random tag>`; duplicated tabs share the counter until one refreshes. */
 export function nextGeneration(previous: string | null): string {
@@ -72,6 +73,10 @@ interface IdbTransaction {
 interface IdbDatabase {
   transaction(store: string, mode: 'readonly' | 'readwrite'): IdbTransaction;
   createObjectStore(name: string): unknown;
+  deleteObjectStore(name: string): void;
+  readonly objectStoreNames: { contains(name: string): boolean };
+  onversionchange: (() => void) | null;
+  close(): void;
 }
 interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
   onupgradeneeded: (() => void) | null;
@@ -82,14 +87,18 @@ interface IdbFactory {
 }
 
 const DB_NAME = 'warren-client';
-const STORE = 'generations';
+/** Version 2: records named by an HMAC and sealed; version 1's store named sessions in the clear. */
+const DB_VERSION = 2;
+const STORE = 'records';
+const OLD_STORES = ['generations'];
 /** Records of sessions no tab refreshed for this long are swept (a refresh token lives 30 days). */
 const RECORD_TTL_MS = 31 * 24 * 3600 * 1000;
 
 /**
  * The browser's coordinator for refresh tokens kept under `key`, or null where a piece is
- * missing (Node, an old browser, IndexedDB blocked): the client then coordinates within its
- * own tab only, as before.
+ * missing (Node, an old browser, a page not in a secure context, which has no WebCrypto to seal
+ * with): the client then coordinates within its own tab only. IndexedDB blocked (private modes)
+ * leaves the lock and the channel.
  */
 export function browserTabCoordinator(key: string): TabCoordinator | null {
   const g = globalThis as unknown as {
@@ -98,7 +107,7 @@ export function browserTabCoordinator(key: string): TabCoordinator | null {
     indexedDB?: IdbFactory;
   };
   const locks = g.navigator?.locks;
-  if (typeof locks?.request !== 'function' || typeof g.BroadcastChannel !== 'function' || !g.indexedDB) return null;
+  if (typeof locks?.request !== 'function' || typeof g.BroadcastChannel !== 'function' || !g.indexedDB || !canSeal()) return null;
   let channel: Channel;
   try {
     channel = new g.BroadcastChannel(`warren-client:${key}`);
@@ -106,27 +115,37 @@ export function browserTabCoordinator(key: string): TabCoordinator | null {
     return null;
   }
   const idb = g.indexedDB;
-  const listeners = new Set<(m: TabMessage) => void>();
+  const listeners = new Set<(m: unknown) => void>();
   channel.onmessage = (event) => {
-    const message = parseMessage(event.data);
-    if (message) for (const listener of [...listeners]) listener(message);
+    for (const listener of [...listeners]) listener(event.data);
   };
   let db: Promise<IdbDatabase | null> | null = null;
   const open = () =>
     (db ??= new Promise<IdbDatabase | null>((resolve) => {
       let request: IdbOpenRequest;
       try {
-        request = idb.open(DB_NAME, 1);
+        request = idb.open(DB_NAME, DB_VERSION);
       } catch {
         return resolve(null);
       }
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      request.onsuccess = () => resolve(request.result);
+      request.onupgradeneeded = () => {
+        const database = request.result;
+        for (const old of OLD_STORES) if (database.objectStoreNames.contains(old)) database.deleteObjectStore(old);
+        if (!database.objectStoreNames.contains(STORE)) database.createObjectStore(STORE);
+      };
+      request.onsuccess = () => {
+        const database = request.result;
+        // A newer version opened in another tab: step aside (its transactions wait for this close).
+        database.onversionchange = () => {
+          database.close();
+          db = null;
+        };
+        resolve(database);
+      };
       // Blocked or refused (private mode of some browsers): no generations, messages still work.
       request.onerror = () => resolve(null);
       request.onblocked = () => resolve(null);
     }));
-  const recordKey = (sessionId: string) => `${key}|${sessionId}`;
 
   /** One transaction, resolved once committed (so the next lock holder sees what it wrote). */
   async function transact<T>(mode: 'readonly' | 'readwrite', work: (store: IdbStore) => IdbRequest | void): Promise<T | null> {
@@ -148,14 +167,14 @@ export function browserTabCoordinator(key: string): TabCoordinator | null {
 
   return {
     exclusive: (fn) => locks.request(`warren-client:refresh:${key}`, { mode: 'exclusive' }, fn),
-    async generation(sessionId) {
-      const record = await transact<{ generation?: unknown } | undefined>('readonly', (store) => store.get(recordKey(sessionId)));
-      return typeof record?.generation === 'string' ? record.generation : null;
+    async read(id) {
+      const record = await transact<{ value?: unknown } | undefined>('readonly', (store) => store.get(id));
+      return typeof record === 'object' && record !== null ? record.value : undefined;
     },
-    async setGeneration(sessionId, generation) {
+    async write(id, value) {
       const now = Date.now();
       await transact('readwrite', (store) => {
-        store.put({ generation, at: now }, recordKey(sessionId));
+        store.put({ value, at: now }, id);
         // Sweep sessions whose tabs are long gone: their refresh tokens have expired.
         const sweep = store.openCursor();
         sweep.onsuccess = () => {
@@ -167,8 +186,8 @@ export function browserTabCoordinator(key: string): TabCoordinator | null {
         };
       });
     },
-    async forget(sessionId) {
-      await transact('readwrite', (store) => store.delete(recordKey(sessionId)));
+    async remove(id) {
+      await transact('readwrite', (store) => store.delete(id));
     },
     post(message) {
       try {
@@ -182,25 +201,4 @@ export function browserTabCoordinator(key: string): TabCoordinator | null {
       return () => listeners.delete(listener);
     },
   };
-}
-
-/** A message from another tab, checked: anything malformed is ignored. */
-function parseMessage(data: unknown): TabMessage | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
-  const m = data as Record<string, unknown>;
-  if (typeof m.sessionId !== 'string') return undefined;
-  switch (m.type) {
-    case 'rotated': {
-      const pair = m.pair as Partial<TokenPair> | undefined;
-      const valid = typeof m.generation === 'string' && typeof pair?.accessToken === 'string' && typeof pair.refreshToken === 'string'
-        && typeof pair.expiresIn === 'number' && typeof pair.user === 'object' && Array.isArray(pair.permissions) && typeof pair.session?.id === 'string';
-      return valid ? (m as TabMessage) : undefined;
-    }
-    case 'ask':
-      return typeof m.generation === 'string' ? (m as TabMessage) : undefined;
-    case 'ended':
-      return m as TabMessage;
-    default:
-      return undefined;
-  }
 }

@@ -68,22 +68,33 @@ export interface TokenStorage {
   removeItem(key: string): void;
 }
 
-/** A message between the tabs of one browser holding the same session (cross-tab.ts). */
+/**
+ * A message between the tabs of one browser holding the same session, as the tabs read it once
+ * opened (it travels sealed with the session's secret, tab-crypto.ts): `refreshed` says a newer
+ * token exists, `ask` asks for the pair of a generation, `rotated` answers an ask with the pair,
+ * `ended` says the session ended.
+ */
 export type TabMessage =
-  | { type: 'rotated'; sessionId: string; generation: string; pair: TokenPair }
+  | { type: 'refreshed'; sessionId: string; generation: string }
   | { type: 'ask'; sessionId: string; generation: string }
+  | { type: 'rotated'; sessionId: string; generation: string; pair: TokenPair }
   | { type: 'ended'; sessionId: string };
 
-/** How the tabs of one browser coordinate their refreshes (cross-tab.ts has the browser's). */
+/**
+ * How the tabs of one browser reach each other (cross-tab.ts has the browser's). It carries and
+ * keeps what the session seals, without reading it: a page of the origin that is not one of the
+ * session's tabs can see, send and overwrite all of it, and the tabs ignore what it made.
+ */
 export interface TabCoordinator {
   /** Runs `fn` while holding the origin-wide refresh lock. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** The generation of the session's newest refresh token, as the last refresh recorded it. */
-  generation(sessionId: string): Promise<string | null>;
-  setGeneration(sessionId: string, generation: string): Promise<void>;
-  forget(sessionId: string): Promise<void>;
-  post(message: TabMessage): void;
-  onMessage(listener: (message: TabMessage) => void): () => void;
+  /** The record kept under `id` (committed before the returned promise settles on write), or undefined. */
+  read(id: string): Promise<unknown>;
+  write(id: string, value: unknown): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** To every other tab listening (never back to this one). */
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): () => void;
 }
 
 export interface WarrenClientOptions {

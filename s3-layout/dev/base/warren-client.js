@@ -8,6 +8,69 @@ function backoffDelay(attempt, opts, random = Math.random) {
   return Math.round(random() * ceiling);
 }
 
+// src/tab-crypto.ts
+var SECRET_BYTES = 32;
+var NONCE_BYTES = 12;
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function subtle() {
+  const c = globalThis.crypto;
+  return c?.subtle && typeof c.subtle.deriveKey === "function" ? c.subtle : null;
+}
+function canSeal() {
+  return subtle() !== null;
+}
+function newSecret() {
+  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+}
+async function tabKeys(secret) {
+  const s = subtle();
+  const raw = fromHex(secret);
+  if (!s || !raw || raw.length !== SECRET_BYTES) return null;
+  try {
+    const base = await s.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+    const hkdf = (info) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(info) });
+    const aead = await s.deriveKey(hkdf("warren-client tabs: messages v1"), base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    const mac = await s.deriveKey(hkdf("warren-client tabs: record names v1"), base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+    const aad = (kind, sessionId) => encoder.encode(JSON.stringify(["warren-client", 1, kind, sessionId]));
+    return {
+      async seal(kind, sessionId, body) {
+        const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+        const data = await s.encrypt({ name: "AES-GCM", iv, additionalData: aad(kind, sessionId) }, aead, encoder.encode(JSON.stringify(body)));
+        return { v: 1, kind, iv, data };
+      },
+      async open(sealed, sessionId, kind) {
+        if (!isSealed(sealed) || kind !== void 0 && sealed.kind !== kind) return void 0;
+        try {
+          const plain = await s.decrypt({ name: "AES-GCM", iv: sealed.iv, additionalData: aad(sealed.kind, sessionId) }, aead, sealed.data);
+          return { kind: sealed.kind, body: JSON.parse(decoder.decode(plain)) };
+        } catch {
+          return void 0;
+        }
+      },
+      async recordId(sessionId) {
+        return toHex(new Uint8Array(await s.sign("HMAC", mac, encoder.encode(sessionId))));
+      }
+    };
+  } catch {
+    return null;
+  }
+}
+function isSealed(x) {
+  if (typeof x !== "object" || x === null) return false;
+  const m = x;
+  return m.v === 1 && typeof m.kind === "string" && m.iv instanceof Uint8Array && m.iv.length === NONCE_BYTES && (m.data instanceof ArrayBuffer || m.data instanceof Uint8Array);
+}
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+function fromHex(hex) {
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
 // src/cross-tab.ts
 function nextGeneration(previous) {
   return `${generationNumber(previous) + 1}.${randomTag()}`;
@@ -24,12 +87,14 @@ function randomTag() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 var DB_NAME = "warren-client";
-var STORE = "generations";
+var DB_VERSION = 2;
+var STORE = "records";
+var OLD_STORES = ["generations"];
 var RECORD_TTL_MS = 31 * 24 * 3600 * 1e3;
 function browserTabCoordinator(key) {
   const g = globalThis;
   const locks = g.navigator?.locks;
-  if (typeof locks?.request !== "function" || typeof g.BroadcastChannel !== "function" || !g.indexedDB) return null;
+  if (typeof locks?.request !== "function" || typeof g.BroadcastChannel !== "function" || !g.indexedDB || !canSeal()) return null;
   let channel;
   try {
     channel = new g.BroadcastChannel(`warren-client:${key}`);
@@ -39,23 +104,32 @@ function browserTabCoordinator(key) {
   const idb = g.indexedDB;
   const listeners = /* @__PURE__ */ new Set();
   channel.onmessage = (event) => {
-    const message = parseMessage(event.data);
-    if (message) for (const listener of [...listeners]) listener(message);
+    for (const listener of [...listeners]) listener(event.data);
   };
   let db = null;
   const open = () => db ??= new Promise((resolve) => {
     let request;
     try {
-      request = idb.open(DB_NAME, 1);
+      request = idb.open(DB_NAME, DB_VERSION);
     } catch {
       return resolve(null);
     }
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
+    request.onupgradeneeded = () => {
+      const database = request.result;
+      for (const old of OLD_STORES) if (database.objectStoreNames.contains(old)) database.deleteObjectStore(old);
+      if (!database.objectStoreNames.contains(STORE)) database.createObjectStore(STORE);
+    };
+    request.onsuccess = () => {
+      const database = request.result;
+      database.onversionchange = () => {
+        database.close();
+        db = null;
+      };
+      resolve(database);
+    };
     request.onerror = () => resolve(null);
     request.onblocked = () => resolve(null);
   });
-  const recordKey = (sessionId) => `${key}|${sessionId}`;
   async function transact(mode, work) {
     const database = await open();
     if (!database) return null;
@@ -74,14 +148,14 @@ function browserTabCoordinator(key) {
   }
   return {
     exclusive: (fn) => locks.request(`warren-client:refresh:${key}`, { mode: "exclusive" }, fn),
-    async generation(sessionId) {
-      const record = await transact("readonly", (store) => store.get(recordKey(sessionId)));
-      return typeof record?.generation === "string" ? record.generation : null;
+    async read(id) {
+      const record = await transact("readonly", (store) => store.get(id));
+      return typeof record === "object" && record !== null ? record.value : void 0;
     },
-    async setGeneration(sessionId, generation) {
+    async write(id, value) {
       const now = Date.now();
       await transact("readwrite", (store) => {
-        store.put({ generation, at: now }, recordKey(sessionId));
+        store.put({ value, at: now }, id);
         const sweep = store.openCursor();
         sweep.onsuccess = () => {
           const cursor = sweep.result;
@@ -92,8 +166,8 @@ function browserTabCoordinator(key) {
         };
       });
     },
-    async forget(sessionId) {
-      await transact("readwrite", (store) => store.delete(recordKey(sessionId)));
+    async remove(id) {
+      await transact("readwrite", (store) => store.delete(id));
     },
     post(message) {
       try {
@@ -106,24 +180,6 @@ function browserTabCoordinator(key) {
       return () => listeners.delete(listener);
     }
   };
-}
-function parseMessage(data) {
-  if (typeof data !== "object" || data === null) return void 0;
-  const m = data;
-  if (typeof m.sessionId !== "string") return void 0;
-  switch (m.type) {
-    case "rotated": {
-      const pair = m.pair;
-      const valid = typeof m.generation === "string" && typeof pair?.accessToken === "string" && typeof pair.refreshToken === "string" && typeof pair.expiresIn === "number" && typeof pair.user === "object" && Array.isArray(pair.permissions) && typeof pair.session?.id === "string";
-      return valid ? m : void 0;
-    }
-    case "ask":
-      return typeof m.generation === "string" ? m : void 0;
-    case "ended":
-      return m;
-    default:
-      return void 0;
-  }
 }
 
 // src/problem.ts
@@ -604,7 +660,9 @@ var Session = class {
     this.storage = storage;
     this.storageKey = storageKey;
     this.tabs = tabs;
-    tabs?.onMessage((m) => this.#onTabMessage(m));
+    tabs?.onMessage((sealed) => {
+      this.#inbound = this.#inbound.then(() => this.#receive(sealed)).catch(() => void 0);
+    });
   }
   http;
   mainBackendUrl;
@@ -622,6 +680,12 @@ var Session = class {
   #sessionListeners = /* @__PURE__ */ new Set();
   #tokenListeners = /* @__PURE__ */ new Set();
   refresh = singleFlight(() => this.#refresh());
+  /** The keys of the last secret used (deriving them is asynchronous work worth keeping). */
+  #keys = null;
+  /** Messages from other tabs are handled one at a time, in the order they came. */
+  #inbound = Promise.resolve();
+  /** Called after each message from another tab was handled (a tab waiting for a pair). */
+  #handled = /* @__PURE__ */ new Set();
   get state() {
     return this.#state;
   }
@@ -668,7 +732,7 @@ var Session = class {
       if ((this.#access?.token ?? null) !== seen) return;
       const mine = this.#readTabRecord();
       if (mine) {
-        const latest = await tabs.generation(mine.sessionId);
+        const latest = await this.#recordedGeneration(mine);
         if (latest !== null && isNewer(latest, mine.generation) && await this.#askTabs(mine.sessionId, latest)) return;
       }
       await this.#refreshNow();
@@ -685,23 +749,48 @@ var Session = class {
       throw err;
     }
     if (this.#readRefreshToken() !== refreshToken) throw notSignedIn();
-    await this.#acceptNew(pair, this.#readTabRecord()?.generation ?? null);
+    await this.#acceptNew(pair, this.#readTabRecord());
   }
   /**
    * A pair fresh from the server: accepted, and with tabs, its generation recorded (committed
-   * before the lock is released) and the pair handed to the other tabs of the session.
+   * before the lock is released) and the other tabs of the session told, which then ask for it.
+   * A login starts a new secret; a refresh keeps the session's.
    */
-  async #acceptNew(pair, previousGeneration) {
-    const generation = nextGeneration(previousGeneration);
-    this.#accept(pair, generation);
+  async #acceptNew(pair, previous) {
+    const same = previous !== null && previous.sessionId === pair.session.id;
+    const record = { sessionId: pair.session.id, generation: nextGeneration(same ? previous.generation : null), secret: same ? previous.secret : newSecret() };
+    this.#accept(pair, record);
     if (!this.tabs) return;
-    await this.tabs.setGeneration(pair.session.id, generation);
-    this.tabs.post({ type: "rotated", sessionId: pair.session.id, generation, pair });
+    await this.#recordGeneration(record);
+    await this.#post(record, { type: "refreshed", sessionId: record.sessionId, generation: record.generation });
+  }
+  #keysOf(secret) {
+    if (this.#keys?.secret !== secret) this.#keys = { secret, keys: tabKeys(secret) };
+    return this.#keys.keys;
+  }
+  /** The generation the last refresh of the session recorded; null if none (or none this session sealed). */
+  async #recordedGeneration(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return null;
+    const opened = await keys.open(await this.tabs.read(await keys.recordId(record.sessionId)), record.sessionId, "generation");
+    const generation = opened?.body?.generation;
+    return typeof generation === "string" ? generation : null;
+  }
+  async #recordGeneration(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    await this.tabs.write(await keys.recordId(record.sessionId), await keys.seal("generation", record.sessionId, { generation: record.generation }));
+  }
+  /** Seals `message` for the session's tabs and sends it. */
+  async #post(record, message) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    this.tabs.post(await keys.seal(message.type, record.sessionId, message));
   }
   /** Asks the other tabs for the pair of `generation`; true once this tab holds it. */
   #askTabs(sessionId, generation) {
-    const tabs = this.tabs;
-    if (!tabs) return Promise.resolve(false);
+    const asking = this.#readTabRecord();
+    if (!this.tabs || !asking) return Promise.resolve(false);
     const has = () => {
       const mine = this.#readTabRecord();
       return mine !== null && mine.sessionId === sessionId && !isNewer(generation, mine.generation);
@@ -710,30 +799,44 @@ var Session = class {
     return new Promise((resolve) => {
       const done = (result) => {
         clearTimeout(timer);
-        off();
+        this.#handled.delete(check);
         resolve(result);
       };
-      const off = tabs.onMessage(() => {
+      const check = () => {
         if (has()) done(true);
-      });
+      };
+      this.#handled.add(check);
       const timer = setTimeout(() => done(false), ASK_TIMEOUT_MS);
-      tabs.post({ type: "ask", sessionId, generation });
+      void this.#post(asking, { type: "ask", sessionId, generation });
     });
   }
-  /** What another tab of this browser says about a session. */
-  #onTabMessage(m) {
+  /** Something on the channel: used only if it opens with this tab's secret as a message of its session. */
+  async #receive(sealed) {
+    const before = this.#readTabRecord();
+    if (!before) return;
+    const keys = await this.#keysOf(before.secret);
+    const opened = await keys?.open(sealed, before.sessionId);
     const mine = this.#readTabRecord();
-    if (!mine || mine.sessionId !== m.sessionId) return;
+    if (!opened || !mine || mine.sessionId !== before.sessionId || mine.secret !== before.secret) return;
+    const m = checkedMessage(opened.kind, opened.body, mine.sessionId);
+    if (m) this.#onTabMessage(m, mine);
+    for (const check of [...this.#handled]) check();
+  }
+  /** What another tab of this session says (opened and checked). */
+  #onTabMessage(m, mine) {
     switch (m.type) {
+      case "refreshed":
+        if (isNewer(m.generation, mine.generation)) void this.#post(mine, { type: "ask", sessionId: mine.sessionId, generation: m.generation });
+        return;
       case "rotated":
-        if (isNewer(m.generation, mine.generation)) this.#accept(m.pair, m.generation);
+        if (isNewer(m.generation, mine.generation)) this.#accept(m.pair, { ...mine, generation: m.generation });
         return;
       case "ask": {
         const access = this.#access;
         if (m.generation !== mine.generation || !access || !this.#pair) return;
         const expiresIn = Math.floor((access.expiresAt - Date.now()) / 1e3);
         const pair = { ...this.#pair, accessToken: access.token, refreshToken: this.#readRefreshToken() ?? "", expiresIn };
-        if (pair.refreshToken) this.tabs?.post({ type: "rotated", sessionId: mine.sessionId, generation: mine.generation, pair });
+        if (pair.refreshToken) void this.#post(mine, { type: "rotated", sessionId: mine.sessionId, generation: mine.generation, pair });
         return;
       }
       case "ended":
@@ -785,13 +888,14 @@ var Session = class {
   forget() {
     this.#end({ state: "signedOut" }, true);
   }
-  #accept(pair, generation) {
+  /** `record`: this tab's record for the pair (with tabs). */
+  #accept(pair, record) {
     const now = Date.now();
     const ttlMs = Math.max(1, pair.expiresIn) * 1e3;
     this.#access = { token: pair.accessToken, expiresAt: now + ttlMs, refreshAt: now + ttlMs - Math.min(6e4, ttlMs / 4) };
     this.#pair = pair;
     this.#writeRefreshToken(pair.refreshToken);
-    if (this.tabs) this.#writeTabRecord({ sessionId: pair.session.id, generation });
+    if (this.tabs) this.#writeTabRecord(record);
     const previous = this.#state;
     const next = { state: "signedIn", user: pair.user, permissions: pair.permissions, sessionId: pair.session.id };
     this.#state = next;
@@ -802,16 +906,20 @@ var Session = class {
   #end(state, announce) {
     const wasSignedIn = this.#state.state === "signedIn";
     const record = this.tabs ? this.#readTabRecord() : null;
-    if (record && announce) {
-      void this.tabs?.forget(record.sessionId);
-      this.tabs?.post({ type: "ended", sessionId: record.sessionId });
-    }
+    if (record && announce) void this.#announceEnd(record);
     this.#access = null;
     this.#pair = null;
     this.#removeRefreshToken();
     this.#removeTabRecord();
     this.#state = state;
     if (wasSignedIn || state.state === "ended") this.#emitSession();
+  }
+  /** Forgets the session's generation record and tells its other tabs (with the secret, read before it is removed). */
+  async #announceEnd(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    await this.tabs.remove(await keys.recordId(record.sessionId));
+    await this.#post(record, { type: "ended", sessionId: record.sessionId });
   }
   #emitSession() {
     const state = this.#state;
@@ -833,7 +941,7 @@ var Session = class {
     }
   }
   get #tabRecordKey() {
-    return `${this.storageKey}:generation`;
+    return `${this.storageKey}:tab`;
   }
   #readTabRecord() {
     let raw = null;
@@ -844,7 +952,9 @@ var Session = class {
     if (raw === null) return this.#tabRecord;
     try {
       const r = JSON.parse(raw);
-      if (typeof r.sessionId === "string" && typeof r.generation === "string") return { sessionId: r.sessionId, generation: r.generation };
+      if (typeof r.sessionId === "string" && typeof r.generation === "string" && typeof r.secret === "string") {
+        return { sessionId: r.sessionId, generation: r.generation, secret: r.secret };
+      }
     } catch {
     }
     return this.#tabRecord;
@@ -871,6 +981,25 @@ var Session = class {
     }
   }
 };
+function checkedMessage(kind, body, sessionId) {
+  if (typeof body !== "object" || body === null) return void 0;
+  const m = body;
+  if (m.type !== kind || m.sessionId !== sessionId) return void 0;
+  switch (m.type) {
+    case "refreshed":
+    case "ask":
+      return typeof m.generation === "string" ? m : void 0;
+    case "rotated": {
+      const pair = m.pair;
+      const valid = typeof m.generation === "string" && typeof pair?.accessToken === "string" && typeof pair.refreshToken === "string" && typeof pair.expiresIn === "number" && typeof pair.user === "object" && pair.user !== null && Array.isArray(pair.permissions) && pair.session?.id === sessionId;
+      return valid ? m : void 0;
+    }
+    case "ended":
+      return m;
+    default:
+      return void 0;
+  }
+}
 
 // src/client.ts
 var DEFAULT_TIMEOUT_MS = 3e4;
