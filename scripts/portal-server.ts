@@ -8,9 +8,15 @@
  * from the host name the browser used), so the committed pages run against a local stack.
  * Pages are served with a strict Content-Security-Policy (scripts, styles and requests to this
  * origin and the stack's only), the one the bucket's CDN should send.
+ *
+ * The Host header is answered only for the loopback names and the host listened on (421
+ * otherwise): it names the stack in config.js and the CSP, so a page reached under another name
+ * (DNS rebinding, a forged header) never gets a config pointing at that name. A request the
+ * server cannot read (a malformed escape, `/admin/%ZZ`) is a 400, and nothing a request does
+ * stops the server.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,7 +41,7 @@ export interface PortalUrls {
 }
 
 export interface PortalServerOptions {
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1. Also accepted as the Host of a request, with localhost, 127.0.0.1 and [::1]. */
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
@@ -74,23 +80,58 @@ export function contentSecurityPolicy(urls: PortalUrls | null): string {
   ].join('; ');
 }
 
+/** The host names a request may name (without brackets or port), lower case. */
+function allowedHostnames(listenHost: string): Set<string> {
+  return new Set(['localhost', '127.0.0.1', '::1', bare(listenHost)]);
+}
+
+/** `[::1]` → `::1`, lower case. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+}
+
+/** The host name of a Host header (`localhost:8080` → `localhost`, `[::1]:8080` → `::1`), or null if it is not one. */
+export function hostnameOf(host: string | undefined): string | null {
+  if (!host) return null;
+  try {
+    const url = new URL(`http://${host}`);
+    // Only a host and a port: `a@b`, `a/b` and the like parse, but are no Host header.
+    if (url.host !== host.toLowerCase() && url.host !== host.toLowerCase().replace(/:80$/, '')) return null;
+    return bare(url.hostname);
+  } catch {
+    return null;
+  }
+}
+
 export async function startPortalServer(opts: PortalServerOptions = {}): Promise<PortalServer> {
   let urls: PortalUrls | ((hostname: string) => PortalUrls) | null = opts.urls ?? null;
-  const urlsFor = (req: { headers: { host?: string } }): PortalUrls | null => {
-    if (typeof urls !== 'function') return urls;
-    const hostname = new URL(`http://${req.headers.host ?? 'localhost'}`).hostname;
-    return urls(hostname);
-  };
+  const host = opts.host ?? '127.0.0.1';
+  const allowed = allowedHostnames(host);
+  const urlsFor = (hostname: string): PortalUrls | null => (typeof urls === 'function' ? urls(hostname) : urls);
   const requested: string[] = [];
 
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = decodeURIComponent(url.pathname);
-    requested.push(path);
+  const server: Server = createServer((req, res) => {
     const send = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    handle(req, send).catch(() => {
+      // Whatever went wrong, this request ends and the server goes on.
+      if (!res.headersSent) send(500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, send: (status: number, body: string | Buffer, type?: string, headers?: Record<string, string>) => void): Promise<void> {
+    const hostname = hostnameOf(req.headers.host);
+    if (hostname === null || !allowed.has(hostname)) return send(421, `this server answers to ${[...allowed].join(', ')} only`);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      return send(400, 'bad request: malformed URL');
+    }
+    requested.push(path);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
 
     const [folder = '', ...rest] = path.split('/').filter(Boolean);
@@ -107,12 +148,12 @@ export async function startPortalServer(opts: PortalServerOptions = {}): Promise
         // Like an S3 website endpoint: /admin redirects to /admin/, which serves index.html.
         if (!path.endsWith('/')) return send(302, '', undefined, { location: `${path}/` });
         return send(200, await readFile(join(file, 'index.html')), TYPES['.html'], {
-          'content-security-policy': contentSecurityPolicy(urlsFor(req)),
+          'content-security-policy': contentSecurityPolicy(urlsFor(hostname)),
           'referrer-policy': 'no-referrer',
         });
       }
       if (rest.length === 1 && rest[0] === 'config.js') {
-        const stack = urlsFor(req);
+        const stack = urlsFor(hostname);
         if (!stack) return send(503, 'no stack yet');
         const real = (await import(`${pathToFileURL(file).href}?t=${info.mtimeMs}`)) as { default: Record<string, unknown> };
         const config = { ...real.default, ...stack };
@@ -122,8 +163,7 @@ export async function startPortalServer(opts: PortalServerOptions = {}): Promise
     } catch {
       return send(404, 'not found');
     }
-  });
-  const host = opts.host ?? '127.0.0.1';
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

@@ -4,12 +4,18 @@
  * portal's config.js pointed at the local stack that MAIN_BACKEND_PORT and NOTIFICATION_PORT
  * name (the defaults of `npm start`). That stack's CORS_ORIGINS must list this origin:
  * `npm start` allows http://localhost:$PORTALS_PORT and http://127.0.0.1:$PORTALS_PORT unless
- * CORS_ORIGINS is set. PORTALS_HOST (default 127.0.0.1) is the address listened on.
+ * CORS_ORIGINS is set. PORTALS_HOST (default 127.0.0.1) is the address listened on; requests
+ * naming another host than it, localhost, 127.0.0.1 or [::1] get 421. NODE_ENV=production is refused.
  */
 import { loadDotEnv, portalsPort, stackUrls } from './dev-env.js';
 import { startPortalServer, type PortalServer } from './portal-server.js';
 
 loadDotEnv();
+if (process.env.NODE_ENV === 'production') {
+  // A development server (config.js rewritten to a local stack): never what production serves.
+  console.error('portals: refusing to serve with NODE_ENV=production: the bucket is published with scripts/s3-sync.sh');
+  process.exit(2);
+}
 let server: PortalServer;
 try {
   const port = portalsPort(process.env);

@@ -3,8 +3,9 @@
  * `npm run seed` (scripts/seed.ts) makes an admin by the bootstrap path, a manager and two
  * employees by registration with the emailed code, and notifications; run again it sends
  * nothing twice and prints new passwords that work. `npm run portals` (scripts/portals.ts)
- * serves the bucket's folders with each config.js pointed at the stack. Both refuse what they
- * cannot do with one clear line.
+ * serves the bucket's folders with each config.js pointed at the stack, answers 400 to a path it
+ * cannot decode and 421 to a host it does not serve. Both refuse what they cannot do (and
+ * NODE_ENV=production) with one clear line.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -126,7 +127,7 @@ describe('npm run seed and npm run portals', { timeout: 120_000 }, () => {
     assert.match(production.stderr, /refusing to seed with NODE_ENV=production/);
   });
 
-  it('When the portals are served, then each config.js names the stack on the host the browser used, under a strict CSP', async () => {
+  it('When the portals are served, then each config.js names the stack on the host the browser used, under a strict CSP; a bad path or host is refused, and so is NODE_ENV=production', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/portals.ts'], { cwd: ROOT, env: { ...process.env, ...env, PORTALS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -149,6 +150,12 @@ describe('npm run seed and npm run portals', { timeout: 120_000 }, () => {
         assert.ok(answer.status === 403 || answer.status === 404, `${path}: ${answer.status}`);
         assert.doesNotMatch(answer.body, /"workspaces"/);
       }
+      // A malformed escape (was: the server crashed) and another host's name (was: copied into config.js and the CSP).
+      assert.equal((await raw(port, '/admin/%ZZ')).status, 400);
+      const evil = await raw(port, '/admin/config.js', 'evil.example');
+      assert.equal(evil.status, 421);
+      assert.doesNotMatch(evil.body, /evil/);
+      assert.equal((await raw(port, '/admin/config.js')).status, 200, 'still serving');
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -157,5 +164,8 @@ describe('npm run seed and npm run portals', { timeout: 120_000 }, () => {
     const bad = await run('scripts/portals.ts', { PORTALS_PORT: 'eighty' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /PORTALS_PORT must be a port number/);
+    const production = await run('scripts/portals.ts', { PORTALS_PORT: '0', NODE_ENV: 'production' });
+    assert.equal(production.status, 2);
+    assert.match(production.stderr, /^portals: refusing to serve with NODE_ENV=production/);
   });
 });
