@@ -205,6 +205,38 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       assert.equal(await unreadCount(admin.accessToken), 0);
     }));
 
+  it('When a title holds a right-to-left override (U+202E), then the words after it still read left to right', () =>
+    kit.step('bidi override', async () => {
+      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Send' }).click();
+      const title = 'Invoice \u202Efdp.exe';
+      await page.getByRole('checkbox', { name: 'Admins' }).check();
+      await page.getByLabel('Title').fill(title);
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const result = page.locator('#send-result');
+      // (The last step's result is still shown until this send is answered.)
+      await until(async () => ((await result.textContent()) ?? '').includes(title), 'the result of this send');
+      // "Sent “…” to all admins.": the portal's words after the title, each character's box right of the one before.
+      const boxes = await result.evaluate((el, sent) => {
+        const doc = (el as unknown as { ownerDocument: any }).ownerDocument;
+        const chars: { node: any; i: number }[] = [];
+        for (const part of [el.querySelector('strong'), el.querySelector('strong + span')]) {
+          const walker = doc.createTreeWalker(part, 4 /* text */);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) for (let i = 0; i < node.data.length; i++) chars.push({ node, i });
+        }
+        const text = chars.map((c) => c.node.data[c.i]).join('');
+        const after = text.indexOf(sent) + sent.length;
+        return chars.slice(after).filter((c) => !/\s/.test(c.node.data[c.i])).map((c) => {
+          const range = doc.createRange();
+          range.setStart(c.node, c.i);
+          range.setEnd(c.node, c.i + 1);
+          return { char: c.node.data[c.i] as string, left: range.getBoundingClientRect().left as number };
+        });
+      }, title);
+      assert.equal(boxes.map((b) => b.char).join(''), '”toalladmins.');
+      const outOfOrder = boxes.filter((b, i) => i > 0 && b.left <= boxes[i - 1]!.left).map((b) => b.char);
+      assert.deepEqual(outOfOrder, [], `every character right of the one before: ${JSON.stringify(boxes)}`);
+    }));
+
   it('When the admin logs out, then the sign-in form returns and the refresh token is ended', () =>
     kit.step('logout', async () => {
       const refreshToken = await page.evaluate<string | null>("sessionStorage.getItem('warren:dev:admin:refreshToken')");
@@ -245,6 +277,11 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       await p.getByText('This is the Admin portal; you are signed in as employee.').waitFor();
       assert.equal(await p.getByRole('link', { name: 'Open the Employee portal' }).getAttribute('href'), '../employee/');
       assert.deepEqual(await p.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents(), ['Inbox', 'Account'], 'no send or users without the permissions');
+      // A screen they do not have, typed in: the inbox, and the address says so.
+      await p.goto(`${kit.portals.origin}/admin/#/users`);
+      await p.getByRole('heading', { name: 'Inbox' }).waitFor();
+      await until(async () => (await p.evaluate<string>('location.hash')) === '#/inbox', 'the hash to name the inbox');
+      assert.equal(await p.getByRole('heading', { name: 'Users' }).count(), 0);
       await ctx.close();
     }));
 

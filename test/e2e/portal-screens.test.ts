@@ -55,6 +55,9 @@ describe('the portals in a real browser: phone layout and pictures', { timeout: 
       data: { course: 'security-awareness-2030', link: 'https://training.example.com/courses/security-awareness-2030/enrol?cohort=all-employees' },
     });
     await send(token, { recipients: { roles: ['admin'] }, title: 'Weekly sign-ups', body: '12 new accounts this week; 2 wait for a role.', type: 'report', data: { signups: 12 } });
+    // A 40-character key and a 300-character value without a space: the key must not squeeze the value away.
+    await send(token, { recipients: { roles: ['admin'] }, title: 'Import finished', body: '', type: 'report', data: { customer_reference_of_the_imported_batch: 'a1b2c3d4e5'.repeat(30), rows: 1200 } });
+    await until(async () => (await call(`${kit.stack.notificationUrl}/inbox/unread-count`, { token })).body.count === 2, "the admin's two notifications");
     await until(async () => (await call(`${kit.stack.notificationUrl}/inbox/unread-count`, { token: (await login(kit.stack, erin.email, erin.password)).accessToken })).body.count === 4, "Erin's four notifications");
   });
   after(async () => {
@@ -100,6 +103,18 @@ describe('the portals in a real browser: phone layout and pictures', { timeout: 
         const range = doc.createRange();
         range.selectNodeContents(t);
         if (t.getClientRects().length > 0 && range.getClientRects().length > 1) problems.push(`a date wraps: ${t.textContent}`);
+      }
+      // Every value of a notification's data keeps room to be read: at least ~10 characters wide.
+      for (const dd of doc.querySelectorAll('.note__data-list dd')) {
+        if (dd.getClientRects().length === 0) continue;
+        const probe = doc.createElement('span');
+        probe.style.cssText = 'position:absolute;visibility:hidden;white-space:pre';
+        probe.textContent = '0'.repeat(10);
+        dd.append(probe);
+        const tenChars = probe.getBoundingClientRect().width;
+        probe.remove();
+        const width = dd.getBoundingClientRect().width;
+        if (width < tenChars * 0.95) problems.push(`a data value is ${Math.round(width)} px wide, less than 10 characters (${Math.round(tenChars)} px)`);
       }
       const nav = doc.querySelector('nav.sections');
       if (nav && !nav.hidden && nav.scrollWidth > nav.clientWidth) problems.push('the sections do not fit');

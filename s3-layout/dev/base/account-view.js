@@ -3,7 +3,7 @@
  * them, and logging out everywhere. Ending the current session (or all) signs out here too.
  */
 import { confirmDialog } from './dialog.js';
-import { h, statusLine } from './dom.js';
+import { bdi, h, statusLine } from './dom.js';
 import { describeDevice, problemText, timeElement } from './format.js';
 
 export function createAccountView({ client, me }) {
@@ -14,8 +14,8 @@ export function createAccountView({ client, me }) {
     h('section', { class: 'card', 'aria-labelledby': 'account-title' },
       h('h1', { id: 'account-title', tabindex: '-1' }, 'Account'),
       h('dl', { class: 'profile' },
-        h('dt', {}, 'Name'), h('dd', {}, me.user.name),
-        h('dt', {}, 'Email'), h('dd', {}, me.user.email),
+        h('dt', {}, 'Name'), h('dd', {}, bdi(me.user.name)),
+        h('dt', {}, 'Email'), h('dd', {}, bdi(me.user.email)),
         h('dt', {}, 'Role'), h('dd', {}, me.user.role))),
     h('section', { class: 'card', 'aria-labelledby': 'sessions-title' },
       h('h2', { id: 'sessions-title' }, 'Your sessions'),

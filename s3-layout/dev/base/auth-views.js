@@ -4,7 +4,7 @@
  * #/register, #/forgot. Every refusal shows the server's own words (problem details `detail`
  * and, for a 400, its field errors).
  */
-import { capitalise, field, h, statusLine } from './dom.js';
+import { bdi, capitalise, field, h, statusLine } from './dom.js';
 import { fieldErrors, problemText } from './format.js';
 
 const PASSWORD_HINT = 'At least 8 characters. Very common passwords are refused.';
@@ -122,7 +122,7 @@ function verifyView({ client, go }, registration) {
   const resend = h('button', { type: 'button', class: 'button button--link' }, 'Send a new code');
   const form = h('form', { id: 'verify-form' }, field('Code', code, 'The 6 digits from the email. It is valid for 10 minutes.'), status.el, submit);
   const view = card('verify', 'Check your email',
-    h('p', {}, 'We sent a code to ', h('strong', {}, registration.email), '.'),
+    h('p', {}, 'We sent a code to ', h('strong', {}, bdi(registration.email)), '.'),
     form,
     h('p', { class: 'auth__links' }, resend, h('a', { href: '#/' }, 'Back to sign in')));
   onSubmit(form, submit, status, 'Confirming…', async () => {

@@ -38,6 +38,15 @@ export function field(label, input, hint) {
   return h('div', { class: 'field' }, h('label', { class: 'field__label', for: id }, label), input, hintEl);
 }
 
+/**
+ * Text someone else chose (a name, a title, an email) inside a line of the portal's own words:
+ * a <bdi>, so that its direction (an Arabic name, or a U+202E RIGHT-TO-LEFT OVERRIDE meant to
+ * reverse what follows) stays inside it and the rest of the line reads as written.
+ */
+export function bdi(text) {
+  return h('bdi', {}, text);
+}
+
 /** Text read by screen readers only. */
 export function srOnly(text) {
   return h('span', { class: 'sr-only' }, text);
@@ -47,7 +56,7 @@ export function capitalise(s) {
   return s ? s.charAt(0).toUpperCase() + s.slice(1) : '';
 }
 
-/** A status line (role=status, or role=alert for errors) that a form fills in. */
+/** A status line (role=status, or role=alert for errors) that a form fills in: text, or text and elements (bdi). */
 export function statusLine(id) {
   const el = h('p', { id, class: 'form-status', hidden: true });
   return {
@@ -55,7 +64,7 @@ export function statusLine(id) {
     show(text, kind = 'ok') {
       el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
       el.dataset.kind = kind;
-      el.textContent = text;
+      el.replaceChildren(...[text].flat());
       el.hidden = false;
     },
     clear() {

@@ -1,4 +1,5 @@
 /** Words and numbers for people: relative times, plurals, error messages, devices. */
+import { bdi } from './dom.js';
 import { WarrenProblem } from './warren-client.js';
 
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -94,10 +95,12 @@ export function describeDevice(userAgent) {
 
 const ROLE_PLURALS = { admin: 'all admins', manager: 'all managers', employee: 'all employees' };
 
-/** "all employees and Erin Employee": who a send goes to, for the preview and the sent list. */
+/**
+ * "all employees and Erin Employee": who a send goes to, for the preview and the sent list, as
+ * children for h() (each person's name isolated: bdi). `people`: users, or their names.
+ */
 export function recipientsSummary(roles, people) {
-  const parts = [...roles.map((r) => ROLE_PLURALS[r] ?? r), ...people.map((p) => p.name || p.email)];
-  if (parts.length === 0) return 'nobody yet';
-  if (parts.length === 1) return parts[0];
-  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+  const parts = [...roles.map((r) => ROLE_PLURALS[r] ?? r), ...people.map((p) => bdi(typeof p === 'string' ? p : p.name || p.email))];
+  if (parts.length === 0) return ['nobody yet'];
+  return parts.flatMap((part, i) => (i === 0 ? [part] : [i === parts.length - 1 ? ' and ' : ', ', part]));
 }

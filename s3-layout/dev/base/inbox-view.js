@@ -5,7 +5,7 @@
  * Items are kept by id and updated in place (never the whole list re-rendered), so the button a
  * keyboard user just pressed keeps its focus while live notifications and read changes arrive.
  */
-import { h, uid } from './dom.js';
+import { bdi, h, uid } from './dom.js';
 import { problemText, timeElement } from './format.js';
 
 const PAGE_SIZE = 20;
@@ -88,14 +88,14 @@ export function createInbox({ client, toasts, onCount }) {
     toggle.addEventListener('click', () => (items.get(n.id)?.n.readAt ? markUnread(n.id) : markRead(n.id)));
     const meta = h('p', { class: 'note__meta' },
       timeElement(n.createdAt),
-      n.sender ? h('span', { class: 'note__sender' }, `from ${n.sender.name || 'a former user'}`) : h('span', { class: 'note__sender' }, 'from Warren'),
+      n.sender ? h('span', { class: 'note__sender' }, 'from ', n.sender.name ? bdi(n.sender.name) : 'a former user') : h('span', { class: 'note__sender' }, 'from Warren'),
       n.type && n.type !== 'general' ? h('span', { class: 'type-pill' }, n.type) : null,
       h('span', { class: 'note__state' }));
     return h('li', { class: 'inbox-item', 'data-id': n.id },
       h('article', { class: 'note', 'aria-labelledby': titleId },
         h('span', { class: 'note__dot', 'aria-hidden': 'true' }),
         h('div', { class: 'note__main' },
-          h('h2', { class: 'note__title', id: titleId }, n.title),
+          h('h2', { class: 'note__title', id: titleId }, bdi(n.title)),
           n.body ? h('p', { class: 'note__body' }, n.body) : null,
           meta,
           dataDetails(n.data)),
@@ -184,7 +184,7 @@ export function createInbox({ client, toasts, onCount }) {
       const known = items.has(n.id);
       put(n);
       render();
-      if (!known && !n.readAt) toasts.show({ title: n.title, body: n.body, meta: n.sender?.name ? `from ${n.sender.name}` : undefined });
+      if (!known && !n.readAt) toasts.show({ title: n.title, body: n.body, meta: n.sender?.name ? ['from ', bdi(n.sender.name)] : undefined });
     },
     read(change) {
       const now = new Date().toISOString();
@@ -210,7 +210,7 @@ function dataDetails(data) {
   if (entries.length === 0) return null;
   const shown = entries.slice(0, MAX_DATA_ENTRIES);
   const list = h('dl', { class: 'note__data-list' },
-    ...shown.map(([key, value]) => [h('dt', {}, key), h('dd', {}, dataText(value))]));
+    ...shown.map(([key, value]) => [h('dt', {}, bdi(key)), h('dd', {}, bdi(dataText(value)))]));
   const more = entries.length > shown.length ? h('p', { class: 'muted' }, `and ${entries.length - shown.length} more`) : null;
   return h('details', { class: 'note__data' }, h('summary', {}, `Details (${entries.length})`), list, more);
 }

@@ -152,6 +152,8 @@ export function startPortal(root, config) {
   function show(route, focus) {
     if (!signedIn) return showAuth(route, {});
     const name = signedIn.views[route] ? route : 'inbox';
+    // A screen this user does not have (an employee's #/users): the hash says what is shown instead.
+    if (name !== route) history.replaceState(null, '', `#/${name}`);
     const view = signedIn.views[name];
     for (const link of nav.children) {
       if (link.dataset.route === name) link.setAttribute('aria-current', 'page');

@@ -3,7 +3,7 @@
  * a listbox of matches (arrow keys, Enter, Escape, or the mouse), and the chosen people as a
  * list of removable chips.
  */
-import { field, h, icon, uid } from './dom.js';
+import { bdi, field, h, icon, uid } from './dom.js';
 import { plural, problemText } from './format.js';
 
 const SEARCH_DELAY_MS = 200;
@@ -27,7 +27,7 @@ export function createRecipientPicker({ client, onChange }) {
   // Said to screen readers; shown only when it matters to everyone (nobody found, an error).
   const status = h('p', { class: 'picker__status', role: 'status', 'data-visible': 'false' });
   const say = (text, visible = false) => {
-    status.textContent = text;
+    status.replaceChildren(...[text].flat());
     status.dataset.visible = String(visible);
   };
   const chips = h('ul', { class: 'chips', 'aria-label': 'Chosen people' });
@@ -69,8 +69,8 @@ export function createRecipientPicker({ client, onChange }) {
       matches = page.items.filter((u) => !chosen.has(u.id));
       listbox.replaceChildren(...matches.map((u, i) =>
         h('li', { id: `${listId}-${i}`, role: 'option', class: 'picker__option', 'aria-selected': 'false' },
-          h('span', { class: 'picker__name' }, u.name || u.email),
-          h('span', { class: 'picker__email' }, u.email),
+          h('span', { class: 'picker__name' }, bdi(u.name || u.email)),
+          h('span', { class: 'picker__email' }, bdi(u.email)),
           h('span', { class: 'role-pill' }, u.role))));
       [...listbox.children].forEach((li, i) => {
         // mousedown, not click: the input keeps its focus.
@@ -96,7 +96,7 @@ export function createRecipientPicker({ client, onChange }) {
     matches = [];
     listbox.replaceChildren();
     open(false);
-    say(`${user.name || user.email} added.`);
+    say([bdi(user.name || user.email), ' added.']);
     renderChips();
     input.focus();
   }
@@ -105,7 +105,7 @@ export function createRecipientPicker({ client, onChange }) {
     const user = chosen.get(id);
     chosen.delete(id);
     renderChips();
-    say(user ? `${user.name || user.email} removed.` : '');
+    say(user ? [bdi(user.name || user.email), ' removed.'] : '');
     input.focus();
   }
 
@@ -114,7 +114,7 @@ export function createRecipientPicker({ client, onChange }) {
       const label = u.name || u.email;
       const button = h('button', { type: 'button', class: 'chip__remove', 'aria-label': `Remove ${label}` }, icon('close', 14));
       button.addEventListener('click', () => remove(u.id));
-      return h('li', { class: 'chip', title: u.email }, h('span', {}, label), button);
+      return h('li', { class: 'chip', title: u.email }, h('span', {}, bdi(label)), button);
     }));
     chips.hidden = chosen.size === 0;
     onChange();

@@ -6,7 +6,7 @@
  * A send that failed without an answer (offline, timeout) is retried with the same
  * Idempotency-Key while the form is unchanged, so it can never arrive twice.
  */
-import { field, h, statusLine } from './dom.js';
+import { bdi, field, h, statusLine } from './dom.js';
 import { fieldErrors, problemText, recipientsSummary } from './format.js';
 import { createRecipientPicker } from './recipient-picker.js';
 import { createSentList } from './sent-list.js';
@@ -51,15 +51,15 @@ export function createSendView({ client, me, storageKey }) {
     h('div', { class: 'note note--preview' },
       h('span', { class: 'note__dot', 'aria-hidden': 'true' }),
       h('div', { class: 'note__main' }, pTitle, pBody,
-        h('p', { class: 'note__meta' }, h('span', {}, 'just now'), h('span', {}, `from ${me.user.name || me.user.email}`), pType))));
+        h('p', { class: 'note__meta' }, h('span', {}, 'just now'), h('span', {}, 'from ', bdi(me.user.name || me.user.email)), pType))));
   const result = h('div', { id: 'send-result', class: 'send-result', role: 'status', hidden: true });
 
   function updatePreview() {
     const roles = roleBoxes.filter((r) => r.box.checked).map((r) => r.box.value);
-    pTo.textContent = `To ${recipientsSummary(roles, picker.chosen())}`;
-    pTitle.textContent = title.value || 'Your title';
+    pTo.replaceChildren('To ', ...recipientsSummary(roles, picker.chosen()));
+    pTitle.replaceChildren(title.value ? bdi(title.value) : 'Your title');
     pTitle.classList.toggle('placeholder', !title.value);
-    pBody.textContent = body.value;
+    pBody.replaceChildren(bdi(body.value));
     pBody.hidden = !body.value;
     pType.textContent = type.value.trim();
     pType.hidden = !type.value.trim() || type.value.trim() === 'general';
@@ -87,9 +87,9 @@ export function createSendView({ client, me, storageKey }) {
     try {
       const { id } = await client.notifications.send(payload, { idempotencyKey });
       unanswered = null;
-      const to = recipientsSummary(roles, people);
-      sent.add({ id, title: payload.title, to, at: new Date().toISOString() });
-      showResult(id, payload.title, to);
+      const names = people.map((p) => p.name || p.email);
+      sent.add({ id, title: payload.title, roles, people: names, at: new Date().toISOString() });
+      showResult(id, payload.title, recipientsSummary(roles, names));
       title.value = '';
       body.value = '';
       updatePreview();
@@ -106,7 +106,7 @@ export function createSendView({ client, me, storageKey }) {
 
   function showResult(id, sentTitle, to) {
     const line = h('span', { id: 'send-delivery', class: 'send-result__status', 'data-kind': 'pending' }, 'Delivering…');
-    result.replaceChildren(h('strong', {}, `Sent “${sentTitle}”`), h('span', {}, ` to ${to}.`), h('br'), line);
+    result.replaceChildren(h('strong', {}, 'Sent “', bdi(sentTitle), '”'), h('span', {}, ' to ', to, '.'), h('br'), line);
     result.hidden = false;
     followSend(client, id, (r) => {
       line.textContent = r.text;

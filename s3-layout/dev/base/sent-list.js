@@ -3,8 +3,8 @@
  * (sessionStorage, per user, at most 50: id, title, when, to whom) and asks the server for each
  * one's status. It is gone when the tab closes or the user signs out (docs/decisions/0027).
  */
-import { h } from './dom.js';
-import { timeElement } from './format.js';
+import { bdi, h } from './dom.js';
+import { recipientsSummary, timeElement } from './format.js';
 import { describeSend } from './send-status.js';
 
 const MAX_KEPT = 50;
@@ -44,13 +44,16 @@ export function createSentList({ client, storageKey }) {
       const status = h('span', { class: 'sent__status', 'data-kind': 'pending' }, '…');
       statusOf.set(e.id, status);
       return h('li', { class: 'sent__item', 'data-id': e.id },
-        h('span', { class: 'sent__title' }, e.title),
-        h('span', { class: 'sent__meta' }, timeElement(e.at), h('span', {}, `to ${e.to}`)),
+        h('span', { class: 'sent__title' }, bdi(e.title)),
+        h('span', { class: 'sent__meta' }, timeElement(e.at), h('span', {}, 'to ', ...to(e))),
         status);
     }));
     empty.hidden = entries.length > 0;
     refresh.hidden = entries.length === 0;
   }
+
+  /** Whom an entry went to: roles and names (an entry of an older portal: one text). */
+  const to = (e) => (Array.isArray(e.roles) && Array.isArray(e.people) ? recipientsSummary(e.roles, e.people.map(String)) : [bdi(String(e.to ?? ''))]);
 
   async function lookUp(ids) {
     await Promise.all(ids.map(async (id) => {

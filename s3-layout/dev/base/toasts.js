@@ -6,7 +6,7 @@
  * a form's fields or buttons (portal.css, `.app`). Each toast is a status message (an error is
  * an alert) and can be dismissed; at most a few are shown, the newest last.
  */
-import { h, icon } from './dom.js';
+import { bdi, h, icon } from './dom.js';
 
 const TOAST_MS = 6000;
 const MAX_TOASTS = 3;
@@ -18,8 +18,8 @@ export function createToasts() {
     const dismiss = h('button', { type: 'button', class: 'toast__close', 'aria-label': `Dismiss: ${title}` }, icon('close', 16));
     const el = h('div', { class: `toast toast--${kind}`, role: kind === 'error' ? 'alert' : 'status' },
       h('div', { class: 'toast__text' },
-        h('strong', { class: 'toast__title' }, title),
-        body ? h('span', { class: 'toast__body' }, body) : null,
+        h('strong', { class: 'toast__title' }, bdi(title)),
+        body ? h('span', { class: 'toast__body' }, bdi(body)) : null,
         meta ? h('span', { class: 'toast__meta' }, meta) : null),
       dismiss);
     let timer = setTimeout(remove, TOAST_MS);

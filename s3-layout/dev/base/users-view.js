@@ -4,7 +4,7 @@
  * the server answers with 409 last_admin.
  */
 import { confirmDialog } from './dialog.js';
-import { h, statusLine } from './dom.js';
+import { bdi, h, statusLine } from './dom.js';
 import { problemText, timeElement } from './format.js';
 
 const ROLES = ['admin', 'manager', 'employee'];
@@ -70,13 +70,13 @@ export function createUsersView({ client, me, onOwnRoleChanged }) {
         current = changed.role;
         select.value = current;
         const lowered = ROLES.indexOf(next) > ROLES.indexOf(user.role);
-        status.show(`${label} is now ${article(current)} ${current}.${lowered ? ' Their sessions were signed out, so the change applies at once.' : ' The new permissions apply from their next sign-in or token refresh.'}`, 'ok');
+        status.show([bdi(label), ` is now ${article(current)} ${current}.${lowered ? ' Their sessions were signed out, so the change applies at once.' : ' The new permissions apply from their next sign-in or token refresh.'}`], 'ok');
         user.role = current;
         if (self) onOwnRoleChanged();
       } catch (err) {
         select.value = current;
         status.show(err?.code === 'last_admin'
-          ? `${label} is the last admin, so they stay an admin: Warren always keeps at least one admin, or nobody could manage roles. Make someone else an admin first.`
+          ? [bdi(label), ' is the last admin, so they stay an admin: Warren always keeps at least one admin, or nobody could manage roles. Make someone else an admin first.']
           : problemText(err), 'error');
       } finally {
         select.disabled = false;
@@ -84,8 +84,8 @@ export function createUsersView({ client, me, onOwnRoleChanged }) {
     });
     const state = user.locked ? 'Locked' : user.emailVerified === false ? 'Not verified' : 'Active';
     return h('tr', { 'data-user': user.id },
-      h('th', { scope: 'row', class: 'users__name' }, label),
-      h('td', { class: 'users__email', 'data-label': 'Email' }, user.email),
+      h('th', { scope: 'row', class: 'users__name' }, bdi(label)),
+      h('td', { class: 'users__email', 'data-label': 'Email' }, bdi(user.email)),
       h('td', { 'data-label': 'Role' }, select),
       h('td', { class: 'users__state', 'data-label': 'Account' }, state, user.createdAt ? [' · joined ', timeElement(user.createdAt)] : null));
   }
@@ -102,7 +102,7 @@ export function createUsersView({ client, me, onOwnRoleChanged }) {
 function confirmRoleChange(label, from, to, self) {
   const lowered = ROLES.indexOf(to) > ROLES.indexOf(from);
   return confirmDialog({
-    title: `Change ${label}'s role?`,
+    title: ['Change ', bdi(label), "'s role?"],
     text: `From ${from} to ${to}.${lowered ? ' This takes permissions away: every session of theirs is signed out.' : ''}${self ? ' This is your own account.' : ''}`,
     confirm: `Make ${to}`,
     danger: lowered,
