@@ -114,8 +114,9 @@ export interface WarrenClientOptions {
   storageKey?: string;
   /**
    * Coordinate refreshes with the other tabs of this browser holding the same session (a
-   * duplicated tab): Web Locks, IndexedDB and a BroadcastChannel named after `storageKey`.
-   * Default: on when `storage` is given and the browser has all three; off in Node.
+   * duplicated tab): Web Locks, IndexedDB and a BroadcastChannel named after `storageKey`, what
+   * goes through them sealed with a secret kept in `storage` (WebCrypto).
+   * Default: on when `storage` is given and the browser has all four; off in Node.
    */
   crossTab?: boolean | TabCoordinator;
   /** A request taking longer fails with `network_error` (status 0). Default 30 000 ms. */
