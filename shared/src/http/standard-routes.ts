@@ -13,6 +13,13 @@ export interface ReadinessCheck {
   check: () => Promise<boolean> | boolean;
 }
 
+/**
+ * A check that has not answered by then counts as down. A database whose connections stopped
+ * answering (a partition) would otherwise hold /readyz until the pool's 15 s query timeout,
+ * past any load balancer's probe timeout, and the answer would not say what is down.
+ */
+export const READINESS_CHECK_TIMEOUT_MS = 2000;
+
 const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.record(z.string(), z.enum(['ok', 'down'])),
@@ -33,6 +40,8 @@ const health = {
     path: '/readyz',
     operationId: 'readyz',
     summary: 'Readiness: 200 only while the database and the broker connections work',
+    description:
+      'What a load balancer reads: 503 when this replica cannot reach its own database or the broker (a check not answering within 2 s is down). Auth being unreachable does not make main-backend or notification replicas unready: they serve what they can and answer 503 per request.',
     tag: 'operations',
     auth: 'public',
     responses: {
@@ -96,16 +105,9 @@ export function mountStandardRoutes(
   routes.mount(health.healthz, (_input, _req, res) => {
     res.json({ status: 'ok' });
   });
+  const checks = opts.readiness.map((r) => ({ name: r.name, ok: coalesced(r.check) }));
   routes.mount(health.readyz, async (_input, _req, res) => {
-    const results = await Promise.all(
-      opts.readiness.map(async (r) => {
-        try {
-          return [r.name, (await r.check()) ? 'ok' : 'down'] as const;
-        } catch {
-          return [r.name, 'down'] as const;
-        }
-      }),
-    );
+    const results = await Promise.all(checks.map(async (r) => [r.name, (await r.ok()) ? 'ok' : 'down'] as const));
     const ready = results.every(([, s]) => s === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
@@ -121,9 +123,9 @@ export function mountStandardRoutes(
     document ??= JSON.stringify(opts.document());
     res.type('application/json').send(document);
   });
-  routes.mount(docs.page, (_input, _req, res) => {
+  routes.mount(docs.page, (_input, req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
-    res.type('text/html').send(docsPage(opts.api.title));
+    res.type('text/html').send(docsPage(opts.api.title, req.path.endsWith('/')));
   });
   routes.mount(docs.asset, ({ params }, _req, res) => {
     const asset = docsAsset(params.file) as NonNullable<ReturnType<typeof docsAsset>>;
@@ -131,4 +133,38 @@ export function mountStandardRoutes(
     res.setHeader('Cache-Control', 'public, max-age=3600');
     res.type(asset.contentType).send(asset.body);
   });
+}
+
+/** How long a readiness check's answer is reused: probes from every balancer share one check. */
+export const READINESS_CACHE_MS = 1000;
+
+/**
+ * A readiness check that runs at most once at a time, counts as down when it throws or has not
+ * answered within READINESS_CHECK_TIMEOUT_MS, and whose answer is reused for READINESS_CACHE_MS:
+ * /readyz is public, and a flood of it (or many balancers probing at once) must not become a
+ * flood of database queries, nor pile up behind one that hangs.
+ */
+function coalesced(check: ReadinessCheck['check']): () => Promise<boolean> {
+  let inFlight: Promise<boolean> | undefined;
+  let last: { ok: boolean; at: number } | undefined;
+  const once = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_CHECK_TIMEOUT_MS)));
+    try {
+      return await Promise.race([Promise.resolve().then(check), late]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return () => {
+    if (last && Date.now() - last.at < READINESS_CACHE_MS) return Promise.resolve(last.ok);
+    inFlight ??= once().then((ok) => {
+      last = { ok, at: Date.now() };
+      inFlight = undefined;
+      return ok;
+    });
+    return inFlight;
+  };
 }
