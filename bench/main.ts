@@ -29,6 +29,7 @@ import { measurePipeline } from './pipeline.js';
 import { measureRawBroker } from './raw-broker.js';
 import { measureReplay } from './replay.js';
 import { buildReport, printReport, writeReport, type Figures } from './report.js';
+import { nodeOptionsOf } from '../scripts/node-options.mjs';
 import { SERVICES, spawnStack, type ServiceName, type SpawnedStack, type StackEndpoints } from './stack-processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -146,7 +147,8 @@ async function main(): Promise<void> {
       log(`registering ${needed} socket users through the emailed-code flow…`);
       socketUsers = await registerUsers(http, endpoints.mainUrl, inbox, needed);
       Object.assign(stackNotes, {
-        mode: 'spawned: three child processes started by the benchmark (node --import tsx services/<name>/src/main.ts)',
+        mode: 'spawned: three child processes started by the benchmark (node <its options> --import tsx services/<name>/src/main.ts)',
+        nodeOptions: SERVICES.map((s) => `${s}: ${nodeOptionsOf(s).join(' ') || 'none'}`).join('; '),
         LOG_LEVEL: 'warn',
         WS_MAX_CONNECTIONS_PER_USER: String(SOCKETS_PER_USER),
         AUTH_RATE_LIMIT_PER_MINUTE: '100000',
