@@ -19,6 +19,8 @@ export interface FeedSink {
   drained(): Promise<void>;
   /** The feed cannot go on without a gap: the socket closes and the client resumes with ?after=. */
   abort(err: Error): void;
+  /** Runs `send`s that go out together: their frames leave in one socket write, not one each. */
+  together(sends: () => void): void;
 }
 
 /** The database side of a feed. */
@@ -54,11 +56,15 @@ export class SocketFeed {
       this.behind = true;
       return;
     }
-    for (const e of entries) {
-      if (e.seq <= this.lastSeq) continue;
-      if (!this.sink.send({ type: 'notification', notification: e.notification }, e)) return;
-      this.lastSeq = e.seq;
-    }
+    // A live batch's frames for this socket in one write: a write per frame was ~17 % of the
+    // service's CPU when one socket received a stream of sends.
+    this.sink.together(() => {
+      for (const e of entries) {
+        if (e.seq <= this.lastSeq) continue;
+        if (!this.sink.send({ type: 'notification', notification: e.notification }, e)) return;
+        this.lastSeq = e.seq;
+      }
+    });
   }
 
   /** Live messages may have been lost: read on from the database; a failed read aborts the socket. */

@@ -4,6 +4,7 @@
  * data passes `maxBufferedBytes` is closed (4008) so a slow reader cannot grow the server's
  * memory; a feed that cannot go on without a gap closes it too (1013/1011: resume with ?after=).
  */
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { isDatabaseUnavailable } from '@warren/shared/db/unavailable';
 import type { Logger } from '@warren/shared/logger';
@@ -26,6 +27,8 @@ export class ClientConnection implements FeedSink {
 
   constructor(
     readonly ws: WebSocket,
+    /** The connection under `ws` (the upgraded socket): held while a batch's frames are written. */
+    private readonly socket: Duplex,
     readonly userId: string,
     /** The session of the token that authenticated the socket (a renewal may change it). */
     public sessionId: string,
@@ -55,6 +58,19 @@ export class ClientConnection implements FeedSink {
     this.ws.send(JSON.stringify(frame));
     if (live) this.sentLive(live);
     return true;
+  }
+
+  /**
+   * ws writes each frame with its own cork and uncork; corked once more around a batch, the
+   * frames wait in the socket and leave in one write when it is uncorked.
+   */
+  together(sends: () => void): void {
+    this.socket.cork();
+    try {
+      sends();
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   private sentLive(entry: InboxEntry): void {

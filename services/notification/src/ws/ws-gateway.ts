@@ -99,7 +99,7 @@ export class WsGateway {
         // Every socket's end is counted, refused ones too: a wave of 4001 or 1013 is news.
         ws.once('close', (code: number) => this.metrics?.closed.inc({ code: closeCodeLabel(code) }));
         void runWithRequestId(requestId, () =>
-          this.onConnection(ws, pending, token ?? undefined, after).catch((err: Error) => {
+          this.onConnection(ws, socket, pending, token ?? undefined, after).catch((err: Error) => {
             ws.resume();
             // A database that is down is not our bug: "try again later", as REST answers 503.
             if (isDatabaseUnavailable(err)) {
@@ -122,7 +122,7 @@ export class WsGateway {
     }
   }
 
-  private async onConnection(ws: WebSocket, pending: PendingSocket, token: string | undefined, after: string | null): Promise<void> {
+  private async onConnection(ws: WebSocket, socket: Duplex, pending: PendingSocket, token: string | undefined, after: string | null): Promise<void> {
     ws.on('error', (err) => this.deps.logger.warn('socket error', { err: err.message }));
     // Frames the client sends while the token is checked wait in the socket until the
     // message handler is in place (verification may need a JWKS fetch).
@@ -143,7 +143,7 @@ export class WsGateway {
     // Checked right before the socket is registered (no await in between), so a session that
     // ends while the token was being verified is either refused here or closed by endSession.
     if (this.deps.ended.isEnded(auth.sid)) return refuse(CLOSE.unauthorized, 'session ended');
-    const conn = new ClientConnection(ws, auth.sub, auth.sid, {
+    const conn = new ClientConnection(ws, socket, auth.sub, auth.sid, {
       openFeed: (userId, sink) => this.deps.live.openFeed(userId, sink),
       logger: this.deps.logger,
       metrics: this.metrics,

@@ -95,6 +95,10 @@ export class FakeSocket implements FeedSink, LiveSocket {
 
   async drained(): Promise<void> {}
 
+  together(sends: () => void): void {
+    sends();
+  }
+
   abort(err: Error): void {
     this.aborted = err;
     this.open = false;
