@@ -21,6 +21,11 @@ describe('a live batch to one socket', () => {
   /** Writes that reached the server side's socket: one per frame unless they were held together. */
   let writes = 0;
   const received: string[] = [];
+  const deps = {
+    openFeed: (userId: string, sink: ConstructorParameters<typeof SocketFeed>[1]) => new SocketFeed(userId, sink, { latestSeq: async () => 0, readAfter: async () => [] }),
+    logger: captureLogs('notification').logger,
+    maxBufferedBytes: 1_000_000,
+  };
 
   before(async () => {
     const wss = new WebSocketServer({ noServer: true });
@@ -33,11 +38,7 @@ describe('a live batch to one socket', () => {
         net._write = (...args) => (writes++, write(...args));
         net._writev = (...args) => (writes++, writev(...args));
         wss.handleUpgrade(req, socket, head, (ws) => {
-          conn = new ClientConnection(ws, socket, 'user-1', 'session-1', {
-            openFeed: (userId, sink) => new SocketFeed(userId, sink, { latestSeq: async () => 0, readAfter: async () => [] }),
-            logger: captureLogs('notification').logger,
-            maxBufferedBytes: 1_000_000,
-          });
+          conn = new ClientConnection(ws, socket, 'user-1', 'session-1', deps);
           resolve();
         });
       });
@@ -72,6 +73,26 @@ describe('a live batch to one socket', () => {
       received.map((r) => (JSON.parse(r) as { notification: { id: string } }).notification.id),
       Array.from({ length: 50 }, (_, i) => String(i)),
     );
+  });
+
+  it('When a batch is larger than the unread-bytes limit but the client reads, then the socket is not closed as slow', async () => {
+    // Arrange: 50 frames of ~70 bytes against a 1 000-byte limit.
+    writes = 0;
+    received.length = 0;
+    deps.maxBufferedBytes = 1000;
+
+    // Act
+    let allSent = true;
+    conn.together(() => {
+      for (let i = 0; i < 50; i++) allSent &&= conn.send(frame(i));
+    });
+    await waitFor(() => received.length === 50, 'the 50 frames');
+    deps.maxBufferedBytes = 1_000_000;
+
+    // Assert
+    assert.equal(allSent, true);
+    assert.equal(conn.open, true);
+    assert.equal(writes, 1);
   });
 
   it('When frames are sent one by one, then each leaves in its own write', async () => {

@@ -24,6 +24,8 @@ export interface ConnectionDeps {
 
 export class ClientConnection implements FeedSink {
   readonly feed: SocketFeed;
+  /** While a batch is being sent (together): the unsent bytes when it began. */
+  private batchStartBuffered: number | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -48,8 +50,12 @@ export class ClientConnection implements FeedSink {
    */
   send(frame: OutboundFrame, live?: InboxEntry): boolean {
     if (!this.open) return false;
-    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
-      this.deps.logger.warn('slow consumer closed', { userId: this.userId, bufferedBytes: this.ws.bufferedAmount });
+    // Inside a batch the earlier frames of the batch wait in the corked socket, held by us, not
+    // by a client that stopped reading: what the client has left unread is what there was when
+    // the batch began.
+    const unread = this.batchStartBuffered ?? this.ws.bufferedAmount;
+    if (unread > this.deps.maxBufferedBytes) {
+      this.deps.logger.warn('slow consumer closed', { userId: this.userId, bufferedBytes: unread });
       this.ws.close(CLOSE.slowConsumer, 'slow consumer');
       // A client that does not read will not read the close frame either.
       setTimeout(() => this.ws.terminate(), 1000).unref();
@@ -65,10 +71,12 @@ export class ClientConnection implements FeedSink {
    * frames wait in the socket and leave in one write when it is uncorked.
    */
   together(sends: () => void): void {
+    this.batchStartBuffered = this.ws.bufferedAmount;
     this.socket.cork();
     try {
       sends();
     } finally {
+      this.batchStartBuffered = undefined;
       this.socket.uncork();
     }
   }
