@@ -106,7 +106,7 @@ function answersOf(sends: Send[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const a of sends.flatMap((s) => s.attempts)) {
     if (a.status === 202) continue;
-    const what = a.status === 0 ? String(a.error) : String(a.status);
+    const what = a.status === 0 ? String(a.error) : `${a.status}${a.code ? ` ${a.code}` : ''}`;
     out[what] = (out[what] ?? 0) + 1;
   }
   return out;

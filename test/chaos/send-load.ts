@@ -20,6 +20,8 @@ export interface Attempt {
   status: number;
   /** For status 0: `connection refused`, `connection reset` (cut off after it was sent), `timeout`, or the error's code. */
   error?: string;
+  /** For another status than 202: the problem's `code` (`broker_unavailable`…). */
+  code?: string;
 }
 
 export interface Send {
@@ -70,7 +72,7 @@ export function startSendLoad(opts: SendLoadOptions): SendLoad {
         }),
       });
       const body = await res.text();
-      send.attempts.push({ at, ms: Date.now() - at, status: res.status });
+      send.attempts.push({ at, ms: Date.now() - at, status: res.status, ...(res.status === 202 ? {} : { code: problemCode(body) }) });
       return { status: res.status, body };
     } catch (err) {
       const failed: Attempt = { at, ms: Date.now() - at, status: 0, error: failureOf(err) };
@@ -129,4 +131,12 @@ function failureOf(err: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'connection reset';
   return code ?? String((err as Error).message);
+}
+
+function problemCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { code?: string }).code;
+  } catch {
+    return undefined;
+  }
 }
