@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the system tools that `npm test` needs are installed (npm runs this as `pretest`):
-# the linter ShellCheck, which test/scripts runs on every scripts/*.sh, and Chromium, which
-# test/e2e/portal-browser.test.ts drives through playwright-core.
+# the linter ShellCheck, which test/scripts runs on every scripts/*.sh; Chromium, which
+# test/e2e/portal-browser.test.ts drives through playwright-core; and nginx, which
+# test/e2e/gateway.test.ts runs with the gateway's own configuration (deploy/nginx/).
 # Both come from Debian's packages, not npm (playwright's own browser download cannot work
 # here). Idempotent: with both present it only checks. As root it installs what is missing
 # (apt-get update once, then apt-get install); otherwise it prints the command and exits 1.
@@ -9,14 +10,14 @@
 # With WARREN_IMAGE_TEST=1 (or CI set and WARREN_IMAGE_TEST not 0) it also wants what
 # test/images/images.test.ts needs: dockerd (docker.io) and debootstrap. Those are optional:
 # when they cannot be installed (not root, offline) it warns and that test skips itself.
-# Installing docker.io never starts the machine's Docker service here (policy-rc.d).
+# Installing docker.io or nginx never starts the machine's service of that name (policy-rc.d).
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
 Usage: scripts/ensure-system-tools.sh [--check]
 
-Checks that shellcheck and chromium are installed; installs the missing ones with apt-get
+Checks that shellcheck, chromium and nginx are installed; installs the missing ones with apt-get
 when run as root (Debian/Ubuntu). With WARREN_IMAGE_TEST=1 (or CI), also dockerd and
 debootstrap for the image test, without failing when they cannot be installed.
 
@@ -36,7 +37,19 @@ esac
 # command → Debian package(s). Chromium draws its text with fonts-dejavu-core (with
 # --no-install-recommends it would otherwise come without any font).
 declare -A packages=([shellcheck]=shellcheck [chromium]='chromium fonts-dejavu-core'
-  [dockerd]=docker.io [debootstrap]=debootstrap)
+  [nginx]=nginx-light [dockerd]=docker.io [debootstrap]=debootstrap)
+
+# apt-get install, with a policy-rc.d that refuses while it runs (when the machine has none), so
+# a package's install script never starts its daemon (dockerd, nginx on port 80) here.
+apt_install() {
+  local policy=/usr/sbin/policy-rc.d added_policy=false status=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && added_policy=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || status=$?
+  if $added_policy; then rm -f "$policy"; fi
+  return "$status"
+}
 
 image_test_wanted() {
   case "${WARREN_IMAGE_TEST:-}" in
@@ -62,23 +75,17 @@ ensure_image_tools() {
     return 0
   fi
   echo "ensure-system-tools: installing ${to_install[*]} for the image test" >&2
-  # No policy-rc.d yet: one that refuses, so the package does not start the machine's dockerd.
-  local policy=/usr/sbin/policy-rc.d added_policy=false
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && added_policy=true
-  fi
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null; }; then
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt_install "${to_install[@]}"; }; then
     echo "ensure-system-tools: could not install ${to_install[*]}; the image test will skip" >&2
   fi
-  if $added_policy; then rm -f "$policy"; fi
   return 0
 }
 if image_test_wanted; then ensure_image_tools; fi
 
 missing=()
-for tool in shellcheck chromium; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+for tool in shellcheck chromium nginx; do
+  # nginx lives in /usr/sbin, which a user's PATH may not hold.
+  command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
@@ -100,8 +107,8 @@ fi
 echo "ensure-system-tools: installing ${to_install[*]} (missing: ${missing[*]})" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null
+apt_install "${to_install[@]}"
 for tool in "${missing[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "ensure-system-tools: $tool still missing after install" >&2; exit 1; }
+  command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || { echo "ensure-system-tools: $tool still missing after install" >&2; exit 1; }
 done
 echo "ensure-system-tools: installed ${to_install[*]}" >&2

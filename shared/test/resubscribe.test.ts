@@ -113,11 +113,15 @@ describe('Resubscribing after the broker cancels a consumer', () => {
     await f.consumer(f.broker('consumer'), async (payload) => {
       seen.push(payload.notificationId);
     });
-    const publisher = f.publisher(f.broker('pub'));
 
     // Act
     await f.ch.deleteQueue(f.queue);
     await waitFor(() => f.logs.lines.some((l) => l.message === 'consumer resubscribed'), 'the resubscription', 3000);
+    // The publisher starts only now: its declaration of the queue, racing the deletion, can leave
+    // RabbitMQ 3.10 with the old consumer still listed on a queue that delivers nothing to it and
+    // no cancel sent (seen with Nagle off, when the publisher connects in time): the broker's
+    // race, not the consumer's, and not what this test is about.
+    const publisher = f.publisher(f.broker('pub'));
     const sent = notification();
     await within(publisher.publish(f.t.exchanges.events.name, ROUTING_KEYS.notificationRequested, notificationRequestedSchema, sent), 5000, 'the publish');
 

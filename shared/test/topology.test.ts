@@ -17,7 +17,8 @@ import { Broker } from '@warren/shared/messaging/broker';
 import { tierBefore } from '@warren/shared/messaging/delayed-retry';
 import { Publisher, PublishError } from '@warren/shared/messaging/publisher';
 import { RpcClient } from '@warren/shared/messaging/rpc-client';
-import { declareTopology, exchange, resourceNames, routeResources, workQueue, type Resource } from '@warren/shared/messaging/topology';
+import { ownedQueues } from '@warren/shared/messaging/queue-depth';
+import { consumedQueuesOf, declareTopology, exchange, resourceNames, routeResources, workQueue, type Resource } from '@warren/shared/messaging/topology';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace } from '../../test/support/env.js';
 import { captureLogs } from '../../test/support/logs.js';
 import { within } from './helpers.js';
@@ -53,14 +54,28 @@ describe('Warren system map', () => {
         ['ns.auth.rpc.requests', 'auth', 'request-queue'],
       ],
     );
-    const q = t.queues.emailRequests;
-    assert.equal(q.deadLetterQueue, 'ns.email.requests.dlq');
+    const q = t.queues.notificationRequests;
+    assert.equal(q.deadLetterQueue, 'ns.notification.requests.dlq');
     assert.equal(q.deadLetterExchange, t.exchanges.deadLetters);
+    assert.equal(q.retryLane, undefined);
     assert.deepEqual(q.retryTiers, [
-      { delayMs: 1000, queue: 'ns.email.requests.retry.1s' },
-      { delayMs: 5000, queue: 'ns.email.requests.retry.5s' },
-      { delayMs: 15000, queue: 'ns.email.requests.retry.15s' },
+      { delayMs: 1000, queue: 'ns.notification.requests.retry.1s', returnsTo: 'ns.notification.requests' },
+      { delayMs: 5000, queue: 'ns.notification.requests.retry.5s', returnsTo: 'ns.notification.requests' },
+      { delayMs: 15000, queue: 'ns.notification.requests.retry.15s', returnsTo: 'ns.notification.requests' },
     ]);
+  });
+
+  it('When the email queue is read, then its retried emails wait in delay queues of their own lane and come back to that lane', () => {
+    const q = t.queues.emailRequests;
+    assert.equal(q.retryLane, 'ns.email.requests.retries');
+    assert.equal(q.deadLetterQueue, 'ns.email.requests.dlq', 'one dead-letter queue for both lanes');
+    assert.deepEqual(q.retryTiers, [
+      { delayMs: 1000, queue: 'ns.email.requests.retries.retry.1s', returnsTo: 'ns.email.requests.retries' },
+      { delayMs: 5000, queue: 'ns.email.requests.retries.retry.5s', returnsTo: 'ns.email.requests.retries' },
+      { delayMs: 15000, queue: 'ns.email.requests.retries.retry.15s', returnsTo: 'ns.email.requests.retries' },
+    ]);
+    assert.deepEqual(consumedQueuesOf(q), ['ns.email.requests', 'ns.email.requests.retries']);
+    assert.deepEqual(ownedQueues(Object.values(t.queues), 'notification').filter((n) => n.startsWith('ns.email.')), ['ns.email.requests', 'ns.email.requests.retries', 'ns.email.requests.dlq']);
   });
 
   it('When the RPC queue is read, then it binds every auth method on the rpc exchange and has no dead-letter queue', () => {
@@ -73,13 +88,15 @@ describe('Warren system map', () => {
   it('When a namespace is cleaned up, then namespaceResources lists every queue and exchange, once', () => {
     const { queues, exchanges } = namespaceResources('ns');
     assert.deepEqual(exchanges.sort(), ['ns.dlx', 'ns.events', 'ns.live', 'ns.rpc']);
-    // 4 work queues, each with its dead-letter queue and 3 delay queues, the RPC queue, and the
-    // RPC queue of earlier versions (retired: an operator deletes it)
-    assert.equal(queues.length, 4 * (2 + RETRY_DELAYS_MS.length) + 2);
+    // 4 work queues, each with its dead-letter queue and 3 delay queues, the email queue's retry
+    // lane, the RPC queue, and what earlier versions declared (retired: an operator deletes them):
+    // the durable RPC queue and the email queue's delay queues from before its lane
+    assert.equal(queues.length, 4 * (2 + RETRY_DELAYS_MS.length) + 1 + 1 + 1 + RETRY_DELAYS_MS.length);
     assert.equal(new Set(queues).size, queues.length);
     assert.ok(queues.includes('ns.notification.sessions.retry.15s') && queues.includes('ns.auth.rpc.requests'));
-    assert.deepEqual(retiredQueues('ns'), ['ns.auth.rpc']);
-    assert.ok(queues.includes('ns.auth.rpc'));
+    assert.ok(queues.includes('ns.email.requests.retries') && queues.includes('ns.email.requests.retries.retry.15s'));
+    assert.deepEqual(retiredQueues('ns'), ['ns.auth.rpc', 'ns.email.requests.retry.1s', 'ns.email.requests.retry.5s', 'ns.email.requests.retry.15s']);
+    assert.ok(queues.includes('ns.auth.rpc') && queues.includes('ns.email.requests.retry.1s'));
   });
 });
 
@@ -91,6 +108,13 @@ describe('topology kit', () => {
     const q = workQueue({ name: 'x.q', owner: 'o', bindings: [], deadLetterExchange: dlx, retryDelaysMs: [15_000, 500, 1_000] });
     assert.deepEqual(q.retryTiers.map((r) => r.queue), ['x.q.retry.0.5s', 'x.q.retry.1s', 'x.q.retry.15s']);
     assert.throws(() => workQueue({ name: 'x.q', owner: 'o', bindings: [], deadLetterExchange: dlx, retryDelaysMs: [] }), /at least one retry delay/);
+  });
+
+  it('When a work queue opts into a retry lane, then its tiers are the lane\'s and return to it, and the lane is among its resources', () => {
+    const q = workQueue({ name: 'x.q', owner: 'o', bindings: [], deadLetterExchange: dlx, retryDelaysMs: [1_000], retryLane: true });
+    assert.equal(q.retryLane, 'x.q.retries');
+    assert.deepEqual(q.retryTiers, [{ delayMs: 1_000, queue: 'x.q.retries.retry.1s', returnsTo: 'x.q.retries' }]);
+    assert.deepEqual(resourceNames([q]).queues, ['x.q', 'x.q.dlq', 'x.q.retries', 'x.q.retries.retry.1s']);
   });
 
   it('When a retry is scheduled, then attempt 2 waits in the shortest tier, 3 in the next, and later ones in the longest', () => {

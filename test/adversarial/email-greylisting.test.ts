@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { topology, type Topology } from '@warren/shared/contracts/topology';
-import { retryQueuesOf } from '@warren/shared/messaging/topology';
+import { consumedQueuesOf, retryQueuesOf } from '@warren/shared/messaging/topology';
 import { waitFor } from '../../shared/test/helpers.js';
 import { RABBITMQ_URL } from '../support/env.js';
 import { call } from '../support/http.js';
@@ -79,7 +79,7 @@ describe('registration emails behind a greylisting relay', () => {
     greylisting = false;
     await waitFor(() => GREYLISTED.every((a) => received(a) >= 1), 'every greylisted email delivered', 60_000);
     // Everything settled: nothing left in the work queue or its delay queues, and every email recorded as sent.
-    const queues = [t.queues.emailRequests.name, ...retryQueuesOf(t.queues.emailRequests)];
+    const queues = [...consumedQueuesOf(t.queues.emailRequests), ...retryQueuesOf(t.queues.emailRequests)];
     await waitFor(async () => (await Promise.all(queues.map(waiting))).every((n) => n === 0), 'the email queues empty', 30_000);
     await waitFor(() => stack.logs.notification.lines.filter((l) => l.message === 'email sent').length === 11, 'eleven emails sent', 10_000);
 

@@ -145,9 +145,9 @@ describe('the served API documents', { timeout: 120_000 }, () => {
   });
 
   it('When /docs is fetched, then the page and every file it references come from the service itself, under a self-only CSP', async () => {
-    for (const url of [stack.mainUrl, stack.notificationUrl]) {
+    for (const [url, pagePath] of [stack.mainUrl, stack.notificationUrl].flatMap((u) => [[u, '/docs'], [u, '/docs/']] as const)) {
       // Act
-      const page = await fetch(`${url}/docs`);
+      const page = await fetch(`${url}${pagePath}`);
       const html = await page.text();
 
       // Assert
@@ -158,9 +158,12 @@ describe('the served API documents', { timeout: 120_000 }, () => {
         assert.match(DOCS_CSP, new RegExp(`${directive} 'self'(;|$)`), `${directive} allows only 'self'`);
       }
       const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] as string);
-      assert.deepEqual(refs.sort(), ['/docs/assets/favicon-32x32.png', '/docs/assets/init.js', '/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']);
+      // Relative, so that a gateway may serve the page under a prefix (/notification/docs).
+      const resolved = refs.map((ref) => new URL(ref, `${url}${pagePath}`).pathname);
+      assert.deepEqual(resolved.sort(), ['/docs/assets/favicon-32x32.png', '/docs/assets/init.js', '/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css']);
+      assert.ok(refs.every((ref) => !ref.startsWith('/')), 'no reference is absolute');
       for (const ref of refs) {
-        const asset = await fetch(new URL(ref, `${url}/docs`));
+        const asset = await fetch(new URL(ref, `${url}${pagePath}`));
         assert.equal(new URL(asset.url).origin, url, `${ref} is same-origin`);
         assert.equal(asset.status, 200, ref);
         const text = Buffer.from(await asset.arrayBuffer()).toString('latin1');
@@ -168,7 +171,7 @@ describe('the served API documents', { timeout: 120_000 }, () => {
           const urls = [...text.matchAll(/url\(\s*["']?([^"')]+)/g)].map((m) => m[1] as string);
           assert.ok(urls.length > 0 && urls.every((u) => u.startsWith('data:')), 'the stylesheet loads nothing but data: URIs');
         }
-        if (ref.endsWith('init.js')) assert.match(text, /url: '\/openapi\.json'/);
+        if (ref.endsWith('init.js')) assert.match(text, /new URL\('\.\.\/\.\.\/openapi\.json', document\.currentScript\.src\)/);
       }
       const unknown = await call(`${url}/docs/assets/..%2F..%2Fpackage.json`);
       assert.equal(unknown.status, 404);

@@ -28,10 +28,18 @@ export interface SmtpServerOptions {
   rejectRecipient?: (address: string) => boolean;
   /**
    * Recipients for which RCPT TO is answered with a temporary refusal, as a greylisting relay
-   * does: the 4xx code to answer (450 or 451), or undefined to accept. Asked at every RCPT TO,
-   * so a test can lift it.
+   * does: the 4xx code to answer (450 or 451; 421 also closes the session, as a relay that
+   * will not take mail for that recipient now may do), or undefined to accept. Asked at every
+   * RCPT TO, so a test can lift it.
    */
-  deferRecipient?: (address: string) => 450 | 451 | undefined;
+  deferRecipient?: (address: string) => 421 | 450 | 451 | undefined;
+  /** Emails (by their recipients) whose end of DATA is answered with this 4xx instead of 250 (421 closes the session). */
+  deferData?: (recipients: string[]) => 421 | 451 | undefined;
+  /**
+   * Sessions answered `421 4.3.2` (and closed) at the greeting or at MAIL FROM, as an overloaded
+   * or stopping relay does, whatever the email; undefined to serve. Asked for every session.
+   */
+  closeSession?: () => 'greeting' | 'mail-from' | undefined;
   /** Pause before answering a deferral, as Postfix does before every error reply (smtpd_error_sleep_time, 1 s). */
   deferDelayMs?: number;
 }
@@ -39,7 +47,7 @@ export interface SmtpServerOptions {
 /** One RCPT TO the server answered, in order. */
 export interface RecipientAttempt {
   address: string;
-  /** 250 accepted, 450/451 deferred, 550 rejected. */
+  /** 250 accepted, 421/450/451 deferred, 550 rejected. */
   answer: number;
 }
 
@@ -50,6 +58,8 @@ export interface TestSmtpServer {
   messages: ReceivedEmail[];
   /** Every RCPT TO so far and how it was answered (how often a sender tried a recipient). */
   recipientAttempts: RecipientAttempt[];
+  /** Sessions refused with 421 by `closeSession` so far. */
+  closedSessions: number;
   /** The first email (already received or still to come) that matches; rejects after timeoutMs. */
   waitForMessage(predicate?: (m: ReceivedEmail) => boolean, timeoutMs?: number): Promise<ReceivedEmail>;
   stop(): Promise<void>;
@@ -59,12 +69,25 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const messages: ReceivedEmail[] = [];
   const recipientAttempts: RecipientAttempt[] = [];
   const waiters = new Set<(m: ReceivedEmail) => void>();
+  let closedSessions = 0;
+  /** A 421 reply: smtp-server sends it and closes the session, as RFC 5321 says a 421 does. */
+  const closing = (text: string) => Object.assign(new Error(text), { responseCode: 421 });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     // stop() should not wait for the idle connections of a client's pool.
     closeTimeout: 100,
+    onConnect(_session, callback) {
+      if (opts.closeSession?.() !== 'greeting') return callback();
+      closedSessions++;
+      callback(closing('4.3.2 Service not available, closing transmission channel'));
+    },
+    onMailFrom(_address, _session, callback) {
+      if (opts.closeSession?.() !== 'mail-from') return callback();
+      closedSessions++;
+      callback(closing('4.3.2 Too busy, closing transmission channel'));
+    },
     onRcptTo(address, _session, callback) {
       if (opts.rejectRecipient?.(address.address)) {
         recipientAttempts.push({ address: address.address, answer: 550 });
@@ -89,6 +112,8 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
         };
+        const deferred = opts.deferData?.(envelope.to);
+        if (deferred !== undefined) return callback(Object.assign(new Error('4.3.0 Try again later'), { responseCode: deferred }));
         parseEmail(Buffer.concat(chunks).toString('utf8'), envelope).then((message) => {
           messages.push(message);
           for (const w of [...waiters]) w(message);
@@ -113,6 +138,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     port,
     messages,
     recipientAttempts,
+    get closedSessions() {
+      return closedSessions;
+    },
     waitForMessage(predicate = () => true, timeoutMs = 5000) {
       // A predicate that throws (say, codeIn on an email without a code) just does not match.
       const matches = (m: ReceivedEmail) => {

@@ -26,12 +26,18 @@ export function loadMainConfig(env: Env = process.env) {
           AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
           /** How long a "this session is live" answer from auth is trusted before asking again. */
           SESSION_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+          /**
+           * While auth cannot answer, how old a "live" answer may be and still be used (0: never;
+           * decision 0026). The default is the default access-token lifetime: no token outlives it.
+           */
+          SESSION_CHECK_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
         }),
       build: (v) => ({
         authClient: authClientSettings(v),
         trustProxy: v.TRUST_PROXY,
         authRateLimitPerMinute: v.AUTH_RATE_LIMIT_PER_MINUTE,
         sessionCheckCacheSeconds: v.SESSION_CHECK_CACHE_SECONDS,
+        sessionCheckStaleSeconds: v.SESSION_CHECK_STALE_SECONDS,
       }),
     },
     env,

@@ -18,6 +18,8 @@ import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes, notificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
 import { requireLiveSession } from './http/require-live-session.js';
+import { SessionLiveness } from './http/session-liveness.js';
+import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import { mountSessionRoutes } from './http/session-routes.js';
 import { mountUserRoutes } from './http/user-routes.js';
 import { notificationBatchRequester, notificationRequester } from './messaging/notification-requests.js';
@@ -43,10 +45,10 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       new Publisher({ broker, logger, metrics, declares: routeResources(t.events.notificationRequested, t.events.notificationBatchRequested) }),
       (p) => p.close(),
     );
-    const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics });
-    closers.add('rpc client', rpc, (r) => r.close());
-    // Ended sessions announced by auth are refused at once; what this replica missed while
-    // disconnected is caught by the session check below when its short cache runs out.
+    const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics, closers });
+    // Ended sessions announced by auth are refused at once; what this replica missed while not
+    // subscribed is caught by the session check below, which uses only answers taken since the
+    // current subscription began (an end may have been announced in a gap).
     const ended = closers.add('ended sessions', new EndedSessions(), (e) => e.stop());
     const endedLive = new SessionEndedSubscription({
       broker,
@@ -55,6 +57,13 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       onEnded: (m) => ended.end(m.sessionId, Date.parse(m.expiresAt)),
     });
     closers.add('session-ended subscription', endedLive, (s) => s.close());
+    const liveness = new SessionLiveness({
+      ask: async (sessionId) => (await rpc.call(authRpc.sessionActive, { sessionId })).active,
+      freshMs: config.sessionCheckCacheSeconds * 1000,
+      staleMs: config.sessionCheckStaleSeconds * 1000,
+      heardSince: () => endedLive.listeningSince(),
+      logger,
+    });
     await endedLive.waitReady();
     const idempotency = new IdempotencyRepository(pool);
     startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
@@ -69,7 +78,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
       trustProxy: config.trustProxy,
       readiness: readiness(pool, broker),
       api: mainBackendApi,
-      guards: { authenticate: [requireAuth(verifier, ended), requireLiveSession(rpc, config.sessionCheckCacheSeconds)], permission: requirePermission },
+      guards: { authenticate: [requireAuth(verifier, ended), requireLiveSession(liveness)], permission: requirePermission },
       mount: (routes) => {
         mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(routes, { rpc });

@@ -61,12 +61,18 @@ export function loadNotificationConfig(env: Env = process.env) {
           SMTP_URL: production ? smtpUrl : smtpUrl.optional(),
           MAIL_FROM: mailbox.default('Warren <no-reply@warren.localhost>'),
           /**
-           * Emails sent at once per replica (and SMTP connections kept open for them). A relay
-           * may take a second to answer each deferral (Postfix pauses before error replies), so
-           * enough slots that a burst of deferred emails leaves room for the others; Postfix
-           * itself sends up to 20 at once to one destination.
+           * Fresh emails sent at once per replica (and SMTP connections kept open for them). A
+           * relay may take a second to answer each deferral (Postfix pauses before error
+           * replies), so enough slots that a burst of deferred emails leaves room for the
+           * others; Postfix itself sends up to 20 at once to one destination.
            */
           EMAIL_CONCURRENCY: int.min(1).max(64).default(16),
+          /**
+           * Retried emails sent at once per replica, in slots (and SMTP connections) of their
+           * own: deferred emails cycling through the retries never take a fresh email's slot.
+           * A few: a retry has waited at least a second already.
+           */
+          EMAIL_RETRY_CONCURRENCY: int.min(1).max(64).default(4),
           /**
            * Attempts at an email the SMTP server defers (4xx) before it is dead-lettered. Retries
            * wait 1 s, 5 s, then 15 s each, so the default 60 keeps trying for about 15 minutes,
@@ -91,7 +97,7 @@ export function loadNotificationConfig(env: Env = process.env) {
         /** Unset (outside production only): emails are written to the log instead of being sent. */
         smtpUrl: v.SMTP_URL,
         mailFrom: parseMailbox(v.MAIL_FROM) as { name: string; address: string },
-        email: { concurrency: v.EMAIL_CONCURRENCY, maxAttempts: v.EMAIL_MAX_ATTEMPTS },
+        email: { concurrency: v.EMAIL_CONCURRENCY, retryConcurrency: v.EMAIL_RETRY_CONCURRENCY, maxAttempts: v.EMAIL_MAX_ATTEMPTS },
       }),
     },
     env,

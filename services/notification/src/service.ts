@@ -52,8 +52,7 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
     const directory = new DirectoryRepository(pool);
     const broker = await openBroker();
     const wiring: ConsumerWiring = { broker, namespace: config.brokerNamespace, logger, metrics };
-    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient });
-    closers.add('rpc client', rpc, (r) => r.close());
+    const { rpc, verifier } = await connectAuthClient({ ...wiring, settings: config.authClient, closers });
 
     // Ended sessions: announced to every replica at once, recorded in the database by a durable
     // consumer, and loaded from it before anyone is served (see ended-sessions-sync.ts).
@@ -153,7 +152,9 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
 function createMailer(config: NotificationConfig, logger: Logger): EmailTransport {
   if (config.smtpUrl) {
     logger.info('emails are sent by SMTP', { smtp: maskUrl(config.smtpUrl) });
-    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency });
+    // A connection for every email the consumer sends at once, in both lanes: a fresh email
+    // never waits for a pooled connection that a deferred one holds.
+    return new SmtpTransport(config.smtpUrl, { maxConnections: config.email.concurrency + config.email.retryConcurrency });
   }
   logger.warn('SMTP_URL is unset: emails are written to the log instead of being sent');
   return new LogTransport(logger);

@@ -54,20 +54,20 @@ describe('notification email configuration', () => {
     assert.match(err.message, /SMTP_URL: must be a URL starting with smtp:\/\/ or smtps:\/\//);
   });
 
-  it('When EMAIL_CONCURRENCY and EMAIL_MAX_ATTEMPTS are unset, then 16 emails go out at once and a deferred one is tried 60 times', () => {
+  it('When EMAIL_CONCURRENCY, EMAIL_RETRY_CONCURRENCY and EMAIL_MAX_ATTEMPTS are unset, then 16 fresh and 4 retried emails go out at once and a deferred one is tried 60 times', () => {
     // Act
     const config = loadNotificationConfig({});
 
     // Assert
-    assert.deepEqual(config.email, { concurrency: 16, maxAttempts: 60 });
+    assert.deepEqual(config.email, { concurrency: 16, retryConcurrency: 4, maxAttempts: 60 });
   });
 
-  it('When EMAIL_CONCURRENCY or EMAIL_MAX_ATTEMPTS is out of range, then one error names both', () => {
+  it('When EMAIL_CONCURRENCY, EMAIL_RETRY_CONCURRENCY or EMAIL_MAX_ATTEMPTS is out of range, then one error names all three', () => {
     // Act
-    const err = configError({ EMAIL_CONCURRENCY: '0', EMAIL_MAX_ATTEMPTS: 'many' });
+    const err = configError({ EMAIL_CONCURRENCY: '0', EMAIL_RETRY_CONCURRENCY: '65', EMAIL_MAX_ATTEMPTS: 'many' });
 
     // Assert
-    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['EMAIL_CONCURRENCY', 'EMAIL_MAX_ATTEMPTS']);
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['EMAIL_CONCURRENCY', 'EMAIL_MAX_ATTEMPTS', 'EMAIL_RETRY_CONCURRENCY']);
   });
 
   it('When MAIL_FROM holds a line break, then it is refused (it would inject a header)', () => {

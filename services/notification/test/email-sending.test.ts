@@ -159,6 +159,79 @@ describe('sending while the SMTP server is down', () => {
   });
 });
 
+describe('a relay answering 421', () => {
+  // Two attempts: a counted failure is dead-lettered at the second, ~1 s after the first.
+  const MAX_ATTEMPTS = 2;
+
+  describe('to one recipient, on every attempt', () => {
+    let smtp: TestSmtpServer;
+    let fx: NotificationFixture;
+    before(async () => {
+      smtp = await startSmtpServer({ deferRecipient: (address) => (address.startsWith('busy@') ? 421 : undefined) });
+      fx = await startNotification({ SMTP_URL: smtp.url, EMAIL_MAX_ATTEMPTS: String(MAX_ATTEMPTS) });
+    });
+    after(async () => {
+      await fx?.stop();
+      await smtp?.stop();
+    });
+
+    it('When the relay answers 421 to one recipient every time, then that email is dead-lettered after EMAIL_MAX_ATTEMPTS and another is sent', async () => {
+      // Arrange
+      const deadBefore = await fx.deadLetterCount();
+
+      // Act
+      const messageId = await fx.publishEmail(emailRequest({ to: 'busy@example.test' }));
+      await fx.publishEmail(emailRequest({ to: 'erin@example.test' }));
+
+      // Assert: counted like a deferral (it used to be "unreachable", retried for ever)
+      await smtp.waitForMessage((m) => m.envelope.to.includes('erin@example.test'));
+      await waitFor(() => fx.linesOf('message dead-lettered', messageId).length === 1, 'the email dead-lettered', 15_000);
+      const [dead] = fx.linesOf('message dead-lettered', messageId);
+      assert.equal(dead?.reason, 'max_attempts');
+      assert.match(String(dead?.detail), /^SMTP send failed: .*421 on /);
+      const retries = fx.linesOf('message failed, will retry', messageId);
+      assert.equal(retries.length, MAX_ATTEMPTS - 1);
+      assert.ok(retries.every((l) => l.unavailable === false), 'each 421 counted against the attempts');
+      // Each attempt is at least one RCPT TO (nodemailer tries once more on another connection
+      // when a reused one is closed before any of the message was sent).
+      const tries = smtp.recipientAttempts.filter((a) => a.address === 'busy@example.test');
+      assert.ok(tries.length >= MAX_ATTEMPTS && tries.length <= 2 * MAX_ATTEMPTS && tries.every((a) => a.answer === 421), `RCPT TO answers: ${tries.map((a) => a.answer).join(', ')}`);
+      await waitFor(async () => (await fx.deadLetterCount()) === deadBefore + 1, 'the email in the dead-letter queue');
+      assert.ok(!fx.logs.text().includes('busy@example.test'), 'no address in the logs');
+    });
+  });
+
+  describe('to every session, at the greeting', () => {
+    let smtp: TestSmtpServer;
+    let fx: NotificationFixture;
+    let refusing = true;
+    before(async () => {
+      smtp = await startSmtpServer({ closeSession: () => (refusing ? 'greeting' : undefined) });
+      fx = await startNotification({ SMTP_URL: smtp.url, EMAIL_MAX_ATTEMPTS: String(MAX_ATTEMPTS) });
+    });
+    after(async () => {
+      await fx?.stop();
+      await smtp?.stop();
+    });
+
+    it('When the relay greets with 421 for longer than EMAIL_MAX_ATTEMPTS attempts, then the email is waited out, never dead-lettered, and sent once it serves again', async () => {
+      // Act: refused past the attempt limit (the third attempt comes ~6 s after the first)
+      const messageId = await fx.publishEmail(emailRequest({ to: 'frank@example.test' }));
+      await waitFor(() => fx.linesOf('message failed, will retry', messageId).length > MAX_ATTEMPTS, 'attempts past the limit', 30_000);
+      refusing = false;
+      await smtp.waitForMessage((m) => m.envelope.to.includes('frank@example.test'), 30_000);
+
+      // Assert
+      await waitFor(() => fx.linesOf('email sent', messageId).length === 1, 'the email sent line');
+      const retries = fx.linesOf('message failed, will retry', messageId);
+      assert.ok(retries.every((l) => l.unavailable === true && /^SMTP server unreachable: .*421/.test(String(l.err))), 'each counted as unreachable');
+      assert.equal(fx.linesOf('message dead-lettered', messageId).length, 0);
+      assert.equal(await fx.deadLetterCount(), 0);
+      assert.equal(smtp.messages.filter((m) => m.envelope.to.includes('frank@example.test')).length, 1);
+    });
+  });
+});
+
 describe('writing emails to the log when SMTP_URL is unset', () => {
   let fx: NotificationFixture;
   before(async () => {

@@ -8,7 +8,9 @@
  *
  * The key set is only ever replaced by a successful fetch. Past its TTL it is refreshed in the
  * background while the known keys keep verifying, so a broker or auth outage longer than the
- * TTL does not turn valid tokens away (clients would log their users out). A key the fresh set
+ * TTL does not turn valid tokens away (clients would log their users out). `keepFresh()` also
+ * fetches it at start and every TTL with no traffic needed: a replica that has served nothing
+ * yet still has the keys when auth becomes unreachable. A key the fresh set
  * no longer lists (retired) stops verifying at once, cached verifications included. A token
  * whose kid is unknown while the keys cannot be fetched is not called invalid: the caller gets
  * the fetch's 503/504, and only a token that is really bad gets 401.
@@ -54,10 +56,47 @@ export class AccessTokenVerifier {
   private scheduled: Promise<void> | undefined;
   private readonly ttl: number;
   private readonly minInterval: number;
+  /** The next keepFresh() round, and whether stop() was called. */
+  private refresher: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: VerifierOptions) {
     this.ttl = opts.cacheTtlMs ?? 60_000;
     this.minInterval = opts.minRefetchIntervalMs ?? 1000;
+  }
+
+  /**
+   * Fetches the key set now, then every TTL, in the background until stop(). A failed round is
+   * told to onRefreshFailed and the known keys (if any) stay in use; the next round is a TTL
+   * later, and meanwhile a token's verification tries again at most every minRefetchIntervalMs.
+   */
+  keepFresh(): this {
+    this.stopped = false;
+    const round = () => {
+      if (this.stopped) return;
+      this.refresh()
+        .catch((err: Error) => {
+          if (!this.stopped) this.opts.onRefreshFailed?.(err);
+        })
+        .finally(() => {
+          if (this.stopped) return;
+          this.refresher = setTimeout(round, this.ttl);
+          this.refresher.unref();
+        });
+    };
+    round();
+    return this;
+  }
+
+  /** Ends keepFresh()'s rounds (a fetch under way finishes, and is not reported). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.refresher);
+  }
+
+  /** Whether a key set was ever fetched. */
+  hasKeys(): boolean {
+    return this.jwks !== undefined;
   }
 
   /** The key set as last fetched (fetching it if there is none yet): main-backend serves it as JWKS. */
@@ -142,7 +181,9 @@ export class AccessTokenVerifier {
   private refreshIfStale(): void {
     const now = Date.now();
     if (!this.jwks || now - this.fetchedAt <= this.ttl || this.inflight || now - this.attemptedAt < this.minInterval) return;
-    this.refresh().catch((err: Error) => this.opts.onRefreshFailed?.(err));
+    this.refresh().catch((err: Error) => {
+      if (!this.stopped) this.opts.onRefreshFailed?.(err);
+    });
   }
 
   private refresh(): Promise<void> {

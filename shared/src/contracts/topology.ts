@@ -52,23 +52,28 @@ export function topology(namespace: string) {
     /** Live delivery to every notification replica (fanout; messages transient). */
     live: exchange(`${namespace}.live`, 'fanout'),
   };
-  const work = (name: string, owner: string, ...routingKeys: string[]) =>
+  const work = (name: string, owner: string, routingKeys: string[], opts: { retryLane?: boolean } = {}) =>
     workQueue({
       name: `${namespace}.${name}`,
       owner,
       bindings: routingKeys.map((routingKey) => ({ exchange: exchanges.events, routingKey })),
       deadLetterExchange: exchanges.deadLetters,
       retryDelaysMs: RETRY_DELAYS_MS,
+      ...opts,
     });
   const queues = {
     /** Notification requests, single and batch, consumed by any notification replica. */
-    notificationRequests: work('notification.requests', 'notification', ROUTING_KEYS.notificationRequested, ROUTING_KEYS.notificationBatchRequested),
+    notificationRequests: work('notification.requests', 'notification', [ROUTING_KEYS.notificationRequested, ROUTING_KEYS.notificationBatchRequested]),
     /** User directory events for the notification service. */
-    notificationUsers: work('notification.users', 'notification', ROUTING_KEYS.userUpserted),
-    /** Emails to send, consumed by any notification replica. */
-    emailRequests: work('email.requests', 'notification', ROUTING_KEYS.emailRequested),
+    notificationUsers: work('notification.users', 'notification', [ROUTING_KEYS.userUpserted]),
+    /**
+     * Emails to send, consumed by any notification replica. Retried emails (a relay deferring
+     * them) come back to `<ns>.email.requests.retries`, consumed with slots of their own: a
+     * flood of deferred emails never stands ahead of a fresh code (docs/decisions/0029).
+     */
+    emailRequests: work('email.requests', 'notification', [ROUTING_KEYS.emailRequested], { retryLane: true }),
     /** Ended sessions, recorded by any notification replica (each replica also hears them live). */
-    notificationSessions: work('notification.sessions', 'notification', ROUTING_KEYS.sessionEnded),
+    notificationSessions: work('notification.sessions', 'notification', [ROUTING_KEYS.sessionEnded]),
     /**
      * Auth RPC requests: transient and expiring, and never dead-lettered on purpose: an expired
      * login request carries a password, and dead-lettering would keep it on the broker.
@@ -123,8 +128,10 @@ export function namespaceResources(namespace: string): { queues: string[]; excha
  * Queues an earlier version declared and nothing uses any more; an operator deletes them when
  * upgrading (docs/operations.md), and a namespace's cleanup takes them along.
  * `<ns>.auth.rpc`: the RPC request queue while it was durable (a durable queue cannot be
- * re-declared non-durable in place).
+ * re-declared non-durable in place). `<ns>.email.requests.retry.<n>s`: the email delay queues
+ * from before the retry lane, which sent retries back to the work queue itself (a queue's
+ * dead-letter target cannot change in place either, so the lane's delay queues have new names).
  */
 export function retiredQueues(namespace: string): string[] {
-  return [`${namespace}.auth.rpc`];
+  return [`${namespace}.auth.rpc`, ...RETRY_DELAYS_MS.map((ms) => `${namespace}.email.requests.retry.${ms / 1000}s`)];
 }

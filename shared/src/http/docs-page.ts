@@ -20,10 +20,16 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Swagger UI's settings: no validator badge (it would call validator.swagger.io), links to operations. */
-const INIT_SCRIPT = `window.addEventListener('load', function () {
+/**
+ * Swagger UI's settings: no validator badge (it would call validator.swagger.io), links to
+ * operations. The document's URL is found from this script's own (…/docs/assets/init.js →
+ * …/openapi.json), so the page also works behind a gateway that serves it under a prefix
+ * (the notification service's documents are at /notification/… there).
+ */
+const INIT_SCRIPT = `var specUrl = new URL('../../openapi.json', document.currentScript.src).href;
+window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
-    url: '/openapi.json',
+    url: specUrl,
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
@@ -50,20 +56,25 @@ const ASSETS: Record<string, Asset> = {
 /** The files /docs/assets/:file serves. */
 export const DOCS_ASSET_NAMES = Object.keys(ASSETS) as [string, ...string[]];
 
-export function docsPage(title: string): string {
+/**
+ * The page, its files named relative to where it was asked for (`docs/assets/…` from `…/docs`,
+ * `assets/…` from `…/docs/`): behind a gateway's path prefix they still resolve to this service.
+ */
+export function docsPage(title: string, trailingSlash = false): string {
+  const assets = trailingSlash ? 'assets' : 'docs/assets';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
-<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
+<link rel="stylesheet" href="${assets}/swagger-ui.css">
+<link rel="icon" type="image/png" href="${assets}/favicon-32x32.png">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script src="/docs/assets/init.js"></script>
+<script src="${assets}/swagger-ui-bundle.js"></script>
+<script src="${assets}/init.js"></script>
 </body>
 </html>
 `;

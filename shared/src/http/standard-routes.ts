@@ -13,6 +13,13 @@ export interface ReadinessCheck {
   check: () => Promise<boolean> | boolean;
 }
 
+/**
+ * A check that has not answered by then counts as down. A database whose connections stopped
+ * answering (a partition) would otherwise hold /readyz until the pool's 15 s query timeout,
+ * past any load balancer's probe timeout, and the answer would not say what is down.
+ */
+export const READINESS_CHECK_TIMEOUT_MS = 2000;
+
 const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.record(z.string(), z.enum(['ok', 'down'])),
@@ -33,6 +40,8 @@ const health = {
     path: '/readyz',
     operationId: 'readyz',
     summary: 'Readiness: 200 only while the database and the broker connections work',
+    description:
+      'What a load balancer reads: 503 when this replica cannot reach its own database or the broker (a check not answering within 2 s is down). Auth being unreachable does not make main-backend or notification replicas unready: they serve what they can and answer 503 per request.',
     tag: 'operations',
     auth: 'public',
     responses: {
@@ -99,10 +108,14 @@ export function mountStandardRoutes(
   routes.mount(health.readyz, async (_input, _req, res) => {
     const results = await Promise.all(
       opts.readiness.map(async (r) => {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          return [r.name, (await r.check()) ? 'ok' : 'down'] as const;
+          const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_CHECK_TIMEOUT_MS)));
+          return [r.name, (await Promise.race([r.check(), late])) ? 'ok' : 'down'] as const;
         } catch {
           return [r.name, 'down'] as const;
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );
@@ -121,9 +134,9 @@ export function mountStandardRoutes(
     document ??= JSON.stringify(opts.document());
     res.type('application/json').send(document);
   });
-  routes.mount(docs.page, (_input, _req, res) => {
+  routes.mount(docs.page, (_input, req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
-    res.type('text/html').send(docsPage(opts.api.title));
+    res.type('text/html').send(docsPage(opts.api.title, req.path.endsWith('/')));
   });
   routes.mount(docs.asset, ({ params }, _req, res) => {
     const asset = docsAsset(params.file) as NonNullable<ReturnType<typeof docsAsset>>;

@@ -19,6 +19,11 @@
  * size so the next batch fills while one is handled. With `handler`, up to `concurrency`
  * messages are handled at once (prefetch should be at least that). On reconnect consumption
  * resumes on the new channel.
+ * Retry lane: when the work queue has one (WorkQueue.retryLane), failed messages come back to
+ * it, not to the work queue, and the consumer takes it with slots (or batches) of its own
+ * (`retryLane`): messages that keep failing only ever wait for each other, and fresh ones
+ * always find the work queue's slots free for them. Every rule above holds in both lanes;
+ * a message dead-lettered from the lane lands in the work queue's dead-letter queue.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
@@ -30,7 +35,7 @@ import { DelayedRetry } from './delayed-retry.js';
 import { decode, originalRoutingKey, requestIdOf, retryCounts, traceparentOf } from './envelope.js';
 import { classifyFailure } from './failure-kind.js';
 import { settle, Subscription } from './subscription.js';
-import type { WorkQueue } from './topology.js';
+import { consumedQueuesOf, type WorkQueue } from './topology.js';
 
 export { PermanentError, UnavailableError } from './failure-kind.js';
 
@@ -65,6 +70,12 @@ interface CommonOptions<S extends z.ZodType> {
    * dependency do not count: those are retried as long as the outage lasts.
    */
   maxAttempts?: number;
+  /**
+   * How the work queue's retry lane is taken, when it has one: messages handled at once by a
+   * single handler (default a quarter of `concurrency`, at least 1), and prefetch (default twice
+   * that; with a batch handler, `prefetch`).
+   */
+  retryLane?: { concurrency?: number; prefetch?: number };
 }
 
 export type ConsumerOptions<S extends z.ZodType> = CommonOptions<S> &
@@ -99,8 +110,26 @@ function failuresOf<T>(outcome: void | BatchDeferral<T>): Map<MessageMeta, unkno
   return failures;
 }
 
+/**
+ * One queue the consumer takes messages from (the work queue, or its retry lane), with slots,
+ * a buffer and a batch chain of its own: what happens in one lane never waits for the other.
+ */
+interface Lane<T> {
+  subscription: Subscription;
+  /** Single handlers running at once, at most. */
+  concurrency: number;
+  /** Single handlers running, and those waiting for a free slot (each is handed one in turn). */
+  running: number;
+  waiting: (() => void)[];
+  buffer: Pending<T>[];
+  timer: NodeJS.Timeout | undefined;
+  /** The batch in progress: batches run one after another. */
+  chain: Promise<void>;
+}
+
 interface Pending<T> extends BatchItem<T> {
   ch: Channel;
+  lane: Lane<T>;
   /** Resolves the delivery's promise once it is acked or nacked (the subscription waits on it at stop). */
   settled: () => void;
   /** Acked or nacked already. */
@@ -112,7 +141,8 @@ function messageOf(err: unknown): string {
 }
 
 export class Consumer<S extends z.ZodType> {
-  private readonly subscription: Subscription;
+  /** The work queue's lane first, then the retry lane's if there is one. */
+  private readonly lanes: Lane<z.output<S>>[];
   private readonly retries: DelayedRetry;
   private readonly logger: Logger;
   private readonly metrics: Metrics | undefined;
@@ -120,32 +150,24 @@ export class Consumer<S extends z.ZodType> {
   private readonly queue: string;
   private readonly maxAttempts: number;
   private readonly single: ((payload: z.output<S>, meta: MessageMeta) => Promise<void>) | undefined;
-  private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly maxWaitMs: number;
   private readonly handleBatch: (items: BatchItem<z.output<S>>[]) => Promise<void | BatchDeferral<z.output<S>>>;
-  private buffer: Pending<z.output<S>>[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /** The batch in progress: batches run one after another. */
-  private chain: Promise<void> = Promise.resolve();
-  /** Single handlers running, and those waiting for a free slot (each is handed one in turn). */
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly opts: ConsumerOptions<S>) {
     this.logger = opts.logger;
     this.metrics = opts.metrics;
     this.queue = opts.queue.name;
     this.maxAttempts = opts.maxAttempts ?? 5;
+    let concurrency = 1;
     if ('batchHandler' in opts) {
       this.batchSize = opts.batchSize;
       this.maxWaitMs = opts.maxWaitMs;
       this.handleBatch = opts.batchHandler;
-      this.concurrency = 1;
     } else {
       const single = opts.handler;
       this.single = single;
-      this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+      concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
       this.batchSize = 1;
       this.maxWaitMs = 0;
       this.handleBatch = async ([item]) => {
@@ -153,28 +175,43 @@ export class Consumer<S extends z.ZodType> {
       };
     }
     this.retries = new DelayedRetry(opts.broker, `consumer:${opts.name}:retry`);
-    this.subscription = new Subscription(
-      opts.broker,
-      { name: `consumer:${opts.name}`, queue: opts.queue, prefetch: opts.prefetch, logger: opts.logger },
-      (ch, msg) => this.receive(ch, msg),
-    );
+    const retryConcurrency = Math.max(1, Math.floor(opts.retryLane?.concurrency ?? concurrency / 4));
+    this.lanes = consumedQueuesOf(opts.queue).map((consumes, i) => {
+      const retryLane = i > 0;
+      const laneConcurrency = retryLane && this.single ? retryConcurrency : concurrency;
+      const prefetch = retryLane ? (opts.retryLane?.prefetch ?? (this.single ? laneConcurrency * 2 : opts.prefetch)) : opts.prefetch;
+      const lane: Lane<z.output<S>> = {
+        concurrency: laneConcurrency,
+        running: 0,
+        waiting: [],
+        buffer: [],
+        timer: undefined,
+        chain: Promise.resolve(),
+        subscription: new Subscription(
+          opts.broker,
+          { name: `consumer:${opts.name}${retryLane ? ':retries' : ''}`, queue: opts.queue, consumes, prefetch, logger: opts.logger },
+          (ch, msg) => this.receive(lane, ch, msg),
+        ),
+      };
+      return lane;
+    });
   }
 
-  waitReady(): Promise<void> {
-    return this.subscription.waitReady();
+  async waitReady(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.subscription.waitReady()));
   }
 
   async stop(timeoutMs?: number): Promise<void> {
-    // Hand what is buffered to the handler now; the subscription then stops taking messages
-    // and waits until every delivery it handed over is acked or nacked (a failed one only once
+    // Hand what is buffered to the handler now; the subscriptions then stop taking messages
+    // and wait until every delivery they handed over is acked or nacked (a failed one only once
     // its delayed copy is confirmed, so the retry channel closes last).
-    this.flush();
-    await this.subscription.stop(timeoutMs);
+    for (const lane of this.lanes) this.flush(lane);
+    await Promise.all(this.lanes.map((lane) => lane.subscription.stop(timeoutMs)));
     await this.retries.close();
   }
 
   /** Validates one delivery; a valid one is handled, and the returned promise settles when it is acked or nacked. */
-  private receive(ch: Channel, msg: ConsumeMessage): Promise<void> {
+  private receive(lane: Lane<z.output<S>>, ch: Channel, msg: ConsumeMessage): Promise<void> {
     const requestId = sanitizeRequestId(requestIdOf(msg));
     const decoded = decode(msg);
     if (!decoded.ok) return Promise.resolve(this.deadLetter(ch, msg, requestId, decoded.reason, 'message body is not JSON'));
@@ -192,21 +229,22 @@ export class Consumer<S extends z.ZodType> {
       raw: msg,
     };
     return new Promise<void>((settled) => {
-      const item: Pending<z.output<S>> = { ch, payload: parsed.data, meta, settled };
+      const item: Pending<z.output<S>> = { ch, lane, payload: parsed.data, meta, settled };
       if (this.single) {
         void this.runSingle(item);
         return;
       }
-      this.buffer.push(item);
-      if (this.buffer.length >= this.batchSize) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+      lane.buffer.push(item);
+      if (lane.buffer.length >= this.batchSize) this.flush(lane);
+      else lane.timer ??= setTimeout(() => this.flush(lane), this.maxWaitMs);
     });
   }
 
-  /** One message through the single handler, in one of `concurrency` slots; acked on its own. */
+  /** One message through the single handler, in one of its lane's slots; acked on its own. */
   private async runSingle(item: Pending<z.output<S>>): Promise<void> {
-    if (this.running >= this.concurrency) await new Promise<void>((resume) => this.waiting.push(resume));
-    else this.running++;
+    const { lane } = item;
+    if (lane.running >= lane.concurrency) await new Promise<void>((resume) => lane.waiting.push(resume));
+    else lane.running++;
     try {
       await this.handleOne(item);
       this.ack(item);
@@ -216,19 +254,19 @@ export class Consumer<S extends z.ZodType> {
       // Whatever broke, the delivery must not stay open.
       if (!item.done) this.requeue(item, 'handling broke');
       // Hand the slot straight to the next waiting message (so no newcomer can take it in between).
-      const next = this.waiting.shift();
+      const next = lane.waiting.shift();
       if (next) next();
-      else this.running--;
+      else lane.running--;
     }
   }
 
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.chain = this.chain
+  private flush(lane: Lane<z.output<S>>): void {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    if (lane.buffer.length === 0) return;
+    const batch = lane.buffer;
+    lane.buffer = [];
+    lane.chain = lane.chain
       .then(() => this.runBatch(batch))
       .catch((err: unknown) => {
         // Whatever broke, no delivery of this batch may stay open: the next batch's multiple
@@ -275,10 +313,10 @@ export class Consumer<S extends z.ZodType> {
   /**
    * One ack frame per channel for a whole handled batch (`multiple`: every delivery up to the
    * batch's highest tag), which costs the broker a fraction of one ack per message. Safe because
-   * every earlier delivery on that channel is already settled: batches run one at a time (a
-   * failed message is settled before its batch ends), invalid messages are settled on arrival,
-   * and later deliveries (the next batch filling) have higher tags. Single handlers running
-   * concurrently never use it.
+   * every earlier delivery on that channel is already settled: batches run one at a time per
+   * lane, and each lane has its own channel (a failed message is settled before its batch ends),
+   * invalid messages are settled on arrival, and later deliveries (the next batch filling) have
+   * higher tags. Single handlers running concurrently never use it.
    */
   private ackBatch(batch: Pending<unknown>[]) {
     const last = new Map<Channel, Pending<unknown>>();

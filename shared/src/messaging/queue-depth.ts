@@ -12,12 +12,12 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { startPeriodicJob } from '../periodic-job.js';
 import type { Broker } from './broker.js';
-import type { Resource } from './topology.js';
+import { consumedQueuesOf, type Resource } from './topology.js';
 
-/** The queues of `resources` that `owner` consumes, dead-letter queues included: what its on-call person watches. */
+/** The queues of `resources` that `owner` consumes, retry lanes and dead-letter queues included: what its on-call person watches. */
 export function ownedQueues(resources: readonly Resource[], owner: string): string[] {
   return resources.flatMap((r) => {
-    if (r.kind === 'work-queue' && r.owner === owner) return [r.name, r.deadLetterQueue];
+    if (r.kind === 'work-queue' && r.owner === owner) return [...consumedQueuesOf(r), r.deadLetterQueue];
     if (r.kind === 'request-queue' && r.owner === owner) return [r.name];
     return [];
   });

@@ -20,7 +20,10 @@ export type OnMessage = (ch: Channel, msg: ConsumeMessage) => Promise<void>;
 
 export interface SubscriptionOptions {
   name: string;
+  /** Declared on every (re)connection, with what it needs. */
   queue: Queue;
+  /** The queue consumed, when not `queue` itself: a work queue's retry lane (declared along with it). */
+  consumes?: string;
   prefetch: number;
   logger: Logger;
   /** First pause between resubscription attempts after a cancel (default 250 ms; doubles up to 5 s). */
@@ -37,6 +40,13 @@ export class Subscription {
   private own: Channel | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Channels whose consumer the broker cancelled. amqplib hands a cancel to the consumer's
+   * callback as soon as it reads it, which can be before the code awaiting `consume` has
+   * recorded the channel as current (consume-ok and the cancel in one read of the socket):
+   * `consumingOn` looks here, so such a cancel is not lost.
+   */
+  private readonly cancelled = new WeakSet<Channel>();
 
   constructor(
     private readonly broker: Broker,
@@ -50,7 +60,7 @@ export class Subscription {
         // A new connection: a channel of an earlier resubscription went with the old one.
         this.closeOwn();
         const consumerTag = await this.subscribe(ch);
-        if (consumerTag) this.current = { ch, consumerTag };
+        if (consumerTag) this.consumingOn(ch, consumerTag);
       },
     });
   }
@@ -79,8 +89,9 @@ export class Subscription {
     await declareTopology(ch, [this.opts.queue]);
     if (this.stopping) return undefined;
     await ch.prefetch(this.opts.prefetch);
-    const { consumerTag } = await ch.consume(this.opts.queue.name, (msg) => {
+    const { consumerTag } = await ch.consume(this.consumed(), (msg) => {
       if (!msg) {
+        this.cancelled.add(ch);
         void this.resubscribe(ch);
         return;
       }
@@ -96,10 +107,11 @@ export class Subscription {
    * until it works, the subscription stops, or a reconnection's setup has subscribed anew.
    */
   private async resubscribe(cancelled: Channel): Promise<void> {
-    const { logger, name, queue } = this.opts;
+    const { logger, name } = this.opts;
+    const queue = this.consumed();
     const stillNeeded = () => !this.stopping && this.current?.ch === cancelled;
     if (!stillNeeded()) return;
-    logger.warn('consumer cancelled by the broker; resubscribing', { subscription: name, queue: queue.name });
+    logger.warn('consumer cancelled by the broker; resubscribing', { subscription: name, queue });
     const started = Date.now();
     for (let attempt = 1, backoff = this.opts.resubscribeBackoffMs ?? 250; ; attempt++, backoff = Math.min(backoff * 2, MAX_RESUBSCRIBE_BACKOFF_MS)) {
       const connection = this.broker.manager.connection;
@@ -116,19 +128,29 @@ export class Subscription {
           return;
         }
         const previous = this.own;
-        this.current = { ch, consumerTag };
         this.own = ch;
         // An earlier resubscription's channel (the cancelled one, or older) is ours to close;
         // the manager's own channel stays with it.
         if (previous) void previous.close().catch(() => undefined);
-        logger.info('consumer resubscribed', { subscription: name, queue: queue.name, attempt, afterMs: Date.now() - started });
+        logger.info('consumer resubscribed', { subscription: name, queue, attempt, afterMs: Date.now() - started });
+        this.consumingOn(ch, consumerTag);
         return;
       } catch (err) {
         void ch?.close().catch(() => undefined);
-        logger.warn('resubscribe failed; retrying', { subscription: name, queue: queue.name, attempt, err: (err as Error).message });
+        logger.warn('resubscribe failed; retrying', { subscription: name, queue, attempt, err: (err as Error).message });
       }
       await sleep(backoff * (0.5 + Math.random() * 0.5));
     }
+  }
+
+  private consumed(): string {
+    return this.opts.consumes ?? this.opts.queue.name;
+  }
+
+  /** The consumer is now on `ch`; if the broker has cancelled it there already, subscribe again. */
+  private consumingOn(ch: Channel, consumerTag: string): void {
+    this.current = { ch, consumerTag };
+    if (this.cancelled.has(ch)) void this.resubscribe(ch);
   }
 
   private closeOwn(): void {

@@ -3,7 +3,7 @@
  * with the builders below; each publisher, consumer and RPC party is handed the resources it
  * uses and declares exactly those, on every (re)connection (declarations are idempotent).
  * Declaring a queue brings along what it cannot work without: the exchanges of its bindings,
- * and for a work queue its dead-letter exchange, dead-letter queue and delay queues.
+ * and for a work queue its dead-letter exchange, dead-letter queue, delay queues and retry lane.
  * Nothing here knows any system's names: those live with the system (for Warren,
  * shared/src/contracts/topology.ts).
  */
@@ -20,10 +20,12 @@ export interface Binding {
   routingKey: string;
 }
 
-/** One delay tier of a work queue: a failed message waits `delayMs` in `queue`, then goes back. */
+/** One delay tier of a work queue: a failed message waits `delayMs` in `queue`, then goes back to `returnsTo`. */
 export interface RetryTier {
   delayMs: number;
   queue: string;
+  /** The work queue itself, or its retry lane when it has one. */
+  returnsTo: string;
 }
 
 /**
@@ -42,6 +44,13 @@ export interface WorkQueue {
   deadLetterQueue: string;
   /** Shortest delay first. */
   retryTiers: readonly RetryTier[];
+  /**
+   * Opt-in: the queue failed messages come back to instead of this one, `<name>.retries`, a work
+   * queue of its own (same dead-letter queue; its delay queues are `<name>.retries.retry.<n>s`).
+   * Its consumer takes it with slots of its own, so a flood of messages that keep failing
+   * (emails a relay keeps deferring) never stands in line ahead of fresh ones.
+   */
+  retryLane?: string;
 }
 
 /**
@@ -90,10 +99,17 @@ export function workQueue(opts: {
   owner: string;
   bindings: readonly Binding[];
   deadLetterExchange: Exchange;
-  /** One delay queue per delay, `<name>.retry.<seconds>s`. */
+  /**
+   * One delay queue per delay, `<queue>.retry.<seconds>s`, where `<queue>` is the queue failed
+   * messages come back to: the work queue, or its retry lane.
+   */
   retryDelaysMs: readonly number[];
+  /** Give retried messages a lane of their own, `<name>.retries` (see WorkQueue.retryLane). */
+  retryLane?: boolean;
 }): WorkQueue {
   if (opts.retryDelaysMs.length === 0) throw new Error(`work queue ${opts.name} needs at least one retry delay`);
+  const retryLane = opts.retryLane ? `${opts.name}.retries` : undefined;
+  const returnsTo = retryLane ?? opts.name;
   return {
     kind: 'work-queue',
     name: opts.name,
@@ -101,7 +117,8 @@ export function workQueue(opts: {
     bindings: opts.bindings,
     deadLetterExchange: opts.deadLetterExchange,
     deadLetterQueue: `${opts.name}.dlq`,
-    retryTiers: [...opts.retryDelaysMs].sort((a, b) => a - b).map((delayMs) => ({ delayMs, queue: `${opts.name}.retry.${delayMs / 1000}s` })),
+    retryTiers: [...opts.retryDelaysMs].sort((a, b) => a - b).map((delayMs) => ({ delayMs, queue: `${returnsTo}.retry.${delayMs / 1000}s`, returnsTo })),
+    ...(retryLane ? { retryLane } : {}),
   };
 }
 
@@ -117,6 +134,11 @@ export function routeResources(...routes: Route[]): Resource[] {
 /** The delay queues of a work queue, shortest delay first. */
 export function retryQueuesOf(queue: WorkQueue): string[] {
   return queue.retryTiers.map((t) => t.queue);
+}
+
+/** The queues a consumer of this work queue takes messages from: the queue, and its retry lane if it has one. */
+export function consumedQueuesOf(queue: WorkQueue): string[] {
+  return queue.retryLane ? [queue.name, queue.retryLane] : [queue.name];
 }
 
 /**
@@ -137,6 +159,7 @@ export function resourceNames(resources: readonly Resource[]): { queues: string[
     if (r.kind === 'work-queue') {
       exchanges.add(r.deadLetterExchange.name);
       queues.add(r.deadLetterQueue);
+      if (r.retryLane) queues.add(r.retryLane);
       for (const t of r.retryTiers) queues.add(t.queue);
     }
   }
@@ -168,15 +191,18 @@ async function declareWorkQueue(ch: Channel, queue: WorkQueue): Promise<void> {
   const dlx = queue.deadLetterExchange.name;
   await ch.assertQueue(queue.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await ch.bindQueue(queue.deadLetterQueue, dlx, queue.name);
-  await ch.assertQueue(queue.name, {
-    durable: true,
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-dead-letter-exchange': dlx,
-      'x-dead-letter-routing-key': queue.name,
-      'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
-    },
-  });
+  // The retry lane dead-letters under the work queue's name too: one dead-letter queue for both.
+  for (const name of consumedQueuesOf(queue)) {
+    await ch.assertQueue(name, {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-dead-letter-exchange': dlx,
+        'x-dead-letter-routing-key': queue.name,
+        'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
+      },
+    });
+  }
   for (const tier of queue.retryTiers) {
     // Quorum with at-least-once dead-lettering: a copy is removed from the delay queue only
     // once the work queue has it, so nothing is lost between the two (that strategy needs
@@ -187,7 +213,7 @@ async function declareWorkQueue(ch: Channel, queue: WorkQueue): Promise<void> {
         'x-queue-type': 'quorum',
         'x-message-ttl': tier.delayMs,
         'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': queue.name,
+        'x-dead-letter-routing-key': tier.returnsTo,
         'x-dead-letter-strategy': 'at-least-once',
         'x-overflow': 'reject-publish',
       },

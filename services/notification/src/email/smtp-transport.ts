@@ -3,10 +3,13 @@
  * across emails instead of a TCP + greeting round trip each). Failures are sorted into the
  * three kinds the consumer acts on:
  * - a permanent refusal of this email (5xx to RCPT TO or DATA): dead-lettered at once;
- * - the server out of reach (no connection, a timeout, 421 "closing"): nothing is wrong with
- *   the email, so it is retried through the broker for as long as the outage lasts;
- * - anything else, a deferral above all (450/451: greylisting, a full mailbox): retried
- *   through the broker with back-off, up to the consumer's attempt limit.
+ * - the server out of reach (no connection, a timeout, a 421 "closing" before this email's
+ *   transaction: to the greeting, EHLO or MAIL FROM): nothing is wrong with the email, so it is
+ *   retried through the broker for as long as the outage lasts;
+ * - anything else, a deferral above all (450/451: greylisting, a full mailbox; and a 421 to
+ *   this email's RCPT TO or DATA, which a relay may answer for one recipient only): retried
+ *   through the broker with back-off, up to the consumer's attempt limit. Counting that 421 is
+ *   what lets such an email reach the dead-letter queue instead of cycling for ever.
  * Errors are rewritten without the server's reply text, which usually quotes the recipient's
  * address.
  */
@@ -20,6 +23,7 @@ interface SmtpFailure {
   originalCode?: string;
   responseCode?: number;
   command?: string;
+  message?: string;
 }
 
 /** Replies to these commands are about this email or its recipient, not about the session. */
@@ -85,12 +89,28 @@ function isPermanent(f: SmtpFailure): boolean {
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS']);
 
 function isUnreachable(f: SmtpFailure): boolean {
-  // 421: the server is closing the session (overloaded, shutting down), whatever the email.
-  if (f.responseCode !== undefined) return f.responseCode === 421;
+  // 421: the server is closing the session. Before this email's transaction (greeting, EHLO,
+  // MAIL FROM) it says nothing about the email: the relay is overloaded or going away.
+  if (f.responseCode === 421) return !closedOnThisEmail(f);
+  if (f.responseCode !== undefined) return false;
   return CONNECTION_CODES.has(f.code ?? '');
+}
+
+/**
+ * A 421 in reply to one of this email's commands. nodemailer reports it as that command's error
+ * (RCPT TO, DATA), or, when it had closed the session on the reply first, as "Server closed the
+ * connection" (ECONNECTION on CONN; a 421 greeting is EPROTOCOL, one to EHLO is on EHLO, one to
+ * MAIL FROM on MAIL FROM). Anything it does not recognise stays "unreachable": retried without
+ * limit, never lost.
+ */
+function closedOnThisEmail(f: SmtpFailure): boolean {
+  if (MESSAGE_COMMANDS.has(f.command ?? '')) return true;
+  return f.code === 'ECONNECTION' && f.command === 'CONN' && /^Server closed the connection\b/.test(f.message ?? '');
 }
 
 function summarize(f: SmtpFailure): string {
   const code = [f.code, f.originalCode].filter(Boolean).join('/') || 'error';
-  return `${code}${f.responseCode ? ` ${f.responseCode}` : ''}${f.command ? ` on ${f.command}` : ''}`;
+  // "on CONN" would read as a connection failure: it is the session closed on this email.
+  const command = f.responseCode === 421 && f.command === 'CONN' && closedOnThisEmail(f) ? 'this email (session closed)' : f.command;
+  return `${code}${f.responseCode ? ` ${f.responseCode}` : ''}${command ? ` on ${command}` : ''}`;
 }

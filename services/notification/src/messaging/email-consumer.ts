@@ -5,6 +5,9 @@
  * (1 s, 5 s, then every 15 s) while the emails behind it go out. A permanent refusal (5xx) is
  * dead-lettered at once, a deferral (4xx) after `maxAttempts`, and an unreachable SMTP server
  * is waited out however long it takes.
+ * Retried emails come back to the queue's retry lane, `<ns>.email.requests.retries`, handled
+ * in slots of their own (`retryConcurrency`): however many deferred emails are cycling, the
+ * `concurrency` slots of fresh ones stay theirs, so a new code goes out at once.
  */
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { topology } from '@warren/shared/contracts/topology';
@@ -13,8 +16,10 @@ import type { SendEmail } from '../domain/send-email.js';
 import type { ConsumerWiring } from './consumer-wiring.js';
 
 export interface EmailConsumerSettings {
-  /** Emails handled at once (EMAIL_CONCURRENCY). */
+  /** Fresh emails handled at once (EMAIL_CONCURRENCY). */
   concurrency: number;
+  /** Retried emails handled at once, besides those (EMAIL_RETRY_CONCURRENCY). */
+  retryConcurrency: number;
   /** Attempts before a deferred email is dead-lettered (EMAIL_MAX_ATTEMPTS). */
   maxAttempts: number;
 }
@@ -37,6 +42,7 @@ export function createEmailConsumer({
     // Twice the slots: the next emails are already here when a slot frees up.
     prefetch: settings.concurrency * 2,
     concurrency: settings.concurrency,
+    retryLane: { concurrency: settings.retryConcurrency, prefetch: settings.retryConcurrency * 2 },
     maxAttempts: settings.maxAttempts,
     handler: async (request, meta) => {
       // The message id is what makes sending idempotent; every Warren publisher sets one.
