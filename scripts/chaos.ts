@@ -49,10 +49,10 @@ try {
     try {
       const row = await runRow(stack, scenario, profile);
       rows.push(row);
-      console.log(row.problems.length ? `PROBLEMS: ${row.problems.join('; ')}` : `ok (${row.counts.accepted} accepted)`);
+      console.log(row.problems.length ? `PROBLEMS: ${row.problems.join('; ')} (the services' logs: ${stack.saveLogs()})` : `ok (${row.counts.accepted} accepted)`);
     } catch (err) {
       errors.push({ id: scenario.id, error: (err as Error).stack ?? String(err) });
-      console.log(`FAILED: ${(err as Error).message}`);
+      console.log(`FAILED: ${(err as Error).message} (the services' logs: ${stack.saveLogs()})`);
     }
   }
 } finally {

@@ -26,6 +26,7 @@ export function describeChaosRows(group: ScenarioGroup, title: string): void {
       it(`When ${scenario.fault(SHORT)} under a steady send load, then nothing accepted is lost, duplicated or out of order, and it all resumes by itself`, async (t) => {
         const row = await runRow(stack, scenario, SHORT);
         t.diagnostic(markdownTable([row]).split('\n').at(-1) as string);
+        if (row.problems.length) t.diagnostic(`the services' logs: ${stack.saveLogs()}`);
         assert.deepEqual(row.problems, [], JSON.stringify(row, null, 1));
       });
     }

@@ -6,38 +6,38 @@
  * used. `remove()` stops every process and removes the node and clusters.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForDirectory } from '../support/directory.js';
-import { freePort, onExit, privateFolder } from '../support/private-processes.js';
+import { freePort, privateFolder } from '../support/private-processes.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { startPrivateRabbit, type PrivateRabbit } from '../support/private-rabbitmq.js';
 import { ADMIN } from '../support/stack.js';
-import { serviceProcess, type ServiceName, type ServiceProcess } from './service-process.js';
+import type { ServiceName } from '../support/service-process.js';
+import { restartableService, type RestartableService } from './restartable-service.js';
 
 export interface ChaosStack {
   env: Record<string, string>;
   rabbit: PrivateRabbit;
   databases: Record<'auth' | 'main' | 'notification', PrivatePostgres>;
-  auth: ServiceProcess;
-  main: ServiceProcess;
+  auth: RestartableService;
+  main: RestartableService;
   /** The notification replicas; the first is the one clients are given first. */
-  notifications: ServiceProcess[];
+  notifications: RestartableService[];
   mainUrl: string;
   /** Every service process the stack has now (replicas included). */
-  services(): ServiceProcess[];
+  services(): RestartableService[];
   /** Starts another notification replica on the same database and broker, and waits until it is ready. */
-  addNotificationReplica(): Promise<ServiceProcess>;
+  addNotificationReplica(): Promise<RestartableService>;
   /** Forgets a replica (stopped or killed by the caller): later rows run without it. */
-  dropNotificationReplica(replica: ServiceProcess): void;
+  dropNotificationReplica(replica: RestartableService): void;
   waitAllReady(timeoutMs?: number): Promise<void>;
+  /** Writes every service's log so far to a new folder (for a row that went wrong); its path. */
+  saveLogs(): string;
   remove(): Promise<void>;
 }
 
 export async function startChaosStack(): Promise<ChaosStack> {
-  const folder = privateFolder('chaos');
-  const keepLogs = process.env.CHAOS_KEEP_LOGS === '1';
-  const cleanup = onExit(() => keepLogs || rmSync(folder, { recursive: true, force: true }));
   const [rabbit, authDb, mainDb, notificationDb] = await Promise.all([
     startPrivateRabbit(),
     startPrivatePostgres(),
@@ -66,13 +66,14 @@ export async function startChaosStack(): Promise<ChaosStack> {
     // The load logs in once per row from 127.0.0.1; nothing here is about rate limits.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   };
-  const log = (label: string) => join(folder, `${label}.log`);
   const make = (service: ServiceName, label: string, port: number, extra: Record<string, string> = {}) =>
-    serviceProcess(service, label, port, { ...env, ...extra }, log(label));
+    restartableService(service, label, port, { ...env, ...extra });
   const auth = make('auth', 'auth', ports.auth);
   const main = make('main-backend', 'main-backend', ports.main);
   const notifications = [make('notification', 'notification', ports.notification)];
   let replicas = 1;
+  /** Replicas a row killed for good: their logs are still wanted. */
+  const dropped: RestartableService[] = [];
 
   const self: ChaosStack = {
     env,
@@ -95,15 +96,21 @@ export async function startChaosStack(): Promise<ChaosStack> {
     dropNotificationReplica(replica) {
       if (replica === notifications[0]) throw new Error('the first notification replica stays');
       notifications.splice(notifications.indexOf(replica), 1);
+      dropped.push(replica);
     },
     async waitAllReady(timeoutMs = 60_000) {
       await Promise.all(self.services().map((s) => s.waitReady(timeoutMs)));
     },
+    saveLogs() {
+      const folder = privateFolder('chaos-logs');
+      for (const service of [...self.services(), ...dropped]) {
+        writeFileSync(join(folder, `${service.label}.log`), service.output());
+      }
+      return folder;
+    },
     async remove() {
       await Promise.allSettled(self.services().map((s) => s.signal('SIGKILL')));
       await Promise.allSettled([rabbit.remove(), authDb.remove(), mainDb.remove(), notificationDb.remove()]);
-      if (!keepLogs) rmSync(folder, { recursive: true, force: true });
-      cleanup.remove();
     },
   };
   try {

@@ -1,8 +1,8 @@
 /** What /readyz says on each service while a fault lasts: what a load balancer would see. */
 import { sleep } from '../support/http.js';
-import type { ServiceProcess } from './service-process.js';
+import type { RestartableService } from './restartable-service.js';
 
-export async function readyzStatus(service: ServiceProcess): Promise<number> {
+export async function readyzStatus(service: RestartableService): Promise<number> {
   const res = await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
   return res?.status ?? 0;
 }
@@ -11,7 +11,7 @@ export async function readyzStatus(service: ServiceProcess): Promise<number> {
  * Polls every service's /readyz once a second for `ms`; per service, how long after the start
  * it first answered 503 (undefined if never) and the status it answered last.
  */
-export async function watchReadiness(services: ServiceProcess[], ms: number): Promise<Record<string, { first503Ms?: number; last: number }>> {
+export async function watchReadiness(services: RestartableService[], ms: number): Promise<Record<string, { first503Ms?: number; last: number }>> {
   const started = Date.now();
   const seen: Record<string, { first503Ms?: number; last: number }> = Object.fromEntries(services.map((s) => [s.label, { last: 0 }]));
   while (Date.now() - started < ms) {

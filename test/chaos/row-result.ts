@@ -28,6 +28,8 @@ export interface RowResult {
   /** The send attempts that were not a 202, by status or connection failure (`503`, `refused`, `reset`…). */
   answers: Record<string, number>;
   sockets: { replica: number; reopens: number; closeCodes: number[] }[];
+  /** Services that exited during the row without being told to (with the last lines they wrote). */
+  crashes: { service: string; at: string; code: number | null; tail: string }[];
   observations: Record<string, unknown>;
   problems: string[];
 }
@@ -36,6 +38,7 @@ export function commonProblems(row: Omit<RowResult, 'problems'>, sendsUnaffected
   const c = row.counts;
   const problems: string[] = [];
   if (c.accepted === 0) problems.push('no send was accepted');
+  for (const crash of row.crashes) problems.push(`${crash.service} exited by itself at ${crash.at} (code ${String(crash.code)})`);
   if (c.lost.inbox + c.lost.socket > 0) problems.push(`lost: ${c.lost.inbox} inbox rows, ${c.lost.socket} socket frames`);
   if (c.duplicated.inbox + c.duplicated.socket > 0) problems.push(`duplicated: ${c.duplicated.inbox} inbox rows, ${c.duplicated.socket} socket frames`);
   if (c.outOfOrder > 0) problems.push(`${c.outOfOrder} socket frames out of id order`);

@@ -22,6 +22,7 @@ export async function runRow(stack: ChaosStack, scenario: Scenario, profile: Pro
   const startedAt = new Date().toISOString();
   await stack.waitAllReady(120_000);
   while (stack.notifications.length < (scenario.notificationReplicas ?? 1)) await stack.addNotificationReplica();
+  const crashesBefore = new Map(stack.services().map((s) => [s, s.crashes.length]));
 
   // Recipients: fresh ids the directory knows, tokens signed with auth's key (as auth would).
   let admin: Awaited<ReturnType<typeof login>> | undefined;
@@ -96,6 +97,7 @@ export async function runRow(stack: ChaosStack, scenario: Scenario, profile: Pro
     slowestAnswerWhileDownMs: whileDown.length ? Math.max(...whileDown.map((a) => a.ms)) : undefined,
     answers: answersOf(load.sends),
     sockets: sockets.map((s, i) => ({ replica: i % wsUrls.length, reopens: s.reopens(), closeCodes: s.closeCodes() })),
+    crashes: [...crashesBefore].flatMap(([s, before]) => s.crashes.slice(before).map((c) => ({ service: s.label, ...c }))),
     observations,
   };
   return { ...result, problems: [...commonProblems(result, !!scenario.sendsUnaffected), ...(scenario.check?.({ ...result, problems: [] }) ?? [])] };

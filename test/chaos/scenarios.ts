@@ -9,7 +9,7 @@ import type { ChaosStack } from './chaos-stack.js';
 import type { Profile } from './profiles.js';
 import { watchReadiness } from './readiness.js';
 import type { RowResult } from './row-result.js';
-import type { ServiceProcess } from './service-process.js';
+import type { RestartableService } from './restartable-service.js';
 
 export interface FaultContext {
   stack: ChaosStack;
@@ -74,7 +74,7 @@ async function databaseOutage({ stack, profile }: FaultContext, which: 'auth' | 
 }
 
 /** Signals a service, waits for its exit, keeps it down for a while, then starts it again. */
-async function serviceOutage(ctx: FaultContext, service: ServiceProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<FaultTimes> {
+async function serviceOutage(ctx: FaultContext, service: RestartableService, signal: 'SIGKILL' | 'SIGTERM'): Promise<FaultTimes> {
   const start = Date.now();
   const exit = await service.signal(signal);
   ctx.observe('exitCode', exit.code);
@@ -178,7 +178,7 @@ export const SCENARIOS: Scenario[] = [
     group: 'crashes',
     fault: (p) => `notification killed (kill -9) mid-stream, restarted ${p.serviceDownMs / 1000} s later`,
     sendsUnaffected: true,
-    inject: (ctx) => serviceOutage(ctx, ctx.stack.notifications[0] as ServiceProcess, 'SIGKILL'),
+    inject: (ctx) => serviceOutage(ctx, ctx.stack.notifications[0] as RestartableService, 'SIGKILL'),
   },
   {
     id: 'replica-killed',
@@ -187,7 +187,7 @@ export const SCENARIOS: Scenario[] = [
     sendsUnaffected: true,
     notificationReplicas: 2,
     async inject(ctx) {
-      const victim = ctx.stack.notifications[1] as ServiceProcess;
+      const victim = ctx.stack.notifications[1] as RestartableService;
       const start = Date.now();
       await victim.signal('SIGKILL');
       ctx.stack.dropNotificationReplica(victim);
@@ -220,7 +220,7 @@ export const SCENARIOS: Scenario[] = [
     group: 'sigterm',
     fault: (p) => `notification stopped (SIGTERM), restarted ${p.serviceDownMs / 1000} s later`,
     sendsUnaffected: true,
-    inject: (ctx) => serviceOutage(ctx, ctx.stack.notifications[0] as ServiceProcess, 'SIGTERM'),
+    inject: (ctx) => serviceOutage(ctx, ctx.stack.notifications[0] as RestartableService, 'SIGTERM'),
     check: drained,
   },
 ];
