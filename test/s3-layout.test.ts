@@ -55,6 +55,7 @@ describe('the s3 layout', () => {
       assert.equal(config.partition, p.partition);
       assert.equal(config.portal, p.portal);
       assert.equal(config.features.send, p.send);
+      assert.equal(config.features.users, p.portal === 'admin', 'the users table on the admin portals only');
       const api = new URL(config.apiUrl);
       const ws = new URL(config.wsUrl);
       assert.equal(api.protocol, 'https:');

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { AppError } from '@warren/shared/errors';
+import { READINESS_CACHE_MS } from '@warren/shared/http/standard-routes';
 import { createHttpApp, type HttpApp } from '@warren/shared/http/app';
 import { close, listen, portOf } from '@warren/shared/http/server';
 import { KIT_PROBLEM_CODES } from '@warren/shared/http/problem-codes';
@@ -209,6 +210,8 @@ describe('createHttpApp', () => {
     // Act
     const down = await fetch(`${base}/readyz`);
     ready = true;
+    // An answer is reused for READINESS_CACHE_MS (probes share one check).
+    await new Promise((r) => setTimeout(r, READINESS_CACHE_MS + 50));
     const up = await fetch(`${base}/readyz`);
 
     // Assert

@@ -198,7 +198,7 @@ describe('the AsyncAPI document', () => {
     assert.deepEqual(socket['x-close-codes']?.map((c) => c.code).sort(), Object.values(CLOSE).sort());
     for (const code of Object.values(CLOSE)) assert.match(JSON.stringify(socket), new RegExp(`\`${code}\``), `close code ${code} in the description`);
     const frameTypes = Object.values(socket.messages).map((m) => JSON.stringify(m.payload).match(/"type":\{"type":"string","const":"([a-z_]+)"/)?.[1]);
-    assert.deepEqual([...new Set(frameTypes)].sort(), ['auth', 'auth_ok', 'error', 'notification', 'ping', 'pong', 'read', 'ready']);
+    assert.deepEqual([...new Set(frameTypes)].sort(), ['auth', 'auth_ok', 'error', 'notification', 'ping', 'pong', 'read', 'ready', 'unread']);
     const addresses = Object.values(doc.channels).map((c) => c.address);
     for (const key of [ROUTING_KEYS.notificationRequested, ROUTING_KEYS.userUpserted, ROUTING_KEYS.sessionEnded, ROUTING_KEYS.emailRequested]) assert.ok(addresses.includes(key), key);
     for (const method of Object.values(authRpc)) assert.ok(addresses.includes(method.routingKey), method.routingKey);

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { until } from '../support/wait.js';
 import { call, sleep, type JsonResponse } from '../support/http.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 import { ADMIN, login, startStack, type Stack } from '../support/stack.js';
@@ -64,7 +65,8 @@ describe('Databases down', () => {
     assert503('POST /notifications', await send());
     assert503('GET /inbox', await inbox());
     assert503('GET /inbox/unread-count', await call(`${stack.notificationUrl}/inbox/unread-count`, { token: admin.accessToken }));
-    assert.equal((await call(`${stack.notificationUrl}/readyz`)).status, 503);
+    // Readiness within a second or two (a check's answer is reused for READINESS_CACHE_MS).
+    await until(async () => (await call(`${stack.notificationUrl}/readyz`)).status === 503, 'notification not ready', 5000, 100);
     const socket = openSocket(`${stack.notificationWsUrl}?token=${admin.accessToken}`);
     assert.equal((await socket.closed).code, 1013, 'a socket is told to try again later, not 1011');
 

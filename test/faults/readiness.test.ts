@@ -50,6 +50,8 @@ describe('readiness per service', () => {
     // Assert
     try {
       for (const [name, url] of services()) {
+        // Within a few seconds: a check's answer is reused for a second (READINESS_CACHE_MS).
+        await until(async () => (await call(`${url}/readyz`)).status === 503, `${name} not ready`, 5000, 100);
         const res = await call(`${url}/readyz`);
         assert.deepEqual([res.status, res.body], [503, { status: 'not_ready', checks: { database: 'down', broker: 'ok' } }], name);
         assert.equal((await call(`${url}/healthz`)).status, 200, `${name} stays alive`);

@@ -1,10 +1,23 @@
 /** createWarrenClient: the session, the inbox, sends and live subscriptions over one set of options. */
 import { DEFAULT_BACKOFF } from './backoff.js';
+import { browserTabCoordinator } from './cross-tab.js';
 import { Http } from './http.js';
 import { LiveSubscription } from './live.js';
 import { WarrenProblem } from './problem.js';
 import { Session } from './session.js';
-import type { FetchLike, InboxPage, Me, NotificationBody, SendOptions, WarrenClient, WarrenClientOptions, WebSocketConstructor } from './types.js';
+import type {
+  FetchLike,
+  InboxPage,
+  Me,
+  NotificationBody,
+  SendOptions,
+  SendStatus,
+  SessionInfo,
+  UserPage,
+  WarrenClient,
+  WarrenClientOptions,
+  WebSocketConstructor,
+} from './types.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_KEEPALIVE_MS = 25_000;
@@ -16,7 +29,10 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
   const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const http = new Http(fetchImpl, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
   const storage = options.storage ?? null;
-  const session = new Session(http, mainUrl, storage, options.storageKey ?? 'warren:refreshToken');
+  const storageKey = options.storageKey ?? 'warren:refreshToken';
+  const crossTab = options.crossTab ?? true;
+  const tabs = typeof crossTab === 'object' ? crossTab : storage && crossTab ? browserTabCoordinator(storageKey) : null;
+  const session = new Session(http, mainUrl, storage, storageKey, tabs);
   const backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
 
   const inbox: WarrenClient['inbox'] = {
@@ -33,9 +49,52 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
     async markRead(id) {
       await session.authorized('POST', `${notificationUrl}/inbox/${encodeURIComponent(id)}/read`);
     },
+    async markUnread(id) {
+      await session.authorized('POST', `${notificationUrl}/inbox/${encodeURIComponent(id)}/unread`);
+    },
     async markAllRead() {
       await session.authorized('POST', `${notificationUrl}/inbox/read-all`);
     },
+  };
+
+  const account: WarrenClient['account'] = {
+    async register(body) {
+      await http.request('POST', `${mainUrl}/auth/register`, { body });
+    },
+    async verifyEmail(body) {
+      await http.request('POST', `${mainUrl}/auth/verify-email`, { body });
+    },
+    async forgotPassword(email) {
+      await http.request('POST', `${mainUrl}/auth/password/forgot`, { body: { email } });
+    },
+    async resetPassword(body) {
+      await http.request('POST', `${mainUrl}/auth/password/reset`, { body });
+    },
+  };
+
+  const sessions: WarrenClient['sessions'] = {
+    list: () => session.authorized<SessionInfo[]>('GET', `${mainUrl}/auth/sessions`),
+    async revoke(id) {
+      const current = session.state.state === 'signedIn' && session.state.sessionId === id;
+      await session.authorized('DELETE', `${mainUrl}/auth/sessions/${encodeURIComponent(id)}`);
+      if (current) session.forget();
+    },
+    async logoutAll() {
+      await session.authorized('POST', `${mainUrl}/auth/logout-all`);
+      session.forget();
+    },
+  };
+
+  const users: WarrenClient['users'] = {
+    search({ q, limit, after } = {}) {
+      const query = new URLSearchParams();
+      if (q) query.set('q', q);
+      if (limit !== undefined) query.set('limit', String(limit));
+      if (after) query.set('after', after);
+      const qs = query.toString();
+      return session.authorized<UserPage>('GET', `${mainUrl}/users${qs ? `?${qs}` : ''}`);
+    },
+    changeRole: (id, role) => session.authorized<Me['user']>('PATCH', `${mainUrl}/users/${encodeURIComponent(id)}`, { body: { role } }),
   };
 
   /** A send with its Idempotency-Key; a failure names the key, to retry it without sending twice. */
@@ -60,7 +119,11 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
     },
     onSession: (listener) => session.onSession(listener),
     inbox,
+    account,
+    sessions,
+    users,
     notifications: {
+      status: (id: string) => session.authorized<SendStatus>('GET', `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body: NotificationBody, opts?: SendOptions) => sendWithKey<{ id: string }>('/notifications', body, opts),
       sendBatch: (bodies: NotificationBody[], opts?: SendOptions) =>
         sendWithKey<{ ids: string[] }>('/notifications/batch', { notifications: bodies }, opts),

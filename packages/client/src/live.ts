@@ -219,6 +219,10 @@ export class LiveSubscription implements Subscription {
         const change = frame.all ? { all: true as const, unreadCount: frame.unreadCount } : { ids: frame.ids ?? [], unreadCount: frame.unreadCount };
         return call(this.options.onRead, change);
       }
+      case 'unread':
+        this.#changes++;
+        this.#setUnread(frame.unreadCount);
+        return call(this.options.onUnread, { ids: frame.ids, unreadCount: frame.unreadCount });
       case 'error':
         // The server could not check a renewal right now; the old token holds until it expires.
         if (frame.code === 'service_unavailable') this.#scheduleRenewal(RENEW_RETRY_MS);
@@ -375,6 +379,8 @@ function parseFrame(raw: unknown): ServerFrame | undefined {
       const n = frame.notification as Record<string, unknown> | null | undefined;
       return typeof n === 'object' && n !== null && typeof n.id === 'string' ? (frame as ServerFrame) : undefined;
     }
+    case 'unread':
+      return count(frame.unreadCount) && Array.isArray(frame.ids) && frame.ids.every((id) => typeof id === 'string') ? (frame as ServerFrame) : undefined;
     case 'read': {
       const ids = frame.ids;
       const valid = count(frame.unreadCount) && (frame.all === true || (Array.isArray(ids) && ids.every((id) => typeof id === 'string')));

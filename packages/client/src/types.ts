@@ -4,11 +4,13 @@
  * client and its browser bundle contain no zod.
  */
 import type { z } from 'zod';
-import type { meSchema, TokenPair } from '@warren/shared/contracts/auth-rpc';
+import type { meSchema, SessionInfo, TokenPair } from '@warren/shared/contracts/auth-rpc';
 import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/contracts/inbox';
+import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
+import type { userListItemSchema } from '@warren/shared/contracts/user-api';
 
-export type { InboxNotification, InboxPage, Role, ServerFrame, TokenPair };
+export type { InboxNotification, InboxPage, Role, SendStatus, ServerFrame, SessionInfo, TokenPair };
 
 /** `GET /auth/me`, and the user part of a login. */
 export type Me = z.infer<typeof meSchema>;
@@ -19,6 +21,16 @@ export type NotificationBody = z.input<typeof notificationContentSchema> & { rec
 
 /** A read-state change pushed on the socket: some ids, or all; with the user's new unread count. */
 export type ReadChange = Omit<Extract<ServerFrame, { type: 'read' }>, 'type'>;
+/** Ids marked unread again (`POST /inbox/:id/unread`, from any tab or device), with the new unread count. */
+export type UnreadChange = Omit<Extract<ServerFrame, { type: 'unread' }>, 'type'>;
+
+/** One user of `GET /users`: admins also get `emailVerified`, `createdAt`, `locked`. */
+export type UserListItem = z.infer<typeof userListItemSchema>;
+export interface UserPage {
+  items: UserListItem[];
+  /** Pass as `after` for the next page; null on the last. */
+  nextCursor: string | null;
+}
 
 /** The subset of `fetch` the client uses: the browser's, Node's, or a test's. */
 export type FetchLike = (
@@ -56,6 +68,35 @@ export interface TokenStorage {
   removeItem(key: string): void;
 }
 
+/**
+ * A message between the tabs of one browser holding the same session, as the tabs read it once
+ * opened (it travels sealed with the session's secret, tab-crypto.ts): `refreshed` says a newer
+ * token exists, `ask` asks for the pair of a generation, `rotated` answers an ask with the pair,
+ * `ended` says the session ended.
+ */
+export type TabMessage =
+  | { type: 'refreshed'; sessionId: string; generation: string }
+  | { type: 'ask'; sessionId: string; generation: string }
+  | { type: 'rotated'; sessionId: string; generation: string; pair: TokenPair }
+  | { type: 'ended'; sessionId: string };
+
+/**
+ * How the tabs of one browser reach each other (cross-tab.ts has the browser's). It carries and
+ * keeps what the session seals, without reading it: a page of the origin that is not one of the
+ * session's tabs can see, send and overwrite all of it, and the tabs ignore what it made.
+ */
+export interface TabCoordinator {
+  /** Runs `fn` while holding the origin-wide refresh lock. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** The record kept under `id` (committed before the returned promise settles on write), or undefined. */
+  read(id: string): Promise<unknown>;
+  write(id: string, value: unknown): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** To every other tab listening (never back to this one). */
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): () => void;
+}
+
 export interface WarrenClientOptions {
   /** The main backend (login, refresh, sends), e.g. `https://api.dev.warren.example.com`. */
   mainBackendUrl: string;
@@ -71,6 +112,13 @@ export interface WarrenClientOptions {
   storage?: TokenStorage | null;
   /** The key under which `storage` keeps the refresh token. Default `warren:refreshToken`. */
   storageKey?: string;
+  /**
+   * Coordinate refreshes with the other tabs of this browser holding the same session (a
+   * duplicated tab): Web Locks, IndexedDB and a BroadcastChannel named after `storageKey`, what
+   * goes through them sealed with a secret kept in `storage` (WebCrypto).
+   * Default: on when `storage` is given and the browser has all four; off in Node.
+   */
+  crossTab?: boolean | TabCoordinator;
   /** A request taking longer fails with `network_error` (status 0). Default 30 000 ms. */
   requestTimeoutMs?: number;
   /** Reconnect backoff of live subscriptions. */
@@ -110,6 +158,7 @@ export interface SubscribeOptions {
    */
   after?: string;
   onRead?: (change: ReadChange) => void;
+  onUnread?: (change: UnreadChange) => void;
   onState?: (state: LiveState, info: LiveStateInfo) => void;
   /** The user's unread count: from the server on connect and on read changes, counted up by new notifications. */
   onUnreadCount?: (count: number) => void;
@@ -153,9 +202,39 @@ export interface WarrenClient {
     list(page?: { limit?: number; before?: string }): Promise<InboxPage>;
     unreadCount(): Promise<number>;
     markRead(id: string): Promise<void>;
+    /** `POST /inbox/:id/unread`: unread again. */
+    markUnread(id: string): Promise<void>;
     markAllRead(): Promise<void>;
   };
+  /** Signing up and recovering a password: no session needed. */
+  account: {
+    /** `POST /auth/register` → a 6-digit code is emailed (the same answer whether or not the email is taken). */
+    register(body: { email: string; password: string; name: string }): Promise<void>;
+    /** `POST /auth/verify-email`. */
+    verifyEmail(body: { email: string; code: string }): Promise<void>;
+    /** `POST /auth/password/forgot` → a code is emailed if the account exists. */
+    forgotPassword(email: string): Promise<void>;
+    /** `POST /auth/password/reset`: every session of the user ends (this one too, if signed in). */
+    resetPassword(body: { email: string; code: string; newPassword: string }): Promise<void>;
+  };
+  /** The signed-in user's sessions. */
+  sessions: {
+    /** `GET /auth/sessions`: `current` marks this one. */
+    list(): Promise<SessionInfo[]>;
+    /** `DELETE /auth/sessions/:id`; ending the current one signs out here. */
+    revoke(id: string): Promise<void>;
+    /** `POST /auth/logout-all`: every session ends, this one too. */
+    logoutAll(): Promise<void>;
+  };
+  /** `GET /users` (users:read) and `PATCH /users/:id` (users:write). */
+  users: {
+    search(query?: { q?: string; limit?: number; after?: string }): Promise<UserPage>;
+    /** 409 `last_admin` when demoting the last admin. */
+    changeRole(id: string, role: Role): Promise<Me['user']>;
+  };
   notifications: {
+    /** `GET /notifications/:id` on the notification service: rows stored and read so far (404 for a moment after the send). */
+    status(id: string): Promise<SendStatus>;
     /** `POST /notifications` (permission notifications:send) → the notification id. */
     send(body: NotificationBody, options?: SendOptions): Promise<{ id: string }>;
     /** `POST /notifications/batch`: 1 to 100 bodies, all or none → their ids, in order. */

@@ -82,6 +82,8 @@ export interface FakeServer {
   /** Answer the next requests to `path` with these (in order), instead of the default. */
   script(path: string, ...answers: Answer[]): void;
   callsTo(path: string): Call[];
+  /** Another client of the same server (another tab), with its own storage. */
+  another(store: Map<string, string>, options?: Partial<WarrenClientOptions>): WarrenClient;
 }
 
 export function fakeServer(opts: { expiresIn?: number; inbox?: InboxNotification[]; unreadCount?: number; client?: Partial<WarrenClientOptions> } = {}): FakeServer {
@@ -128,20 +130,22 @@ export function fakeServer(opts: { expiresIn?: number; inbox?: InboxNotification
     return new Response(body, { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
   };
   const store = new Map<string, string>();
-  const client = createWarrenClient({
-    mainBackendUrl: 'https://api.dev.test/',
-    notificationUrl: 'https://api.dev.test',
-    fetch,
-    WebSocket: FakeSocket,
-    storage: {
-      getItem: (k) => store.get(k) ?? null,
-      setItem: (k, v) => void store.set(k, v),
-      removeItem: (k) => void store.delete(k),
-    },
-    storageKey: 'warren:dev:admin:refreshToken',
-    reconnect: { baseMs: 20, capMs: 200, busyMinMs: 15_000 },
-    ...opts.client,
-  });
+  const make = (tabStore: Map<string, string>, extra: Partial<WarrenClientOptions> | undefined) =>
+    createWarrenClient({
+      mainBackendUrl: 'https://api.dev.test/',
+      notificationUrl: 'https://api.dev.test',
+      fetch,
+      WebSocket: FakeSocket,
+      storage: {
+        getItem: (k) => tabStore.get(k) ?? null,
+        setItem: (k, v) => void tabStore.set(k, v),
+        removeItem: (k) => void tabStore.delete(k),
+      },
+      storageKey: 'warren:dev:admin:refreshToken',
+      reconnect: { baseMs: 20, capMs: 200, busyMinMs: 15_000 },
+      ...extra,
+    });
+  const client = make(store, opts.client);
   return {
     client,
     calls,
@@ -149,6 +153,7 @@ export function fakeServer(opts: { expiresIn?: number; inbox?: InboxNotification
     issued: () => issued,
     script: (path, ...answers) => scripted.set(path, [...(scripted.get(path) ?? []), ...answers]),
     callsTo: (path) => calls.filter((c) => c.path === path),
+    another: (tabStore, extra) => make(tabStore, { ...opts.client, ...extra }),
   };
 }
 

@@ -10,6 +10,7 @@ export default Object.freeze({
   wsUrl: 'wss://api.dev.warren.example.com/ws',
   // The role(s) this portal is meant for; others may sign in and are told so.
   roles: ['admin'],
-  // The send form also needs the user to hold notifications:send (admins and managers do).
-  features: { send: true },
+  // Send: also needs notifications:send (admins and managers hold it). Users (the users table):
+  // also needs users:write (admins only).
+  features: { send: true, users: true },
 });

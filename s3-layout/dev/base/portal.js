@@ -1,338 +1,214 @@
 /**
- * The portal page shared by every Warren portal (admin, manager, employee; dev and qa): a login
- * form, then the user, the unread badge, the inbox with paging, read state, "mark all read",
- * live toasts, logout, and — where the portal allows it and the user holds notifications:send —
- * a form to send a notification.
+ * The portal shared by every Warren portal (admin, manager, employee; dev and qa): the frame
+ * (header with the live badge and the connection, the sections, the connection banner, the
+ * toasts), the routes, and the session. The screens are modules of their own:
  *
- * Every piece of data reaches the page as text (textContent, text nodes, setAttribute on plain
- * attributes); innerHTML is never used, so a notification titled "<img onerror=…>" shows as text.
+ *   auth-views.js   sign in, create an account (emailed code), reset a password
+ *   inbox-view.js   the inbox                  send-view.js   sending, its status, what was sent
+ *   users-view.js   users and roles (admins)   account-view.js  sessions, log out everywhere
+ *
+ * Routes are hashes (#/inbox, #/send, #/users, #/account; signed out: #/, #/register,
+ * #/forgot), so a reload keeps the screen and the back button works.
  */
-import { createWarrenClient, WarrenProblem } from './warren-client.js';
+import { createAccountView } from './account-view.js';
+import { authView } from './auth-views.js';
+import { createConnection } from './connection.js';
+import { capitalise, h, icon } from './dom.js';
+import { problemText, refreshTimes, unreadLabel } from './format.js';
+import { createInbox } from './inbox-view.js';
+import { createSendView } from './send-view.js';
+import { createToasts } from './toasts.js';
+import { createUsersView } from './users-view.js';
+import { createWarrenClient } from './warren-client.js';
 
-const PAGE_SIZE = 20;
-const TOAST_MS = 6000;
-const MAX_TOASTS = 4;
-const ROLES = ['admin', 'manager', 'employee'];
+const TIME_REFRESH_MS = 30_000;
 
 /**
  * @param {HTMLElement} root
  * @param {{partition: string, portal: string, title: string, apiUrl: string, notificationUrl?: string,
- *          wsUrl: string, roles?: string[], features?: {send?: boolean}}} config
+ *          wsUrl: string, roles?: string[], features?: {send?: boolean, users?: boolean}}} config
  */
 export function startPortal(root, config) {
+  const prefix = `warren:${config.partition}:${config.portal}`;
   // The refresh token survives a reload of this tab (sessionStorage, never localStorage); the
-  // key names partition and portal because one bucket origin serves them all (README).
+  // key names partition and portal because one bucket origin serves them all (README). Tabs
+  // holding the same session coordinate their refreshes (the client's crossTab).
   const client = createWarrenClient({
     mainBackendUrl: config.apiUrl,
     notificationUrl: config.notificationUrl || config.apiUrl,
     webSocketUrl: config.wsUrl,
     storage: safeSessionStorage(),
-    storageKey: `warren:${config.partition}:${config.portal}:refreshToken`,
+    storageKey: `${prefix}:refreshToken`,
   });
-  const baseTitle = config.title || `Warren ${capitalise(config.portal)} — ${config.partition}`;
+  const portalName = `Warren ${capitalise(config.portal)}`;
+  const baseTitle = config.title || `${portalName} — ${config.partition}`;
   document.title = baseTitle;
   document.body.dataset.partition = config.partition;
   document.body.dataset.portal = config.portal;
 
-  /** The inbox: notifications by id, shown newest first (ids compare as strings). */
-  const items = new Map();
-  let nextCursor = null;
-  let inboxLoaded = false;
-  let connectionState = 'stopped';
-  /** The signed-in user ({user, permissions}) and the badge's count. */
-  let me = null;
-  let unreadCount = 0;
-  let everOpen = false;
-
-  // ------------------------------------------------------------------ static frame
-  const badge = h('span', { id: 'unread-badge', class: 'badge', 'aria-live': 'polite', title: 'Unread notifications' }, '0');
-  const connection = h('span', { id: 'connection', class: 'connection', 'data-state': 'stopped' }, 'offline');
+  // ------------------------------------------------------------------ the frame
+  const toasts = createToasts();
+  const connection = createConnection();
+  const badgeCount = h('span', { class: 'badge badge--zero' }, '0');
+  const badge = h('a', { id: 'unread-badge', class: 'badge-link', href: '#/inbox', 'data-count': '0', 'aria-label': unreadLabel(0), title: unreadLabel(0) }, icon('bell'), badgeCount);
   const userName = h('span', { id: 'user-name', class: 'user-name' });
   const userRole = h('span', { id: 'user-role', class: 'role-pill' });
-  const logoutButton = h('button', { id: 'logout', type: 'button', class: 'button button--ghost' }, 'Log out');
-  const userBox = h('div', { class: 'userbox', hidden: true },
-    bellIcon(), badge, connection, userName, userRole, logoutButton);
+  const logoutButton = h('button', { id: 'logout', type: 'button', class: 'button button--ghost button--small' }, 'Log out');
+  const tools = h('div', { class: 'topbar__tools', hidden: true }, connection.indicator, badge, h('span', { class: 'userbox' }, userName, userRole), logoutButton);
   const header = h('header', { class: 'topbar' },
-    h('div', { class: 'brand' },
+    h('a', { class: 'brand', href: '#/' },
       h('span', { class: 'brand__mark', 'aria-hidden': 'true' }, 'W'),
-      h('span', { class: 'brand__name' }, `Warren ${capitalise(config.portal)}`),
+      h('span', { class: 'brand__name' }, h('span', { class: 'brand__long' }, 'Warren '), capitalise(config.portal)),
       h('span', { class: 'partition-pill', title: 'Partition' }, config.partition)),
-    userBox);
-  const main = h('main', { class: 'content' });
-  const toasts = h('div', { class: 'toasts', 'aria-live': 'polite', 'aria-atomic': 'false' });
-  root.replaceChildren(header, main, toasts);
+    tools);
+  const nav = h('nav', { class: 'sections', 'aria-label': 'Sections', hidden: true });
+  const main = h('main', { id: 'main', class: 'content', tabindex: '-1' });
+  root.replaceChildren(h('div', { class: 'app' }, header, nav, connection.banner, toasts.el, main));
+  setInterval(() => refreshTimes(main), TIME_REFRESH_MS);
 
-  // ------------------------------------------------------------------ login view
-  function showLogin(message) {
-    userBox.hidden = true;
-    items.clear();
-    nextCursor = null;
-    inboxLoaded = false;
-    setBadge(0);
-    const error = h('p', { id: 'login-error', class: 'form-error', role: 'alert', hidden: !message }, message ?? '');
-    const email = h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true, maxlength: '254' });
-    const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: '1024' });
-    const submit = h('button', { type: 'submit', class: 'button button--primary' }, 'Sign in');
-    const form = h('form', { id: 'login-form', class: 'card login' },
-      h('h1', {}, `Sign in to Warren ${capitalise(config.portal)}`),
-      h('p', { class: 'muted' }, `${config.partition} partition`),
-      field('Email', email),
-      field('Password', password),
-      error,
-      submit);
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      submit.disabled = true;
-      submit.textContent = 'Signing in…';
-      try {
-        await client.login({ email: email.value.trim(), password: password.value });
-        // the session change (client.onSession) renders the inbox
-      } catch (err) {
-        password.value = '';
-        error.textContent = problemText(err);
-        error.hidden = false;
-        submit.disabled = false;
-        submit.textContent = 'Sign in';
-        password.focus();
-      }
-    });
-    main.replaceChildren(form);
-    email.focus();
-  }
+  // ------------------------------------------------------------------ signed in
+  /** The signed-in state: who, and the screens made for them. Null when signed out. */
+  let signedIn = null;
 
-  // ------------------------------------------------------------------ signed-in view
-  const list = h('ul', { id: 'inbox-list', class: 'inbox-list' });
-  const empty = h('p', { id: 'inbox-empty', class: 'empty', hidden: true }, 'No notifications yet.');
-  const inboxError = h('p', { class: 'form-error', role: 'alert', hidden: true });
-  const loadMore = h('button', { id: 'load-more', type: 'button', class: 'button button--ghost', hidden: true }, 'Load older');
-  const markAll = h('button', { id: 'mark-all-read', type: 'button', class: 'button button--ghost', disabled: true }, 'Mark all read');
-  const roleHint = h('p', { class: 'notice', hidden: true });
-  const inboxSection = h('section', { class: 'card inbox', 'aria-labelledby': 'inbox-title' },
-    h('div', { class: 'card__head' },
-      h('h2', { id: 'inbox-title' }, 'Inbox'),
-      markAll),
-    inboxError, empty, list, loadMore);
-
-  function showInbox() {
-    const { user } = me;
-    userName.textContent = user.name || user.email;
-    userName.title = user.email;
-    userRole.textContent = user.role;
-    userBox.hidden = false;
-    const expected = config.roles ?? [];
-    roleHint.hidden = expected.length === 0 || expected.includes(user.role);
-    roleHint.textContent = `This is the ${capitalise(config.portal)} portal; you are signed in as ${user.role}.`;
+  function signIn(session) {
+    const me = { user: session.user, permissions: session.permissions };
+    userName.textContent = me.user.name || me.user.email;
+    userName.title = me.user.email;
+    userRole.textContent = me.user.role;
+    tools.hidden = false;
     const canSend = config.features?.send === true && me.permissions.includes('notifications:send');
-    main.replaceChildren(h('div', { class: canSend ? 'layout layout--two' : 'layout' },
-      h('div', {}, roleHint, inboxSection),
-      canSend ? sendForm() : null));
-    renderList();
-    setBadge(unreadCount);
+    const canAdmin = config.features?.users === true && me.permissions.includes('users:write');
+    const inbox = createInbox({ client, toasts, onCount: setBadge });
+    const views = {
+      inbox: { label: 'Inbox', el: withRoleHint(me, inbox.el), shown: () => undefined },
+      ...(canSend ? { send: { label: 'Send', ...createSendView({ client, me, storageKey: `${prefix}:sent:${me.user.id}` }) } } : {}),
+      ...(canAdmin ? { users: { label: 'Users', ...createUsersView({ client, me, onOwnRoleChanged: () => client.refresh().catch(() => undefined) }) } } : {}),
+      account: { label: 'Account', ...createAccountView({ client, me }) },
+    };
+    nav.replaceChildren(...Object.entries(views).map(([route, v]) => h('a', { href: `#/${route}`, 'data-route': route }, v.label)));
+    nav.hidden = false;
     // Socket first, then the inbox (on the first `open`): whatever arrives in between comes on
     // the socket and is merged by id, so nothing falls between the page and the live stream.
-    everOpen = false;
-    client.live.subscribe(onNotification, { onRead, onState, onUnreadCount });
-  }
-
-  async function loadInbox(before) {
-    inboxError.hidden = true;
-    loadMore.disabled = true;
-    try {
-      const page = await client.inbox.list({ limit: PAGE_SIZE, before });
-      for (const n of page.items) if (!items.has(n.id)) items.set(n.id, n);
-      // The first page decides the cursor; a later first page (after a reconnect) must not
-      // forget older pages the user already loaded.
-      if (before || !inboxLoaded) nextCursor = page.nextCursor;
-      inboxLoaded = true;
-      renderList();
-    } catch (err) {
-      inboxError.textContent = problemText(err);
-      inboxError.hidden = false;
-    } finally {
-      loadMore.disabled = false;
-    }
-  }
-
-  function renderList() {
-    const sorted = [...items.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    list.replaceChildren(...sorted.map(renderItem));
-    empty.hidden = !inboxLoaded || sorted.length > 0;
-    loadMore.hidden = !nextCursor;
-    markAll.disabled = !sorted.some((n) => !n.readAt) && unreadCount === 0;
-  }
-
-  function renderItem(n) {
-    const unread = !n.readAt;
-    const created = new Date(n.createdAt);
-    const open = h('button', {
-      type: 'button',
-      class: 'inbox-item__open',
-      'aria-label': unread ? `${n.title} (unread, mark as read)` : `${n.title} (read)`,
-      title: unread ? 'Mark as read' : 'Read',
-    },
-    h('span', { class: 'inbox-item__dot', 'aria-hidden': 'true' }),
-    h('span', { class: 'inbox-item__text' },
-      h('span', { class: 'inbox-item__title' }, n.title),
-      n.body ? h('span', { class: 'inbox-item__body' }, n.body) : null,
-      h('span', { class: 'inbox-item__meta' },
-        h('time', { datetime: n.createdAt, title: n.createdAt }, isNaN(created) ? '' : dateFormat.format(created)),
-        n.sender && n.sender.name ? h('span', { class: 'inbox-item__sender' }, `from ${n.sender.name}`) : null,
-        n.type && n.type !== 'general' ? h('span', { class: 'type-pill' }, n.type) : null,
-        h('span', { class: 'inbox-item__state' }, unread ? 'unread' : 'read'))));
-    open.addEventListener('click', () => markRead(n.id));
-    return h('li', { class: unread ? 'inbox-item inbox-item--unread' : 'inbox-item', 'data-id': n.id, 'data-read': unread ? 'false' : 'true' }, open);
-  }
-
-  async function markRead(id) {
-    const n = items.get(id);
-    if (!n || n.readAt) return;
-    const before = n.readAt;
-    n.readAt = new Date().toISOString(); // optimistic; the `read` frame brings the exact count
-    renderList();
-    try {
-      await client.inbox.markRead(id);
-      // Live, the socket's `read` frame brings the count; offline, ask for it.
-      if (connectionState !== 'live') setBadge(await client.inbox.unreadCount());
-    } catch (err) {
-      n.readAt = before;
-      renderList();
-      toast({ title: 'Could not mark as read', body: problemText(err) }, 'error');
-    }
-  }
-
-  markAll.addEventListener('click', async () => {
-    markAll.disabled = true;
-    try {
-      await client.inbox.markAllRead();
-      if (connectionState !== 'live') setBadge(await client.inbox.unreadCount());
-      const now = new Date().toISOString();
-      for (const n of items.values()) n.readAt ??= now;
-      renderList();
-    } catch (err) {
-      toast({ title: 'Could not mark all as read', body: problemText(err) }, 'error');
-      renderList();
-    }
-  });
-  loadMore.addEventListener('click', () => loadInbox(nextCursor));
-
-  // ------------------------------------------------------------------ send form
-  function sendForm() {
-    const title = h('input', { id: 'send-title', name: 'title', required: true, maxlength: '200' });
-    const body = h('textarea', { id: 'send-body', name: 'body', rows: '3', maxlength: '4000' });
-    const type = h('input', { id: 'send-type', name: 'type', placeholder: 'general', pattern: '[a-z0-9._\\-]{1,64}', maxlength: '64' });
-    const userIds = h('input', { id: 'send-user-ids', name: 'userIds', placeholder: 'user ids, separated by commas' });
-    const roleBoxes = ROLES.map((role) => h('input', { type: 'checkbox', name: 'roles', value: role, id: `send-role-${role}` }));
-    const status = h('p', { id: 'send-status', class: 'form-status', role: 'status', hidden: true });
-    const submit = h('button', { type: 'submit', class: 'button button--primary' }, 'Send');
-    const form = h('form', { id: 'send-form', class: 'card send' },
-      h('h2', {}, 'Send a notification'),
-      h('fieldset', { class: 'roles' },
-        h('legend', {}, 'To roles'),
-        ...roleBoxes.map((box) => h('label', { class: 'check' }, box, ` ${box.value}`))),
-      field('…and/or users', userIds),
-      field('Title', title),
-      field('Message', body),
-      field('Type (optional)', type),
-      status,
-      submit);
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const roles = roleBoxes.filter((b) => b.checked).map((b) => b.value);
-      const ids = userIds.value.split(/[\s,;]+/).filter(Boolean);
-      const recipients = {};
-      if (roles.length) recipients.roles = roles;
-      if (ids.length) recipients.userIds = ids;
-      if (!roles.length && !ids.length) return showStatus(status, 'Choose at least one role or user.', 'error');
-      submit.disabled = true;
-      try {
-        const { id } = await client.notifications.send({ recipients, title: title.value, body: body.value, type: type.value.trim() || undefined });
-        showStatus(status, `Sent (id ${id}).`, 'ok');
-        title.value = '';
-        body.value = '';
-      } catch (err) {
-        const lines = err instanceof WarrenProblem && err.errors.length
-          ? err.errors.map((e) => `${e.path || 'body'}: ${e.message}`)
-          : [];
-        showStatus(status, [problemText(err), ...lines].join('\n'), 'error');
-      } finally {
-        submit.disabled = false;
-      }
+    let opened = false;
+    // A subscription being closed (signing out) still reports its last states: not to this page.
+    const live = { alive: true };
+    const subscription = client.live.subscribe((n) => inbox.notification(n), {
+      onRead: (c) => inbox.read(c),
+      onUnread: (c) => inbox.unread(c),
+      onUnreadCount: (n) => inbox.count(n),
+      onState: (state, info) => {
+        if (!live.alive) return;
+        connection.set(state, info);
+        if (state === 'open') {
+          inbox.opened(!opened);
+          opened = true;
+        } else inbox.closed();
+      },
     });
-    return form;
+    signedIn = { me, views, subscription, live, key: identity(session) };
+    // Signed in from a sign-in screen (or an unknown route): to the inbox, which the hash then says.
+    if (!views[routeOf(location.hash)]) history.replaceState(null, '', '#/inbox');
+    show(routeOf(location.hash), false);
   }
 
-  function showStatus(el, text, kind) {
-    el.textContent = text;
-    el.dataset.kind = kind;
-    el.hidden = false;
+  /** Closes what the signed-in screens opened; `forget`: also what this tab kept for the user. */
+  function teardown(forget) {
+    if (!signedIn) return;
+    signedIn.live.alive = false;
+    signedIn.subscription.close();
+    if (forget) signedIn.views.send?.forget();
+    signedIn = null;
   }
 
-  // ------------------------------------------------------------------ toasts, badge
-  function toast(n, kind = 'info') {
-    const el = h('div', { class: `toast toast--${kind}`, role: kind === 'error' ? 'alert' : 'status' },
-      h('strong', { class: 'toast__title' }, n.title),
-      n.body ? h('span', { class: 'toast__body' }, n.body) : null);
-    const remove = () => el.remove();
-    el.addEventListener('click', remove);
-    setTimeout(remove, TOAST_MS);
-    toasts.append(el);
-    while (toasts.childElementCount > MAX_TOASTS) toasts.firstElementChild.remove();
+  function signOut(message) {
+    teardown(true);
+    toasts.clear();
+    connection.reset();
+    setBadge(0);
+    tools.hidden = true;
+    nav.hidden = true;
+    nav.replaceChildren();
+    history.replaceState(null, '', '#/');
+    showAuth('login', message ? { error: message } : {});
   }
 
+  /** A user on another role's portal may stay, and is told which portal is theirs. */
+  function withRoleHint(me, el) {
+    const expected = config.roles ?? [];
+    if (expected.length === 0 || expected.includes(me.user.role)) return el;
+    const folder = config.partition === 'qa' ? `${me.user.role}_QA` : me.user.role;
+    return h('div', { class: 'stack' },
+      h('p', { class: 'notice', id: 'role-hint' },
+        `This is the ${capitalise(config.portal)} portal; you are signed in as ${me.user.role}. `,
+        h('a', { href: `../${folder}/` }, `Open the ${capitalise(me.user.role)} portal`)),
+      el);
+  }
+
+  // ------------------------------------------------------------------ routes
+  function routeOf(hash) {
+    return hash.replace(/^#\/?/, '').split(/[/?]/)[0] ?? '';
+  }
+
+  function show(route, focus) {
+    if (!signedIn) return showAuth(route, {});
+    const name = signedIn.views[route] ? route : 'inbox';
+    // A screen this user does not have (an employee's #/users): the hash says what is shown instead.
+    if (name !== route) history.replaceState(null, '', `#/${name}`);
+    const view = signedIn.views[name];
+    for (const link of nav.children) {
+      if (link.dataset.route === name) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    main.replaceChildren(view.el);
+    main.scrollTop = 0;
+    view.shown();
+    refreshTimes(main);
+    if (focus) main.querySelector('h1')?.focus();
+  }
+
+  function showAuth(route, ctx) {
+    const name = route === 'register' || route === 'forgot' ? route : 'login';
+    main.replaceChildren(authView(name, { client, config, go: goAuth, ...ctx }));
+  }
+
+  /** From one signed-out screen to another, with what it should say. */
+  function goAuth(route, ctx = {}) {
+    const hash = route === 'login' ? '#/' : `#/${route}`;
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    showAuth(route, ctx);
+  }
+
+  addEventListener('hashchange', () => {
+    const route = routeOf(location.hash);
+    if (signedIn) show(route, true);
+    else showAuth(route, {});
+  });
+
+  // ------------------------------------------------------------------ badge
   function setBadge(count) {
-    unreadCount = count;
-    badge.textContent = String(count);
+    const label = unreadLabel(count);
+    badgeCount.textContent = String(count);
+    badgeCount.classList.toggle('badge--zero', count === 0);
     badge.dataset.count = String(count);
-    badge.classList.toggle('badge--zero', count === 0);
+    badge.setAttribute('aria-label', label);
+    badge.title = label;
     document.title = count > 0 ? `(${count}) ${baseTitle}` : baseTitle;
   }
 
-  // ------------------------------------------------------------------ client events
+  // ------------------------------------------------------------------ session
   client.onSession((session) => {
     if (session.state === 'signedIn') {
-      const first = me === null;
-      me = { user: session.user, permissions: session.permissions };
-      if (first) showInbox();
+      // A refresh that changed the role or permissions (a promotion): rebuild the screens.
+      if (signedIn && signedIn.key === identity(session)) return;
+      teardown(false);
+      signIn(session);
       return;
     }
-    me = null;
-    toasts.replaceChildren();
-    showLogin(session.state === 'ended' ? 'Your session has ended. Please sign in again.' : undefined);
+    const message = session.state !== 'ended' ? undefined
+      : session.code === 'session_ended_elsewhere' ? 'You logged out in another tab.'
+      : 'Your session has ended: it was signed out elsewhere, or it expired. Please sign in again.';
+    signOut(message);
   });
-
-  function onNotification(n) {
-    const known = items.has(n.id);
-    items.set(n.id, n);
-    renderList();
-    if (!known && !n.readAt) toast(n);
-  }
-
-  function onRead(change) {
-    const now = new Date().toISOString();
-    if (change.all) for (const n of items.values()) n.readAt ??= now;
-    else for (const id of change.ids) {
-      const n = items.get(id);
-      if (n) n.readAt ??= now;
-    }
-    renderList();
-  }
-
-  function onUnreadCount(count) {
-    setBadge(count);
-    renderList();
-  }
-
-  function onState(state, info) {
-    connectionState = state === 'open' ? 'live' : state === 'reconnecting' ? 'retrying' : state === 'connecting' ? 'connecting' : 'stopped';
-    connection.dataset.state = connectionState;
-    connection.textContent = { live: 'live', retrying: 'reconnecting…', connecting: 'connecting…', stopped: 'offline' }[connectionState];
-    connection.title = info.code ? `last close code ${info.code}` : '';
-    if (state !== 'open') return;
-    if (!everOpen) loadInbox();
-    else renderList();
-    everOpen = true;
-  }
 
   logoutButton.addEventListener('click', async () => {
     logoutButton.disabled = true;
@@ -341,27 +217,22 @@ export function startPortal(root, config) {
   });
 
   // ------------------------------------------------------------------ start
-  main.replaceChildren(h('p', { class: 'muted loading' }, 'Loading…'));
-  client.restore().then(
-    (restored) => {
-      if (!restored) showLogin();
-    },
-    () => showLogin('The server cannot be reached. Please try again.'),
-  );
+  function restore() {
+    main.replaceChildren(h('p', { class: 'muted loading' }, 'Loading…'));
+    client.restore().then(
+      (restored) => {
+        if (!restored) showAuth(routeOf(location.hash), {});
+      },
+      (err) => showAuth('login', { error: problemText(err), retry: restore }),
+    );
+  }
+  restore();
   return client;
 }
 
-// -------------------------------------------------------------------- helpers
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** The message to show for a failed call: the problem's `detail`, else its title. */
-function problemText(err) {
-  if (err instanceof WarrenProblem) {
-    const text = err.detail || err.title || `Request failed (${err.status}).`;
-    return err.retryAfter ? `${text} Try again in ${formatSeconds(err.retryAfter)}.` : text;
-  }
-  return 'Something went wrong. Please try again.';
+/** What decides the screens: user, role and permissions. */
+function identity(session) {
+  return JSON.stringify([session.user.id, session.user.role, session.permissions]);
 }
 
 function safeSessionStorage() {
@@ -370,46 +241,4 @@ function safeSessionStorage() {
   } catch {
     return null; // blocked by the browser's privacy settings
   }
-}
-
-function formatSeconds(s) {
-  return s >= 120 ? `${Math.ceil(s / 60)} minutes` : `${s} seconds`;
-}
-
-/** A bell drawn as SVG: no emoji font or icon font is needed on the user's machine. */
-function bellIcon() {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  for (const [k, v] of Object.entries({ class: 'bell', viewBox: '0 0 24 24', width: '20', height: '20', 'aria-hidden': 'true' })) svg.setAttribute(k, v);
-  for (const d of ['M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9', 'M13.73 21a2 2 0 0 1-3.46 0']) {
-    const path = document.createElementNS(ns, 'path');
-    path.setAttribute('d', d);
-    svg.append(path);
-  }
-  return svg;
-}
-
-function field(label, input) {
-  return h('label', { class: 'field' }, h('span', { class: 'field__label' }, label), input);
-}
-
-function capitalise(s) {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) : '';
-}
-
-/**
- * Creates an element. Attribute values go through setAttribute and children through append(),
- * which makes text nodes of strings: data can never become markup.
- */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    el.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
 }

@@ -8,6 +8,180 @@ function backoffDelay(attempt, opts, random = Math.random) {
   return Math.round(random() * ceiling);
 }
 
+// src/tab-crypto.ts
+var SECRET_BYTES = 32;
+var NONCE_BYTES = 12;
+var encoder = new TextEncoder();
+var decoder = new TextDecoder();
+function subtle() {
+  const c = globalThis.crypto;
+  return c?.subtle && typeof c.subtle.deriveKey === "function" ? c.subtle : null;
+}
+function canSeal() {
+  return subtle() !== null;
+}
+function newSecret() {
+  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+}
+async function tabKeys(secret) {
+  const s = subtle();
+  const raw = fromHex(secret);
+  if (!s || !raw || raw.length !== SECRET_BYTES) return null;
+  try {
+    const base = await s.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+    const hkdf = (info) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(info) });
+    const aead = await s.deriveKey(hkdf("warren-client tabs: messages v1"), base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    const mac = await s.deriveKey(hkdf("warren-client tabs: record names v1"), base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
+    const aad = (kind, sessionId) => encoder.encode(JSON.stringify(["warren-client", 1, kind, sessionId]));
+    return {
+      async seal(kind, sessionId, body) {
+        const iv = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+        const data = await s.encrypt({ name: "AES-GCM", iv, additionalData: aad(kind, sessionId) }, aead, encoder.encode(JSON.stringify(body)));
+        return { v: 1, kind, iv, data };
+      },
+      async open(sealed, sessionId, kind) {
+        if (!isSealed(sealed) || kind !== void 0 && sealed.kind !== kind) return void 0;
+        try {
+          const plain = await s.decrypt({ name: "AES-GCM", iv: sealed.iv, additionalData: aad(sealed.kind, sessionId) }, aead, sealed.data);
+          return { kind: sealed.kind, body: JSON.parse(decoder.decode(plain)) };
+        } catch {
+          return void 0;
+        }
+      },
+      async recordId(sessionId) {
+        return toHex(new Uint8Array(await s.sign("HMAC", mac, encoder.encode(sessionId))));
+      }
+    };
+  } catch {
+    return null;
+  }
+}
+function isSealed(x) {
+  if (typeof x !== "object" || x === null) return false;
+  const m = x;
+  return m.v === 1 && typeof m.kind === "string" && m.iv instanceof Uint8Array && m.iv.length === NONCE_BYTES && (m.data instanceof ArrayBuffer || m.data instanceof Uint8Array);
+}
+function toHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+function fromHex(hex) {
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+// src/cross-tab.ts
+function nextGeneration(previous) {
+  return `${generationNumber(previous) + 1}.${randomTag()}`;
+}
+function isNewer(a, b) {
+  return generationNumber(a) > generationNumber(b);
+}
+function generationNumber(g) {
+  const n = g ? Number.parseInt(g, 10) : 0;
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+function randomTag() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+var DB_NAME = "warren-client";
+var DB_VERSION = 2;
+var STORE = "records";
+var OLD_STORES = ["generations"];
+var RECORD_TTL_MS = 31 * 24 * 3600 * 1e3;
+function browserTabCoordinator(key) {
+  const g = globalThis;
+  const locks = g.navigator?.locks;
+  if (typeof locks?.request !== "function" || typeof g.BroadcastChannel !== "function" || !g.indexedDB || !canSeal()) return null;
+  let channel;
+  try {
+    channel = new g.BroadcastChannel(`warren-client:${key}`);
+  } catch {
+    return null;
+  }
+  const idb = g.indexedDB;
+  const listeners = /* @__PURE__ */ new Set();
+  channel.onmessage = (event) => {
+    for (const listener of [...listeners]) listener(event.data);
+  };
+  let db = null;
+  const open = () => db ??= new Promise((resolve) => {
+    let request;
+    try {
+      request = idb.open(DB_NAME, DB_VERSION);
+    } catch {
+      return resolve(null);
+    }
+    request.onupgradeneeded = () => {
+      const database = request.result;
+      for (const old of OLD_STORES) if (database.objectStoreNames.contains(old)) database.deleteObjectStore(old);
+      if (!database.objectStoreNames.contains(STORE)) database.createObjectStore(STORE);
+    };
+    request.onsuccess = () => {
+      const database = request.result;
+      database.onversionchange = () => {
+        database.close();
+        db = null;
+      };
+      resolve(database);
+    };
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+  async function transact(mode, work) {
+    const database = await open();
+    if (!database) return null;
+    return new Promise((resolve) => {
+      let tx;
+      try {
+        tx = database.transaction(STORE, mode);
+      } catch {
+        return resolve(null);
+      }
+      const request = work(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(request ? request.result : null);
+      tx.onerror = () => resolve(null);
+      tx.onabort = () => resolve(null);
+    });
+  }
+  return {
+    exclusive: (fn) => locks.request(`warren-client:refresh:${key}`, { mode: "exclusive" }, fn),
+    async read(id) {
+      const record = await transact("readonly", (store) => store.get(id));
+      return typeof record === "object" && record !== null ? record.value : void 0;
+    },
+    async write(id, value) {
+      const now = Date.now();
+      await transact("readwrite", (store) => {
+        store.put({ value, at: now }, id);
+        const sweep = store.openCursor();
+        sweep.onsuccess = () => {
+          const cursor = sweep.result;
+          if (!cursor) return;
+          const at = cursor.value.at;
+          if (typeof at !== "number" || at < now - RECORD_TTL_MS) cursor.delete();
+          cursor.continue();
+        };
+      });
+    },
+    async remove(id) {
+      await transact("readwrite", (store) => store.delete(id));
+    },
+    post(message) {
+      try {
+        channel.postMessage(message);
+      } catch {
+      }
+    },
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    }
+  };
+}
+
 // src/problem.ts
 var WarrenProblem = class _WarrenProblem extends Error {
   type;
@@ -289,6 +463,10 @@ var LiveSubscription = class {
         const change = frame.all ? { all: true, unreadCount: frame.unreadCount } : { ids: frame.ids ?? [], unreadCount: frame.unreadCount };
         return call(this.options.onRead, change);
       }
+      case "unread":
+        this.#changes++;
+        this.#setUnread(frame.unreadCount);
+        return call(this.options.onUnread, { ids: frame.ids, unreadCount: frame.unreadCount });
       case "error":
         if (frame.code === "service_unavailable") this.#scheduleRenewal(RENEW_RETRY_MS);
         return;
@@ -421,6 +599,8 @@ function parseFrame(raw) {
       const n = frame.notification;
       return typeof n === "object" && n !== null && typeof n.id === "string" ? frame : void 0;
     }
+    case "unread":
+      return count(frame.unreadCount) && Array.isArray(frame.ids) && frame.ids.every((id) => typeof id === "string") ? frame : void 0;
     case "read": {
       const ids = frame.ids;
       const valid = count(frame.unreadCount) && (frame.all === true || Array.isArray(ids) && ids.every((id) => typeof id === "string"));
@@ -472,24 +652,40 @@ function singleFlight(fn) {
 }
 
 // src/session.ts
+var ASK_TIMEOUT_MS = 3e3;
 var Session = class {
-  constructor(http, mainBackendUrl, storage, storageKey) {
+  constructor(http, mainBackendUrl, storage, storageKey, tabs = null) {
     this.http = http;
     this.mainBackendUrl = mainBackendUrl;
     this.storage = storage;
     this.storageKey = storageKey;
+    this.tabs = tabs;
+    tabs?.onMessage((sealed) => {
+      this.#inbound = this.#inbound.then(() => this.#receive(sealed)).catch(() => void 0);
+    });
   }
   http;
   mainBackendUrl;
   storage;
   storageKey;
+  tabs;
   #access = null;
   /** The refresh token, when there is no storage to keep it. */
   #refreshToken = null;
   #state = { state: "signedOut" };
+  /** The last pair accepted, to hand to another tab of this session. */
+  #pair = null;
+  /** The tab record, when there is no storage to keep it. */
+  #tabRecord = null;
   #sessionListeners = /* @__PURE__ */ new Set();
   #tokenListeners = /* @__PURE__ */ new Set();
   refresh = singleFlight(() => this.#refresh());
+  /** The keys of the last secret used (deriving them is asynchronous work worth keeping). */
+  #keys = null;
+  /** Messages from other tabs are handled one at a time, in the order they came. */
+  #inbound = Promise.resolve();
+  /** Called after each message from another tab was handled (a tab waiting for a pair). */
+  #handled = /* @__PURE__ */ new Set();
   get state() {
     return this.#state;
   }
@@ -514,7 +710,7 @@ var Session = class {
     const pair = await this.http.request("POST", `${this.mainBackendUrl}/login`, {
       body: { email: credentials.email, password: credentials.password }
     });
-    this.#accept(pair);
+    await this.#acceptNew(pair, null);
     return { user: pair.user, permissions: pair.permissions };
   }
   async restore() {
@@ -529,17 +725,124 @@ var Session = class {
     }
   }
   async #refresh() {
+    const tabs = this.tabs;
+    if (!tabs) return this.#refreshNow();
+    const seen = this.#access?.token ?? null;
+    await tabs.exclusive(async () => {
+      if ((this.#access?.token ?? null) !== seen) return;
+      const mine = this.#readTabRecord();
+      if (mine) {
+        const latest = await this.#recordedGeneration(mine);
+        if (latest !== null && isNewer(latest, mine.generation) && await this.#askTabs(mine.sessionId, latest)) return;
+      }
+      await this.#refreshNow();
+    });
+  }
+  async #refreshNow() {
     const refreshToken = this.#readRefreshToken();
     if (!refreshToken) throw notSignedIn();
     let pair;
     try {
       pair = await this.http.request("POST", `${this.mainBackendUrl}/auth/refresh`, { body: { refreshToken } });
     } catch (err) {
-      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: "ended", code: err.code } : { state: "signedOut" });
+      if (err instanceof WarrenProblem && err.status === 401) this.#end(this.#access ? { state: "ended", code: err.code } : { state: "signedOut" }, true);
       throw err;
     }
     if (this.#readRefreshToken() !== refreshToken) throw notSignedIn();
-    this.#accept(pair);
+    await this.#acceptNew(pair, this.#readTabRecord());
+  }
+  /**
+   * A pair fresh from the server: accepted, and with tabs, its generation recorded (committed
+   * before the lock is released) and the other tabs of the session told, which then ask for it.
+   * A login starts a new secret; a refresh keeps the session's.
+   */
+  async #acceptNew(pair, previous) {
+    const same = previous !== null && previous.sessionId === pair.session.id;
+    const record = { sessionId: pair.session.id, generation: nextGeneration(same ? previous.generation : null), secret: same ? previous.secret : newSecret() };
+    this.#accept(pair, record);
+    if (!this.tabs) return;
+    await this.#recordGeneration(record);
+    await this.#post(record, { type: "refreshed", sessionId: record.sessionId, generation: record.generation });
+  }
+  #keysOf(secret) {
+    if (this.#keys?.secret !== secret) this.#keys = { secret, keys: tabKeys(secret) };
+    return this.#keys.keys;
+  }
+  /** The generation the last refresh of the session recorded; null if none (or none this session sealed). */
+  async #recordedGeneration(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return null;
+    const opened = await keys.open(await this.tabs.read(await keys.recordId(record.sessionId)), record.sessionId, "generation");
+    const generation = opened?.body?.generation;
+    return typeof generation === "string" ? generation : null;
+  }
+  async #recordGeneration(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    await this.tabs.write(await keys.recordId(record.sessionId), await keys.seal("generation", record.sessionId, { generation: record.generation }));
+  }
+  /** Seals `message` for the session's tabs and sends it. */
+  async #post(record, message) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    this.tabs.post(await keys.seal(message.type, record.sessionId, message));
+  }
+  /** Asks the other tabs for the pair of `generation`; true once this tab holds it. */
+  #askTabs(sessionId, generation) {
+    const asking = this.#readTabRecord();
+    if (!this.tabs || !asking) return Promise.resolve(false);
+    const has = () => {
+      const mine = this.#readTabRecord();
+      return mine !== null && mine.sessionId === sessionId && !isNewer(generation, mine.generation);
+    };
+    if (has()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (result) => {
+        clearTimeout(timer);
+        this.#handled.delete(check);
+        resolve(result);
+      };
+      const check = () => {
+        if (has()) done(true);
+      };
+      this.#handled.add(check);
+      const timer = setTimeout(() => done(false), ASK_TIMEOUT_MS);
+      void this.#post(asking, { type: "ask", sessionId, generation });
+    });
+  }
+  /** Something on the channel: used only if it opens with this tab's secret as a message of its session. */
+  async #receive(sealed) {
+    const before = this.#readTabRecord();
+    if (!before) return;
+    const keys = await this.#keysOf(before.secret);
+    const opened = await keys?.open(sealed, before.sessionId);
+    const mine = this.#readTabRecord();
+    if (!opened || !mine || mine.sessionId !== before.sessionId || mine.secret !== before.secret) return;
+    const m = checkedMessage(opened.kind, opened.body, mine.sessionId);
+    if (m) this.#onTabMessage(m, mine);
+    for (const check of [...this.#handled]) check();
+  }
+  /** What another tab of this session says (opened and checked). */
+  #onTabMessage(m, mine) {
+    switch (m.type) {
+      case "refreshed":
+        if (isNewer(m.generation, mine.generation)) void this.#post(mine, { type: "ask", sessionId: mine.sessionId, generation: m.generation });
+        return;
+      case "rotated":
+        if (isNewer(m.generation, mine.generation)) this.#accept(m.pair, { ...mine, generation: m.generation });
+        return;
+      case "ask": {
+        const access = this.#access;
+        if (m.generation !== mine.generation || !access || !this.#pair) return;
+        const expiresIn = Math.floor((access.expiresAt - Date.now()) / 1e3);
+        const pair = { ...this.#pair, accessToken: access.token, refreshToken: this.#readRefreshToken() ?? "", expiresIn };
+        if (pair.refreshToken) void this.#post(mine, { type: "rotated", sessionId: mine.sessionId, generation: mine.generation, pair });
+        return;
+      }
+      case "ended":
+        this.#end(this.#state.state === "signedOut" ? { state: "signedOut" } : { state: "ended", code: "session_ended_elsewhere" }, false);
+        return;
+    }
   }
   /** Refreshes unless `token` was replaced meanwhile (then the newer token is used as it is). */
   async refreshIfCurrent(token) {
@@ -574,30 +877,49 @@ var Session = class {
   }
   async logout() {
     const token = this.#access?.token;
-    this.#end({ state: "signedOut" });
+    this.#end({ state: "signedOut" }, true);
     if (!token) return;
     try {
       await this.http.request("POST", `${this.mainBackendUrl}/auth/logout`, { token });
     } catch {
     }
   }
-  #accept(pair) {
+  /** Signs out here (and in the other tabs of the session) after the server ended the session: no request is made. */
+  forget() {
+    this.#end({ state: "signedOut" }, true);
+  }
+  /** `record`: this tab's record for the pair (with tabs). */
+  #accept(pair, record) {
     const now = Date.now();
     const ttlMs = Math.max(1, pair.expiresIn) * 1e3;
     this.#access = { token: pair.accessToken, expiresAt: now + ttlMs, refreshAt: now + ttlMs - Math.min(6e4, ttlMs / 4) };
+    this.#pair = pair;
     this.#writeRefreshToken(pair.refreshToken);
+    if (this.tabs) this.#writeTabRecord(record);
     const previous = this.#state;
     const next = { state: "signedIn", user: pair.user, permissions: pair.permissions, sessionId: pair.session.id };
     this.#state = next;
     if (previous.state !== "signedIn" || JSON.stringify(previous) !== JSON.stringify(next)) this.#emitSession();
     for (const listener of [...this.#tokenListeners]) listener(pair.accessToken);
   }
-  #end(state) {
+  /** Forgets the tokens; `announce`: also tells the other tabs of this session (which then end too). */
+  #end(state, announce) {
     const wasSignedIn = this.#state.state === "signedIn";
+    const record = this.tabs ? this.#readTabRecord() : null;
+    if (record && announce) void this.#announceEnd(record);
     this.#access = null;
+    this.#pair = null;
     this.#removeRefreshToken();
+    this.#removeTabRecord();
     this.#state = state;
     if (wasSignedIn || state.state === "ended") this.#emitSession();
+  }
+  /** Forgets the session's generation record and tells its other tabs (with the secret, read before it is removed). */
+  async #announceEnd(record) {
+    const keys = await this.#keysOf(record.secret);
+    if (!keys || !this.tabs) return;
+    await this.tabs.remove(await keys.recordId(record.sessionId));
+    await this.#post(record, { type: "ended", sessionId: record.sessionId });
   }
   #emitSession() {
     const state = this.#state;
@@ -618,6 +940,39 @@ var Session = class {
     } catch {
     }
   }
+  get #tabRecordKey() {
+    return `${this.storageKey}:tab`;
+  }
+  #readTabRecord() {
+    let raw = null;
+    try {
+      raw = this.storage?.getItem(this.#tabRecordKey) ?? null;
+    } catch {
+    }
+    if (raw === null) return this.#tabRecord;
+    try {
+      const r = JSON.parse(raw);
+      if (typeof r.sessionId === "string" && typeof r.generation === "string" && typeof r.secret === "string") {
+        return { sessionId: r.sessionId, generation: r.generation, secret: r.secret };
+      }
+    } catch {
+    }
+    return this.#tabRecord;
+  }
+  #writeTabRecord(record) {
+    this.#tabRecord = record;
+    try {
+      this.storage?.setItem(this.#tabRecordKey, JSON.stringify(record));
+    } catch {
+    }
+  }
+  #removeTabRecord() {
+    this.#tabRecord = null;
+    try {
+      this.storage?.removeItem(this.#tabRecordKey);
+    } catch {
+    }
+  }
   #removeRefreshToken() {
     this.#refreshToken = null;
     try {
@@ -626,6 +981,25 @@ var Session = class {
     }
   }
 };
+function checkedMessage(kind, body, sessionId) {
+  if (typeof body !== "object" || body === null) return void 0;
+  const m = body;
+  if (m.type !== kind || m.sessionId !== sessionId) return void 0;
+  switch (m.type) {
+    case "refreshed":
+    case "ask":
+      return typeof m.generation === "string" ? m : void 0;
+    case "rotated": {
+      const pair = m.pair;
+      const valid = typeof m.generation === "string" && typeof pair?.accessToken === "string" && typeof pair.refreshToken === "string" && typeof pair.expiresIn === "number" && typeof pair.user === "object" && pair.user !== null && Array.isArray(pair.permissions) && pair.session?.id === sessionId;
+      return valid ? m : void 0;
+    }
+    case "ended":
+      return m;
+    default:
+      return void 0;
+  }
+}
 
 // src/client.ts
 var DEFAULT_TIMEOUT_MS = 3e4;
@@ -637,7 +1011,10 @@ function createWarrenClient(options) {
   const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const http = new Http(fetchImpl, options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
   const storage = options.storage ?? null;
-  const session = new Session(http, mainUrl, storage, options.storageKey ?? "warren:refreshToken");
+  const storageKey = options.storageKey ?? "warren:refreshToken";
+  const crossTab = options.crossTab ?? true;
+  const tabs = typeof crossTab === "object" ? crossTab : storage && crossTab ? browserTabCoordinator(storageKey) : null;
+  const session = new Session(http, mainUrl, storage, storageKey, tabs);
   const backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
   const inbox = {
     list({ limit, before } = {}) {
@@ -653,9 +1030,49 @@ function createWarrenClient(options) {
     async markRead(id) {
       await session.authorized("POST", `${notificationUrl}/inbox/${encodeURIComponent(id)}/read`);
     },
+    async markUnread(id) {
+      await session.authorized("POST", `${notificationUrl}/inbox/${encodeURIComponent(id)}/unread`);
+    },
     async markAllRead() {
       await session.authorized("POST", `${notificationUrl}/inbox/read-all`);
     }
+  };
+  const account = {
+    async register(body) {
+      await http.request("POST", `${mainUrl}/auth/register`, { body });
+    },
+    async verifyEmail(body) {
+      await http.request("POST", `${mainUrl}/auth/verify-email`, { body });
+    },
+    async forgotPassword(email) {
+      await http.request("POST", `${mainUrl}/auth/password/forgot`, { body: { email } });
+    },
+    async resetPassword(body) {
+      await http.request("POST", `${mainUrl}/auth/password/reset`, { body });
+    }
+  };
+  const sessions = {
+    list: () => session.authorized("GET", `${mainUrl}/auth/sessions`),
+    async revoke(id) {
+      const current = session.state.state === "signedIn" && session.state.sessionId === id;
+      await session.authorized("DELETE", `${mainUrl}/auth/sessions/${encodeURIComponent(id)}`);
+      if (current) session.forget();
+    },
+    async logoutAll() {
+      await session.authorized("POST", `${mainUrl}/auth/logout-all`);
+      session.forget();
+    }
+  };
+  const users = {
+    search({ q, limit, after } = {}) {
+      const query = new URLSearchParams();
+      if (q) query.set("q", q);
+      if (limit !== void 0) query.set("limit", String(limit));
+      if (after) query.set("after", after);
+      const qs = query.toString();
+      return session.authorized("GET", `${mainUrl}/users${qs ? `?${qs}` : ""}`);
+    },
+    changeRole: (id, role) => session.authorized("PATCH", `${mainUrl}/users/${encodeURIComponent(id)}`, { body: { role } })
   };
   async function sendWithKey(path, body, opts) {
     const key = opts?.idempotencyKey ?? randomKey();
@@ -677,7 +1094,11 @@ function createWarrenClient(options) {
     },
     onSession: (listener) => session.onSession(listener),
     inbox,
+    account,
+    sessions,
+    users,
     notifications: {
+      status: (id) => session.authorized("GET", `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body, opts) => sendWithKey("/notifications", body, opts),
       sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts)
     },

@@ -10,6 +10,7 @@ export default Object.freeze({
   wsUrl: 'wss://api.qa.warren.example.com/ws',
   // The role(s) this portal is meant for; others may sign in and are told so.
   roles: ['employee'],
-  // The send form also needs the user to hold notifications:send (admins and managers do).
-  features: { send: false },
+  // Send: also needs notifications:send (admins and managers hold it). Users (the users table):
+  // also needs users:write (admins only).
+  features: { send: false, users: false },
 });

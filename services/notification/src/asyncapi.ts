@@ -212,6 +212,9 @@ function socketChannel(): Json {
         example(out.read, { type: 'read', ids: ['000000000000002a'], unreadCount: 2 }, 'some read'),
         example(out.read, { type: 'read', all: true, unreadCount: 0 }, 'all read'),
       ]),
+      unreadChange: message('unread', 'Unread again', 'Notifications marked unread again (`POST /inbox/:id/unread`), reaching every socket of the user.', out.unread, 'output', [
+        example(out.unread, { type: 'unread', ids: ['000000000000002a'], unreadCount: 3 }, 'one unread again'),
+      ]),
       authOk: message('auth_ok', 'Renewed', 'Answer to `auth`: the socket now lives until the new token expires.', out.authOk, 'output', [
         example(out.authOk, { type: 'auth_ok', expiresAt: '2030-01-01T09:15:00.000Z' }, 'renewed'),
       ]),
@@ -305,6 +308,7 @@ function liveChannel(): { channels: Json; operations: Json } {
             examples: [
               example(liveMessageSchema, { kind: 'notifications', batch: 7, entries: [{ userId, seq: 42, notification: sampleNotification }] }, 'a stored batch'),
               example(liveMessageSchema, { kind: 'read', userId, ids: ['000000000000002a'], unreadCount: 2 }, 'a read change'),
+              example(liveMessageSchema, { kind: 'unread', userId, ids: ['000000000000002a'], unreadCount: 3 }, 'unread again'),
             ],
           },
         },

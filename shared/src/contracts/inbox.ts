@@ -58,6 +58,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     all: z.literal(true).optional(),
     unreadCount: z.number().int().min(0),
   }),
+  z.object({ type: z.literal('unread'), ids: z.array(z.string()), unreadCount: z.number().int().min(0) }),
   z.object({ type: z.literal('auth_ok'), expiresAt: z.iso.datetime() }),
   z.object({ type: z.literal('pong') }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),

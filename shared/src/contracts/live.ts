@@ -34,5 +34,12 @@ export const liveMessageSchema = z.discriminatedUnion('kind', [
     all: z.boolean().optional(),
     unreadCount: z.number().int().min(0),
   }),
+  /** Ids made unread again (POST /inbox/:id/unread); a replica older than this kind drops it (transient anyway). */
+  z.object({
+    kind: z.literal('unread'),
+    userId: z.uuid(),
+    ids: z.array(z.string()).min(1),
+    unreadCount: z.number().int().min(0),
+  }),
 ]);
 export type LiveMessage = z.infer<typeof liveMessageSchema>;

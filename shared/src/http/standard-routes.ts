@@ -105,20 +105,9 @@ export function mountStandardRoutes(
   routes.mount(health.healthz, (_input, _req, res) => {
     res.json({ status: 'ok' });
   });
+  const checks = opts.readiness.map((r) => ({ name: r.name, ok: coalesced(r.check) }));
   routes.mount(health.readyz, async (_input, _req, res) => {
-    const results = await Promise.all(
-      opts.readiness.map(async (r) => {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_CHECK_TIMEOUT_MS)));
-          return [r.name, (await Promise.race([r.check(), late])) ? 'ok' : 'down'] as const;
-        } catch {
-          return [r.name, 'down'] as const;
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
-    );
+    const results = await Promise.all(checks.map(async (r) => [r.name, (await r.ok()) ? 'ok' : 'down'] as const));
     const ready = results.every(([, s]) => s === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
@@ -144,4 +133,38 @@ export function mountStandardRoutes(
     res.setHeader('Cache-Control', 'public, max-age=3600');
     res.type(asset.contentType).send(asset.body);
   });
+}
+
+/** How long a readiness check's answer is reused: probes from every balancer share one check. */
+export const READINESS_CACHE_MS = 1000;
+
+/**
+ * A readiness check that runs at most once at a time, counts as down when it throws or has not
+ * answered within READINESS_CHECK_TIMEOUT_MS, and whose answer is reused for READINESS_CACHE_MS:
+ * /readyz is public, and a flood of it (or many balancers probing at once) must not become a
+ * flood of database queries, nor pile up behind one that hangs.
+ */
+function coalesced(check: ReadinessCheck['check']): () => Promise<boolean> {
+  let inFlight: Promise<boolean> | undefined;
+  let last: { ok: boolean; at: number } | undefined;
+  const once = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READINESS_CHECK_TIMEOUT_MS)));
+    try {
+      return await Promise.race([Promise.resolve().then(check), late]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return () => {
+    if (last && Date.now() - last.at < READINESS_CACHE_MS) return Promise.resolve(last.ok);
+    inFlight ??= once().then((ok) => {
+      last = { ok, at: Date.now() };
+      inFlight = undefined;
+      return ok;
+    });
+    return inFlight;
+  };
 }

@@ -154,6 +154,27 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
     });
   }
 
+  /**
+   * Marks the user's notifications with these seqs unread again (a reader's "keep for later").
+   * Returns the seqs that changed and the new unread count, or undefined as markRead does.
+   */
+  async markUnread(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rows: owned } = await tx.query<{ seq: number }>(
+        'SELECT seq FROM inbox_items WHERE user_id = $1 AND seq = ANY($2::bigint[])',
+        [userId, seqs],
+      );
+      if (owned.length !== new Set(seqs).size) return undefined;
+      const { rows } = await tx.query<{ seq: number }>(
+        `UPDATE inbox_items SET read_at = NULL
+         WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NOT NULL RETURNING seq`,
+        [userId, seqs],
+      );
+      const unreadCount = await addUnread(tx, new Map([[userId, rows.length]]), userId);
+      return { changed: rows.map((r) => r.seq).sort((a, b) => a - b), unreadCount };
+    });
+  }
+
   async markAllRead(userId: string): Promise<{ changed: number; unreadCount: number }> {
     return inTransaction(this.pool, async (tx) => {
       const { rowCount } = await tx.query('UPDATE inbox_items SET read_at = now() WHERE user_id = $1 AND read_at IS NULL', [userId]);

@@ -57,6 +57,8 @@ export interface ReadStateStore {
   /** The seqs that changed and the new unread count; undefined if some seq is not the user's. */
   markRead(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined>;
   markAllRead(userId: string): Promise<{ changed: number; unreadCount: number }>;
+  /** As markRead, the other way: the seqs that became unread again. */
+  markUnread(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined>;
 }
 
 export interface InboxPruning {
@@ -64,8 +66,8 @@ export interface InboxPruning {
   pruneOlderThan(days: number, limit: number): Promise<number>;
 }
 
-/** A read change, announced to every socket of the user with the new exact unread count. */
-export type ReadAnnouncement = { userId: string; unreadCount: number } & ({ ids: string[] } | { all: true });
+/** A read change (or, with `unread`, ids made unread again), announced to every socket of the user with the new exact unread count. */
+export type ReadAnnouncement = { userId: string; unreadCount: number } & ({ ids: string[]; unread?: true } | { all: true });
 
 /** Hands a read change to every replica's sockets (the live fanout). */
 export type AnnounceRead = (change: ReadAnnouncement) => Promise<void>;

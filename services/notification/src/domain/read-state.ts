@@ -1,5 +1,6 @@
 /**
- * Read state: mark one or several notifications, or all, read. Another user's id is a 404
+ * Read state: mark one or several notifications, or all, read (or one unread again, for a
+ * reader who wants to come back to it). Another user's id is a 404
  * (indistinguishable from an unknown one). Each change is announced to every socket of the
  * user, on whatever replica, with the new exact unread count.
  */
@@ -19,6 +20,16 @@ export async function markRead(deps: ReadStateDeps, userId: string, ids: string[
   if (!result) throw notFound();
   if (result.changed.length > 0) {
     await deps.announce({ userId, ids: result.changed.map(toPublicId), unreadCount: result.unreadCount });
+  }
+}
+
+export async function markUnread(deps: ReadStateDeps, userId: string, ids: string[]): Promise<void> {
+  const seqs = ids.map(parsePublicId);
+  if (seqs.some((s) => s === undefined)) throw notFound();
+  const result = await deps.inbox.markUnread(userId, seqs as string[]);
+  if (!result) throw notFound();
+  if (result.changed.length > 0) {
+    await deps.announce({ userId, ids: result.changed.map(toPublicId), unread: true, unreadCount: result.unreadCount });
   }
 }
 

@@ -7,7 +7,7 @@ import type { RouteMounter } from '@warren/shared/http/route-mounter';
 import { defineRoute } from '@warren/shared/http/route-spec';
 import type { InboxRepository } from '../db/inbox-repository.js';
 import { parsePublicId } from '../domain/notification-id.js';
-import { markAllRead, markRead, type ReadStateDeps } from '../domain/read-state.js';
+import { markAllRead, markRead, markUnread, type ReadStateDeps } from '../domain/read-state.js';
 
 /** A notification id in range (a seq the service can name), or the schema refuses it. */
 const notificationId = z
@@ -86,6 +86,19 @@ export const inboxRoutes = {
     responses: { 204: { description: 'Read.' } },
     problems: ['notification_not_found', ...database],
   }),
+  unread: defineRoute({
+    method: 'post',
+    path: '/inbox/:id/unread',
+    operationId: 'unread',
+    summary: 'Mark one notification unread again',
+    description: "For a reader who wants to come back to it. Another user's id, or an unknown one, is 404. Every socket of the user hears `{\"type\":\"unread\",\"ids\":[id],\"unreadCount\":N}`; an unread one stays as it is.",
+    tag: 'inbox',
+    auth: 'bearer',
+    request: { params: z.object({ id: notificationId }) },
+    notFound: 'notification_not_found',
+    responses: { 204: { description: 'Unread.' } },
+    problems: ['notification_not_found', ...database],
+  }),
 };
 
 export function mountInboxRoutes(routes: RouteMounter, deps: { inbox: InboxRepository; readState: ReadStateDeps }) {
@@ -108,6 +121,11 @@ export function mountInboxRoutes(routes: RouteMounter, deps: { inbox: InboxRepos
 
   routes.mount(inboxRoutes.read, async ({ params }, req, res) => {
     await markRead(deps.readState, authOf(req).sub, [params.id]);
+    res.status(204).end();
+  });
+
+  routes.mount(inboxRoutes.unread, async ({ params }, req, res) => {
+    await markUnread(deps.readState, authOf(req).sub, [params.id]);
     res.status(204).end();
   });
 }

@@ -90,14 +90,17 @@ export class LiveDelivery implements LiveGatewayHook {
 
   async announceRead(change: ReadAnnouncement): Promise<void> {
     const { userId, unreadCount } = change;
-    await this.deps.bus.publish('all' in change ? { kind: 'read', userId, all: true, unreadCount } : { kind: 'read', userId, ids: change.ids, unreadCount });
+    if ('all' in change) return this.deps.bus.publish({ kind: 'read', userId, all: true, unreadCount });
+    await this.deps.bus.publish(change.unread ? { kind: 'unread', userId, ids: change.ids, unreadCount } : { kind: 'read', userId, ids: change.ids, unreadCount });
   }
 
   // Receiving: what the exchange hands over.
 
   receive(message: LiveMessage): void {
     if (message.kind === 'notifications') return this.sequencer.receive(message.batch, message.entries);
-    const frame: OutboundFrame = message.ids
+    const frame: OutboundFrame = message.kind === 'unread'
+      ? { type: 'unread', ids: message.ids, unreadCount: message.unreadCount }
+      : message.ids
       ? { type: 'read', ids: message.ids, unreadCount: message.unreadCount }
       : { type: 'read', all: true, unreadCount: message.unreadCount };
     for (const socket of this.sockets.of(message.userId)) socket.send(frame);

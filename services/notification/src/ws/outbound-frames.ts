@@ -14,6 +14,7 @@ export const outboundFrameSchemas = {
     z.object({ type: z.literal('read'), ids: z.array(z.string()).min(1), unreadCount }).strict(),
     z.object({ type: z.literal('read'), all: z.literal(true), unreadCount }).strict(),
   ]),
+  unread: z.object({ type: z.literal('unread'), ids: z.array(z.string()).min(1), unreadCount }).strict(),
   authOk: z.object({ type: z.literal('auth_ok'), expiresAt: z.iso.datetime().meta({ description: 'When the new token expires.' }) }).strict(),
   pong: z.object({ type: z.literal('pong') }).strict(),
   error: z
