@@ -374,6 +374,52 @@ describe('createHttpApp', () => {
     assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
   });
 
+  it('When a client keeps sending on a kept-alive connection while the server drains, then its next answer says Connection: close, the connection ends and the drain finishes', async () => {
+    // Arrange: a connection with a request in flight when the drain starts (so it is not idle, and not closed at once).
+    let release = () => undefined as void;
+    let arrive = () => undefined as void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const drainApp = await createHttpApp({
+      logger: logs.logger,
+      metrics: createMetrics('http-drain-steady-test', 'test'),
+      corsOrigins: [],
+      bodyLimit: '1kb',
+      readiness: [],
+      api: testApi([testRoutes.slow]),
+      mount: (routes) => {
+        routes.mount(testRoutes.slow, async (_input, _req, res) => {
+          arrive();
+          await released;
+          res.json({ done: true });
+        });
+      },
+    });
+    const drainServer = await listen(drainApp, 0, '127.0.0.1');
+    const socket = net.connect(portOf(drainServer), '127.0.0.1');
+    socket.setEncoding('utf8');
+    let text = '';
+    socket.on('data', (d: string) => (text += d));
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await arrived;
+
+    // Act: the drain starts; the client sends its next request on the same connection, asking to keep it.
+    const closed = close(drainServer);
+    release();
+    await waitFor(() => text.includes('"done":true'), 'the first answer');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+
+    // Assert: answered, told the connection closes, closed by the server, and the drain is over.
+    await ended;
+    await closed;
+    const answers = text.split('HTTP/1.1 ').slice(1);
+    assert.equal(answers.length, 2);
+    assert.match(answers[1] as string, /^200 /);
+    assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
+  });
+
   it('When a browser reads an answer from an allowed origin, then X-Request-Id, Retry-After and Idempotency-Key are exposed to it', async () => {
     // Act
     const res = await fetch(`${base}/healthz`, { headers: { origin: 'https://app.example.com' } });

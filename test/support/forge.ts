@@ -15,7 +15,7 @@ export interface RealKey {
   publicPem: string;
 }
 
-export async function activeSigningKey(stack: Stack): Promise<RealKey> {
+export async function activeSigningKey(stack: Pick<Stack, 'env'>): Promise<RealKey> {
   const client = new pg.Client({ connectionString: stack.env.AUTH_DATABASE_URL });
   await client.connect();
   try {

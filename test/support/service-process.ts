@@ -29,14 +29,16 @@ export interface ServiceProcess {
   readonly url: string;
   /** Everything it wrote so far (JSON log lines). */
   output(): string;
+  /** Resolves with its exit code (null if a signal ended it) once it has exited, whoever ended it. */
+  readonly exited: Promise<number | null>;
   /** SIGSTOP: the process stays, holds its connections, and answers nothing. */
   pause(): void;
   /** SIGCONT. */
   resume(): void;
   /** SIGKILL, resolved once it has exited. */
   kill(): Promise<void>;
-  /** SIGTERM (after SIGCONT if paused), SIGKILL if it has not exited within `timeoutMs`. */
-  stop(timeoutMs?: number): Promise<void>;
+  /** SIGTERM (after SIGCONT if paused), SIGKILL if it has not exited within `timeoutMs`; its exit code (null if killed). */
+  stop(timeoutMs?: number): Promise<number | null>;
 }
 
 export async function startServiceProcess(service: ServiceName, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
@@ -50,7 +52,7 @@ export async function startServiceProcess(service: ServiceName, env: Record<stri
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
-  const exited = once(child, 'exit').then(() => undefined);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
   let running = true;
   void exited.then(() => (running = false));
   // A thawed-then-killed process, so that a frozen one never outlives the test.
@@ -97,6 +99,7 @@ export async function startServiceProcess(service: ServiceName, env: Record<stri
     port,
     url: `http://127.0.0.1:${port}`,
     output: () => out,
+    exited,
     pause: () => void process.kill(pid, 'SIGSTOP'),
     resume: () => void process.kill(pid, 'SIGCONT'),
     async kill() {
@@ -104,12 +107,13 @@ export async function startServiceProcess(service: ServiceName, env: Record<stri
       await exited;
     },
     async stop(stopTimeoutMs = 15_000) {
-      if (!running) return;
+      if (!running) return exited;
       process.kill(pid, 'SIGCONT');
       process.kill(pid, 'SIGTERM');
       const timer = setTimeout(() => running && process.kill(pid, 'SIGKILL'), stopTimeoutMs);
-      await exited;
+      const code = await exited;
       clearTimeout(timer);
+      return code;
     },
   };
 }

@@ -103,7 +103,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   };
 }
 
-export async function login(stack: Stack, email = ADMIN.email, password = ADMIN.password) {
+export async function login(stack: Pick<Stack, 'mainUrl'>, email = ADMIN.email, password = ADMIN.password) {
   const res = await fetch(`${stack.mainUrl}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -83,16 +83,25 @@ export async function isDatabaseUp(pool: Pool): Promise<boolean> {
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client has no 'error' listener (the pool listens only while it is idle): a
+  // connection the server closes between two queries (a shutdown, pg_terminate_backend) emitted
+  // an 'error' nobody heard, and that crashed the process. Heard here, the next query fails as
+  // unavailable ("not queryable") and the client is discarded.
+  const lost = () => {
+    broken = true;
+  };
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    broken = isUnavailable(err);
+    broken ||= isUnavailable(err);
     if (!broken) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    client.off('error', lost);
     // A connection that failed as unreachable (or timed out) is discarded, not handed out again.
     client.release(broken);
   }

@@ -3,9 +3,12 @@
  * Node's parser cannot even read, and a `close` that stops taking connections, ends idle
  * keep-alive sockets (Node's server.close does since v19) and waits for requests in flight.
  * Requests arriving on keep-alive connections that are busy when the drain starts are still
- * served (Node's own behaviour), so a client is never cut off mid-exchange.
+ * served (Node's own behaviour), so a client is never cut off mid-exchange; their answers say
+ * `Connection: close`, so each such connection ends after its answer. Without that, a client
+ * sending steadily (a gateway, a busy caller) kept its connections busy and the drain never
+ * ended until the shutdown timeout cut everything off (found by the chaos table's SIGTERM row).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AppError } from '../errors.js';
 import type { HttpApp } from './app.js';
@@ -36,6 +39,8 @@ export function portOf(server: Server): number {
 
 export async function close(server: Server | undefined): Promise<void> {
   if (!server?.listening) return;
+  // Ahead of the app's own listener, so the header is set before any answer is written.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('Connection', 'close'));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   await closed;

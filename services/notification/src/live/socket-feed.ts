@@ -33,7 +33,7 @@ const PAGE = 500;
 
 export class SocketFeed {
   private lastSeq = 0;
-  /** True until begin(): live batches that arrive while the socket is set up only mark it behind. */
+  /** True until start(): live batches that arrive while the socket is set up only mark it behind. */
   private catchingUp = true;
   private behind = false;
 
@@ -43,9 +43,18 @@ export class SocketFeed {
     private readonly store: FeedStore,
   ) {}
 
-  /** Starts delivery after `afterSeq` (the client's ?after=), or after its newest one without it. */
-  async begin(afterSeq: number | undefined): Promise<void> {
+  /**
+   * Fixes where delivery starts: after `afterSeq` (the client's ?after=), or after the user's
+   * newest notification now. Called before the client is told it is live (`ready`): whatever is
+   * stored after the anchor reaches the socket. Read after `ready` (as it was), a notification
+   * stored while that read waited for a pool connection was below the anchor and never sent.
+   */
+  async anchor(afterSeq: number | undefined): Promise<void> {
     this.lastSeq = afterSeq ?? (await this.store.latestSeq(this.userId));
+  }
+
+  /** Starts delivery from the anchor: what was stored since, from the database, then live. */
+  async start(): Promise<void> {
     this.catchingUp = false;
     await this.catchUp();
   }

@@ -186,9 +186,11 @@ export class WsGateway {
     });
     ws.resume();
 
+    // Anchored before `ready`: everything stored after the client hears it comes on the socket.
+    await conn.feed.anchor(afterSeq === undefined ? undefined : Number(afterSeq));
     const unreadCount = await this.deps.unreadCount(auth.sub);
     if (!conn.send({ type: 'ready', unreadCount })) return;
-    await conn.feed.begin(afterSeq === undefined ? undefined : Number(afterSeq));
+    await conn.feed.start();
   }
 
   private async onFrame(conn: ClientConnection, frame: InboundFrame, userId: string, renewed: (exp: number) => void): Promise<void> {

@@ -23,12 +23,18 @@ function replica() {
   const live = new LiveDelivery({ bus, store, logger: logs.logger }, store.last);
   bus.hear = (m) => live.receive(m);
   live.serve(sockets);
-  /** Opens a socket of `userId` that begins after `after` (its newest one without it). */
-  async function connect(userId: string, after?: number): Promise<FakeSocket> {
+  /**
+   * Opens a socket of `userId` that starts after `after` (its newest one without it), as the
+   * gateway does: registered, anchored, then (`ready` sent) started. `beforeStart` runs where
+   * `ready` is on its way to the client.
+   */
+  async function connect(userId: string, after?: number, beforeStart?: () => Promise<void>): Promise<FakeSocket> {
     const socket = new FakeSocket(userId);
     socket.feed = live.openFeed(userId, socket);
     sockets.list.push(socket);
-    await socket.feed.begin(after);
+    await socket.feed.anchor(after);
+    await beforeStart?.();
+    await socket.feed.start();
     return socket;
   }
   /** What the notification consumer does: commit, then publish. */
@@ -141,6 +147,17 @@ describe('live delivery', () => {
     const alice = await connecting;
     await settle();
     assert.deepEqual(alice.titles, ['n1', 'n2', 'n3', 'n4']);
+  });
+
+  it('When a notification is stored while `ready` is on its way (after the anchor, before the start), then the socket gets it once', async () => {
+    const r = replica();
+    await r.store1(ALICE);
+    // Its live message reaches the socket while it is not started yet: it only marks it behind.
+    const alice = await r.connect(ALICE, undefined, () => r.store1(ALICE));
+    await settle();
+    assert.deepEqual(alice.titles, ['n2'], 'n1 was stored before the socket, n2 after: n2 arrives, from the store');
+    await r.store1(ALICE);
+    assert.deepEqual(alice.titles, ['n2', 'n3']);
   });
 
   it('When the live message of a batch arrives after the socket already read its rows from the store, then they are not sent again', async () => {
