@@ -137,28 +137,20 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
    * Marks the user's notifications with these seqs read. Returns the seqs that changed and the
    * new unread count, or undefined if some seq is not the user's (another user's id is a 404).
    */
-  async markRead(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
-    return inTransaction(this.pool, async (tx) => {
-      const { rows: owned } = await tx.query<{ seq: number }>(
-        'SELECT seq FROM inbox_items WHERE user_id = $1 AND seq = ANY($2::bigint[])',
-        [userId, seqs],
-      );
-      if (owned.length !== new Set(seqs).size) return undefined;
-      const { rows } = await tx.query<{ seq: number }>(
-        `UPDATE inbox_items SET read_at = now()
-         WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NULL RETURNING seq`,
-        [userId, seqs],
-      );
-      const unreadCount = await addUnread(tx, new Map([[userId, -rows.length]]), userId);
-      return { changed: rows.map((r) => r.seq).sort((a, b) => a - b), unreadCount };
-    });
+  markRead(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
+    return this.setRead(userId, seqs, true);
   }
 
   /**
    * Marks the user's notifications with these seqs unread again (a reader's "keep for later").
    * Returns the seqs that changed and the new unread count, or undefined as markRead does.
    */
-  async markUnread(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
+  markUnread(userId: string, seqs: string[]): Promise<{ changed: number[]; unreadCount: number } | undefined> {
+    return this.setRead(userId, seqs, false);
+  }
+
+  /** One transaction: ownership of every seq, the rows that change, the unread counter by as many. */
+  private setRead(userId: string, seqs: string[], read: boolean): Promise<{ changed: number[]; unreadCount: number } | undefined> {
     return inTransaction(this.pool, async (tx) => {
       const { rows: owned } = await tx.query<{ seq: number }>(
         'SELECT seq FROM inbox_items WHERE user_id = $1 AND seq = ANY($2::bigint[])',
@@ -166,11 +158,14 @@ export class InboxRepository implements InboxWrites, ReadStateStore, InboxPrunin
       );
       if (owned.length !== new Set(seqs).size) return undefined;
       const { rows } = await tx.query<{ seq: number }>(
-        `UPDATE inbox_items SET read_at = NULL
-         WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NOT NULL RETURNING seq`,
+        read
+          ? `UPDATE inbox_items SET read_at = now()
+             WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NULL RETURNING seq`
+          : `UPDATE inbox_items SET read_at = NULL
+             WHERE user_id = $1 AND seq = ANY($2::bigint[]) AND read_at IS NOT NULL RETURNING seq`,
         [userId, seqs],
       );
-      const unreadCount = await addUnread(tx, new Map([[userId, rows.length]]), userId);
+      const unreadCount = await addUnread(tx, new Map([[userId, read ? -rows.length : rows.length]]), userId);
       return { changed: rows.map((r) => r.seq).sort((a, b) => a - b), unreadCount };
     });
   }
