@@ -9,12 +9,14 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { after, afterEach, describe, it } from 'node:test';
+import amqplib from 'amqplib';
 import { z } from 'zod';
 import { encode } from '@warren/shared/messaging/envelope';
 import { ReplicaSubscription } from '@warren/shared/messaging/replica-subscription';
 import { exchange as topicExchange } from '@warren/shared/messaging/topology';
 import { waitFor, within } from './helpers.js';
 import { cleanups, fixture, runCleanups } from './messaging-fixture.js';
+import { RABBITMQ_URL } from '../../test/support/env.js';
 
 const run = promisify(execFile);
 afterEach(runCleanups);
@@ -34,7 +36,16 @@ describe('A replica subscription', () => {
   async function subscribed() {
     const f = await fixture();
     const exchange = topicExchange(`${f.ns}.replica-test`, 'topic');
-    cleanups.push(() => f.ch.deleteExchange(exchange.name).catch(() => undefined));
+    // Last of all (cleanups run newest first, this one is pushed before any), on a connection of
+    // its own: deleteNamespace knows only the system map's exchanges, and a run left this one behind.
+    cleanups.unshift(async () => {
+      const conn = await amqplib.connect(RABBITMQ_URL);
+      try {
+        await (await conn.createChannel()).deleteExchange(exchange.name);
+      } finally {
+        await conn.close();
+      }
+    });
     const heard: string[] = [];
     let resubscribed = 0;
     const sub = new ReplicaSubscription({
