@@ -87,12 +87,13 @@ export function defineService(
   const { logger, metrics } = createObservability(config, opts.logger);
   const closers = new Closers(logger);
   let server: Server | undefined;
+  let broker: Broker | undefined;
   const kit: StartKit = {
     logger,
     metrics,
     closers,
     openDatabase: async (dir) => closers.add('database', await openDatabase(config, dir, logger), (p) => p.end()),
-    openBroker: async () => closers.add('broker', await openBroker(config, logger), (b) => b.close()),
+    openBroker: async () => (broker = closers.add('broker', await openBroker(config, logger), (b) => b.close())),
     listen: async (app) => {
       server = await listen(app, config.port, config.httpHost);
       closers.add('http', server, close);
@@ -108,6 +109,9 @@ export function defineService(
         logger.warn('environment variable not read by this service: a typo?', { variable, didYouMean });
       }
       await start(kit);
+      // A channel nobody waited for (a publisher's declarations) refused a permission: say so and stop now,
+      // rather than answer 503 to every publish (docs/decisions/0032).
+      await broker?.waitForChannels(15_000);
       logger.info(`${opts.name} started`, { port: server ? portOf(server) : undefined, namespace: config.brokerNamespace });
     },
     async stop() {

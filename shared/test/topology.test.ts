@@ -10,7 +10,7 @@ import { AUTH_RPC_ROUTING_KEYS, authRpc } from '@warren/shared/contracts/auth-rp
 import { emailRequestedSchema } from '@warren/shared/contracts/email';
 import { notificationRequestedSchema } from '@warren/shared/contracts/notifications';
 import { sessionEndedSchema } from '@warren/shared/contracts/sessions';
-import { allResources, namespaceResources, retiredQueues, RETRY_DELAYS_MS, ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
+import { allResources, namespaceResources, retiredExchanges, retiredQueues, RETRY_DELAYS_MS, ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { userUpsertedSchema } from '@warren/shared/contracts/users';
 import { AppError } from '@warren/shared/errors';
 import { Broker } from '@warren/shared/messaging/broker';
@@ -18,7 +18,7 @@ import { tierBefore } from '@warren/shared/messaging/delayed-retry';
 import { Publisher, PublishError } from '@warren/shared/messaging/publisher';
 import { RpcClient } from '@warren/shared/messaging/rpc-client';
 import { ownedQueues } from '@warren/shared/messaging/queue-depth';
-import { consumedQueuesOf, declareTopology, exchange, resourceNames, routeResources, workQueue, type Resource } from '@warren/shared/messaging/topology';
+import { arrivedAsBound, bindingMatches, consumedQueuesOf, declareTopology, exchange, resourceNames, routeResources, workQueue, type Resource } from '@warren/shared/messaging/topology';
 import { deleteNamespace, RABBITMQ_URL, uniqueNamespace } from '../../test/support/env.js';
 import { captureLogs } from '../../test/support/logs.js';
 import { within } from './helpers.js';
@@ -78,16 +78,19 @@ describe('Warren system map', () => {
     assert.deepEqual(ownedQueues(Object.values(t.queues), 'notification').filter((n) => n.startsWith('ns.email.')), ['ns.email.requests', 'ns.email.requests.retries', 'ns.email.requests.dlq']);
   });
 
-  it('When the RPC queue is read, then it binds every auth method on the rpc exchange and has no dead-letter queue', () => {
+  it('When the RPC queue is read, then it binds every auth method on the rpc exchange (topic, so the broker can tell callers\' methods apart) and has no dead-letter queue', () => {
     const rpc = t.queues.authRpc;
-    assert.deepEqual(rpc.bindings.map((b) => [b.exchange.name, b.routingKey]), AUTH_RPC_ROUTING_KEYS.map((k) => ['ns.rpc', k]));
+    assert.equal(t.exchanges.rpc.type, 'topic');
+    assert.deepEqual(rpc.bindings.map((b) => [b.exchange.name, b.routingKey]), AUTH_RPC_ROUTING_KEYS.map((k) => ['ns.rpc.methods', k]));
     assert.ok(AUTH_RPC_ROUTING_KEYS.includes(authRpc.login.routingKey));
     assert.ok(!('deadLetterQueue' in rpc));
   });
 
   it('When a namespace is cleaned up, then namespaceResources lists every queue and exchange, once', () => {
     const { queues, exchanges } = namespaceResources('ns');
-    assert.deepEqual(exchanges.sort(), ['ns.dlx', 'ns.events', 'ns.live', 'ns.rpc']);
+    // With the RPC exchange of earlier versions (direct), retired.
+    assert.deepEqual(exchanges.sort(), ['ns.dlx', 'ns.events', 'ns.live', 'ns.rpc', 'ns.rpc.methods']);
+    assert.deepEqual(retiredExchanges('ns'), ['ns.rpc']);
     // 4 work queues, each with its dead-letter queue and 3 delay queues, the email queue's retry
     // lane, the RPC queue, and what earlier versions declared (retired: an operator deletes them):
     // the durable RPC queue and the email queue's delay queues from before its lane
@@ -126,6 +129,25 @@ describe('topology kit', () => {
     const q = workQueue({ name: 'x.q', owner: 'o', bindings: [{ exchange: events, routingKey: 'a' }], deadLetterExchange: dlx, retryDelaysMs: [1_000] });
     const names = resourceNames([events, q, q, ...routeResources({ exchange: events, routingKey: 'a', deliversTo: [q] })]);
     assert.deepEqual(names, { queues: ['x.q', 'x.q.dlq', 'x.q.retry.1s'], exchanges: ['x.events', 'x.dlx'] });
+  });
+
+  it('When a publisher\'s route is read, then it brings its queue as a destination: with its dead-letter queue, without its delay queues and retry lane', () => {
+    const q = workQueue({ name: 'x.q', owner: 'o', bindings: [{ exchange: events, routingKey: 'a' }], deadLetterExchange: dlx, retryDelaysMs: [1_000], retryLane: true });
+    const route = routeResources({ exchange: events, routingKey: 'a', deliversTo: [q] });
+    assert.deepEqual(route, [events, { kind: 'destination', queue: q }]);
+    assert.deepEqual(resourceNames(route), { queues: ['x.q', 'x.q.dlq'], exchanges: ['x.events', 'x.dlx'] });
+  });
+
+  it('When a delivery\'s route is checked, then only a binding of the queue or the default exchange lets it in (topic patterns included)', () => {
+    const q = workQueue({ name: 'x.q', owner: 'o', bindings: [{ exchange: events, routingKey: 'a.*' }, { exchange: events, routingKey: 'b.#' }], deadLetterExchange: dlx, retryDelaysMs: [1_000] });
+    assert.ok(arrivedAsBound(q, 'x.events', 'a.one'));
+    assert.ok(arrivedAsBound(q, 'x.events', 'b') && arrivedAsBound(q, 'x.events', 'b.c.d'));
+    assert.ok(arrivedAsBound(q, '', 'x.q'), 'back from a delay queue');
+    assert.ok(!arrivedAsBound(q, 'x.events', 'a'), 'a.* needs one more word');
+    assert.ok(!arrivedAsBound(q, 'x.events', 'a.one.two'));
+    assert.ok(!arrivedAsBound(q, 'x.events', 'session.ended'), 'a CC/BCC key');
+    assert.ok(!arrivedAsBound(q, 'x.other', 'a.one'), 'another exchange');
+    assert.ok(bindingMatches('fanout', '', 'anything') && bindingMatches('direct', 'a.*', 'a.*') && !bindingMatches('direct', 'a.*', 'a.b'));
   });
 });
 
@@ -213,6 +235,11 @@ describe('declaring only what is used (broker)', () => {
     const ch = await conn.createChannel();
     for (const q of [t.queues.notificationUsers, t.queues.notificationSessions, t.queues.emailRequests, t.queues.notificationRequests]) {
       assert.equal((await ch.checkQueue(q.name)).messageCount, 1, `one message in ${q.name}`);
+      assert.ok(await exists(conn, 'queue', q.deadLetterQueue), `${q.deadLetterQueue}: a publisher declares where its messages may die`);
+      // A delay queue needs write access to the default exchange: only the consumer declares them (decision 0032).
+      for (const delay of [...q.retryTiers.map((r) => r.queue), ...(q.retryLane ? [q.retryLane] : [])]) {
+        assert.ok(!(await exists(conn, 'queue', delay)), `${delay}: not declared by a publisher`);
+      }
     }
     await ch.close();
   });

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, onExit, pidAlive, portOpen, privateFolder, waitFor } from './private-processes.js';
+import { freePort, onExit, pidAlive, portOpen, privateFolder, run, waitFor } from './private-processes.js';
 
 export interface PrivateRabbit {
   /** `amqp://guest:guest@127.0.0.1:<port>` */
@@ -22,9 +22,15 @@ export interface PrivateRabbit {
   start(): Promise<void>;
   /** Stops the node and deletes its folder. */
   remove(): Promise<void>;
+  /**
+   * `rabbitmqctl -n <this node> ...` with the node's own cookie (users, permissions, listings);
+   * its stdout. Never reaches the machine's broker: the node name and HOME are this node's.
+   */
+  ctl(...args: string[]): Promise<string>;
 }
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 
 /** Stops nodes that earlier test processes started and could not stop (they were killed). */
 export function stopOrphans(): void {
@@ -129,6 +135,13 @@ export async function privateRabbitNode(opts: NodeOptions = {}): Promise<Private
       await self.stop('SIGKILL').catch(() => undefined);
       rmSync(folder, { recursive: true, force: true });
       cleanup.remove();
+    },
+    async ctl(...args) {
+      const { stdout } = await run(CTL, ['-n', nodeName, ...args], {
+        env: { ...process.env, HOME: env.HOME, RABBITMQ_CONF_ENV_FILE: env.RABBITMQ_CONF_ENV_FILE },
+        timeout: 60_000,
+      });
+      return stdout;
     },
   };
   return self;

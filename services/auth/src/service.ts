@@ -4,7 +4,7 @@
  * `stop()` undoes it in reverse order.
  */
 import { fileURLToPath } from 'node:url';
-import { topology } from '@warren/shared/contracts/topology';
+import { eventsPublishedBy, topology } from '@warren/shared/contracts/topology';
 import { routeResources } from '@warren/shared/messaging/topology';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { startOutboxLagGauge } from '@warren/shared/messaging/outbox-lag';
@@ -60,11 +60,12 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
 
     const broker = await openBroker();
     const t = topology(config.brokerNamespace);
-    // Declares the durable queues of every event auth publishes: one published before any
-    // notification replica ever started still lands in its queue.
+    // Declares the durable queues of every event auth publishes (user.upserted, session.ended,
+    // email.requested): one published before any notification replica ever started still lands
+    // in its queue. The same list gives auth's broker user its permissions (contracts/broker-users.ts).
     const publisher = closers.add(
       'publisher',
-      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.userUpserted, t.events.sessionEnded, t.events.emailRequested) }),
+      new Publisher({ broker, logger, metrics, declares: routeResources(...eventsPublishedBy(t, 'auth')) }),
       (p) => p.close(),
     );
     const relay = new OutboxRelay({

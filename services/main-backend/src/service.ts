@@ -26,7 +26,7 @@ import { notificationBatchRequester, notificationRequester } from './messaging/n
 import { requireAuth, requirePermission } from '@warren/shared/auth/require-auth';
 import { EndedSessions } from '@warren/shared/auth/ended-sessions';
 import { SessionEndedSubscription } from '@warren/shared/auth/session-ended-subscription';
-import { topology } from '@warren/shared/contracts/topology';
+import { eventsPublishedBy, topology } from '@warren/shared/contracts/topology';
 import { routeResources } from '@warren/shared/messaging/topology';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./db/migrations', import.meta.url));
@@ -38,11 +38,12 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
     const pool = await openDatabase(MIGRATIONS_DIR);
     const broker = await openBroker();
     const t = topology(config.brokerNamespace);
-    // Declares the notification requests queue: a request accepted before any notification
-    // replica ever started still lands in it.
+    // Declares the notification requests queue (notification.requested and .batch.requested): a
+    // request accepted before any notification replica ever started still lands in it. The same
+    // list gives main-backend's broker user its permissions (contracts/broker-users.ts).
     const publisher = closers.add(
       'publisher',
-      new Publisher({ broker, logger, metrics, declares: routeResources(t.events.notificationRequested, t.events.notificationBatchRequested) }),
+      new Publisher({ broker, logger, metrics, declares: routeResources(...eventsPublishedBy(t, 'main-backend')) }),
       (p) => p.close(),
     );
     const { rpc, verifier } = await connectAuthClient({ broker, namespace: config.brokerNamespace, settings: config.authClient, logger, metrics, closers });

@@ -19,7 +19,7 @@ export class SessionEndedSubscription extends ReplicaSubscription<typeof session
     onEnded: (m: SessionEnded) => void;
     onResubscribed?: () => void;
   }) {
-    const { exchange, routingKey } = topology(opts.namespace).events.sessionEnded;
+    const { exchange, routingKey } = topology(opts.namespace).broadcasts.sessionEnded;
     super({
       broker: opts.broker,
       logger: opts.logger,

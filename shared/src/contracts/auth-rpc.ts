@@ -67,13 +67,28 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
 export const meSchema = z.object({ user: publicUserSchema, permissions: z.array(z.string()) });
 
-function method<Req extends z.ZodType, Res extends z.ZodType>(routingKey: string, request: Req, response: Res): RpcMethod<Req, Res> {
-  return { routingKey, request, response };
+/** The services that call auth's methods. */
+export type RpcCaller = 'main-backend' | 'notification';
+
+/**
+ * A method and the services that call it: each caller's broker user may publish its routing key,
+ * and no other user may (docs/decisions/0032-broker-users.md). Main-backend, which fronts auth
+ * for the REST API, unless a method names its callers: a new method works from main-backend
+ * without more, and any other caller is named here.
+ */
+function method<Req extends z.ZodType, Res extends z.ZodType>(
+  routingKey: string,
+  request: Req,
+  response: Res,
+  callers: readonly RpcCaller[] = ['main-backend'],
+): RpcMethod<Req, Res> & { callers: readonly RpcCaller[] } {
+  return { routingKey, request, response, callers };
 }
 
 export const authRpc = {
   login: method('auth.login', loginRequestSchema, tokenPairSchema),
-  jwks: method('auth.jwks', empty, jwksSchema),
+  /** Every service that verifies access tokens fetches the keys. */
+  jwks: method('auth.jwks', empty, jwksSchema, ['main-backend', 'notification']),
   register: method(
     'auth.register',
     z.object({ email: text(), password: text(), name: text(), ...clientInfo }),
@@ -114,6 +129,7 @@ export const authRpc = {
     'auth.users.lookup',
     z.object({ userIds: z.array(z.uuid()).min(1).max(USER_LOOKUP_MAX) }),
     z.object({ users: z.array(z.object({ userId: z.uuid(), role: roleSchema, version: z.number().int().positive(), name: z.string().optional() })) }),
+    ['notification'],
   ),
 } as const;
 

@@ -1,9 +1,11 @@
 /**
  * Warren's system map, as data: every exchange, queue and routing key, which queue binds to
  * what, which service owns (consumes) each queue, each work queue's dead-letter queue and delay
- * tiers, and which durable queues each event must reach. The kit's publishers, consumers and
- * RPC parties are handed the parts they use and declare only those
- * (shared/src/messaging/topology.ts). Names carry the broker namespace (default
+ * tiers, which durable queues each event must reach, who publishes each event, and who hears
+ * which broadcasts (with the callers of each RPC method in auth-rpc.ts, that is everything each
+ * party does on the broker: broker-users.ts turns it into each broker user's permissions). The
+ * kit's publishers, consumers and RPC parties are handed the parts they use and declare only
+ * those (shared/src/messaging/topology.ts). Names carry the broker namespace (default
  * `warren.<APP_ENV>`), which is what keeps a dev and a qa stack that share one broker from ever
  * seeing each other's messages. docs/messaging.md documents the same names for other teams.
  */
@@ -12,6 +14,7 @@ import {
   requestQueue,
   resourceNames,
   workQueue,
+  type Exchange,
   type Resource,
   type Route,
   type WorkQueue,
@@ -26,6 +29,28 @@ export const ROUTING_KEYS = {
   userUpserted: 'user.upserted',
   sessionEnded: 'session.ended',
 } as const;
+export type RoutingKey = (typeof ROUTING_KEYS)[keyof typeof ROUTING_KEYS];
+
+/** Warren's services: the parties that own queues, publish, call and listen. */
+export const SERVICES = ['auth', 'main-backend', 'notification'] as const;
+export type Service = (typeof SERVICES)[number];
+/** Another team's service, publishing what the contract lets it (docs/messaging.md). */
+export const PARTNER = 'partner';
+export type Publisher = Service | typeof PARTNER;
+
+/**
+ * Who publishes each event: only their broker users may publish its routing key (topic
+ * permissions, docs/decisions/0032-broker-users.md). Other teams may send notifications, single
+ * and batch; every other event is a service's own. A key of ROUTING_KEYS missing here does not
+ * type-check.
+ */
+export const EVENT_PUBLISHERS = {
+  'notification.requested': ['main-backend', PARTNER],
+  'notification.batch.requested': ['main-backend', PARTNER],
+  'email.requested': ['auth'],
+  'user.upserted': ['auth'],
+  'session.ended': ['auth'],
+} as const satisfies Record<RoutingKey, readonly Publisher[]>;
 
 /**
  * The delay tiers of every work queue: a failed message waits in `<queue>.retry.<n>s` and the
@@ -45,14 +70,17 @@ export function topology(namespace: string) {
   const exchanges = {
     /** Domain events (topic). */
     events: exchange(`${namespace}.events`, 'topic'),
-    /** RPC requests (direct, by method). */
-    rpc: exchange(`${namespace}.rpc`, 'direct'),
+    /**
+     * RPC requests, by method (topic, so that the broker checks which methods each user may call:
+     * topic permissions apply to topic exchanges only). Was `<ns>.rpc`, direct (retiredExchanges).
+     */
+    rpc: exchange(`${namespace}.rpc.methods`, 'topic'),
     /** Dead letters (direct): a rejected message is routed by its work queue's name. */
     deadLetters: exchange(`${namespace}.dlx`, 'direct'),
     /** Live delivery to every notification replica (fanout; messages transient). */
     live: exchange(`${namespace}.live`, 'fanout'),
   };
-  const work = (name: string, owner: string, routingKeys: string[], opts: { retryLane?: boolean } = {}) =>
+  const work = (name: string, owner: Service, routingKeys: RoutingKey[], opts: { retryLane?: boolean } = {}) =>
     workQueue({
       name: `${namespace}.${name}`,
       owner,
@@ -82,16 +110,17 @@ export function topology(namespace: string) {
      */
     authRpc: requestQueue({
       name: `${namespace}.auth.rpc.requests`,
-      owner: 'auth',
+      owner: 'auth' satisfies Service,
       bindings: AUTH_RPC_ROUTING_KEYS.map((routingKey) => ({ exchange: exchanges.rpc, routingKey })),
     }),
   };
   const workQueues: WorkQueue[] = Object.values(queues).filter((q): q is WorkQueue => q.kind === 'work-queue');
-  /** An event and the work queues bound for it, found from their bindings. */
-  const event = (routingKey: string): Route => ({
+  /** An event, the work queues bound for it (found from their bindings), and who publishes it. */
+  const event = (routingKey: RoutingKey): EventRoute => ({
     exchange: exchanges.events,
     routingKey,
     deliversTo: workQueues.filter((q) => q.bindings.some((b) => b.exchange === exchanges.events && b.routingKey === routingKey)),
+    publishers: EVENT_PUBLISHERS[routingKey],
   });
   return {
     namespace,
@@ -105,10 +134,44 @@ export function topology(namespace: string) {
       userUpserted: event(ROUTING_KEYS.userUpserted),
       sessionEnded: event(ROUTING_KEYS.sessionEnded),
     },
+    /**
+     * What every replica of its listeners hears on an exclusive queue of its own
+     * (ReplicaSubscription), and who publishes it when it is no event of the above.
+     */
+    broadcasts: {
+      /** Ended sessions, refused at once by every replica that verifies tokens (shared/src/auth/). */
+      sessionEnded: broadcast(exchanges.events, ROUTING_KEYS.sessionEnded, { listeners: ['main-backend', 'notification'] }),
+      /** Live delivery between notification replicas (services/notification/src/live/). */
+      live: broadcast(exchanges.live, '', { listeners: ['notification'], publishers: ['notification'] }),
+    },
   };
 }
 
 export type Topology = ReturnType<typeof topology>;
+
+/** An event's route and the parties that publish it. */
+export interface EventRoute extends Route {
+  routingKey: RoutingKey;
+  publishers: readonly Publisher[];
+}
+
+/** A broadcast: an exchange and key every replica of each listener binds an exclusive queue of its own for. */
+export interface Broadcast {
+  exchange: Exchange;
+  routingKey: string;
+  listeners: readonly Service[];
+  /** Who publishes it, if not the publishers of an event. */
+  publishers: readonly Service[];
+}
+
+function broadcast(x: Exchange, routingKey: string, who: { listeners: Service[]; publishers?: Service[] }): Broadcast {
+  return { exchange: x, routingKey, listeners: who.listeners, publishers: who.publishers ?? [] };
+}
+
+/** The events `party` publishes: what its Publisher declares (routeResources) and sends. */
+export function eventsPublishedBy(t: Topology, party: Publisher): EventRoute[] {
+  return Object.values(t.events).filter((e) => (e.publishers as readonly Publisher[]).includes(party));
+}
 
 /** Every resource of the map. */
 export function allResources(t: Topology): Resource[] {
@@ -121,7 +184,16 @@ export function allResources(t: Topology): Resource[] {
  */
 export function namespaceResources(namespace: string): { queues: string[]; exchanges: string[] } {
   const names = resourceNames(allResources(topology(namespace)));
-  return { ...names, queues: [...names.queues, ...retiredQueues(namespace)] };
+  return { queues: [...names.queues, ...retiredQueues(namespace)], exchanges: [...names.exchanges, ...retiredExchanges(namespace)] };
+}
+
+/**
+ * Exchanges an earlier version declared and nothing uses any more (docs/operations.md: delete
+ * them when upgrading). `<ns>.rpc`: the RPC exchange while it was direct (an exchange's type cannot
+ * change in place, and a direct exchange cannot tell callers' methods apart by permission).
+ */
+export function retiredExchanges(namespace: string): string[] {
+  return [`${namespace}.rpc`];
 }
 
 /**

@@ -10,10 +10,17 @@
  * the next one in the list (round robin): the lost node is the last it tries again. The work
  * queues are quorum queues replicated on the cluster, so the setups run again on the new node
  * find them there, with their messages (docs/decisions/0022-broker-cluster.md).
+ *
+ * A channel whose setup the broker refuses (its user lacks a permission: ACCESS_REFUSED) would
+ * otherwise wait for the next reconnection, which changes nothing: the refusal is logged once per
+ * setup with the permission it needed, and whoever waits for the channel gets it as an error, so
+ * a service started with the wrong broker user stops at once saying why (docs/decisions/0032).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, Channel } from 'amqplib';
 import { maskUrl, type Logger } from '../logger.js';
+import { BrokerAccessRefused, brokerMessageOf, isAccessRefused } from './refusal.js';
 
 export interface BrokerOptions {
   /** One broker, or the nodes of one cluster (tried in this order). */
@@ -30,6 +37,12 @@ export interface BrokerOptions {
 
 export type SetupFn = (channel: ConfirmChannel | Channel) => Promise<unknown>;
 
+/** A channel's last refusal, and those waiting for it to be set up. */
+interface ChannelState {
+  refused: Error | undefined;
+  waiters: Set<(err: Error) => void>;
+}
+
 export class Broker {
   readonly manager: AmqpConnectionManager;
   private readonly logger: Logger;
@@ -42,6 +55,8 @@ export class Broker {
   private down = false;
   /** The consumers of this connection, for readiness (see consumersUp). */
   private readonly consumers = new Set<{ readonly name: string; isConsuming(): boolean }>();
+  /** Every open channel made by `channel()`. */
+  private readonly channels = new Map<ChannelWrapper, ChannelState>();
 
   constructor(opts: BrokerOptions) {
     this.logger = opts.logger;
@@ -116,18 +131,74 @@ export class Broker {
 
   /**
    * A channel whose `setup` runs on every (re)connection. Errors are logged, never thrown
-   * into the void (an unhandled 'error' event would crash the process).
+   * into the void (an unhandled 'error' event would crash the process); a refusal says which
+   * permission was missing, and fails `waitForChannel`.
    */
   channel(name: string, opts: { confirm: boolean; setup: SetupFn; publishTimeoutMs?: number }): ChannelWrapper {
+    const state: ChannelState = { refused: undefined, waiters: new Set() };
     const wrapper = this.manager.createChannel({
       name,
       json: false,
       confirm: opts.confirm,
       publishTimeout: opts.publishTimeoutMs,
-      setup: opts.setup,
+      setup: async (ch: ConfirmChannel | Channel) => {
+        let settingUp = true;
+        // Refused later (a publish on a key the user may not use): the broker closes the channel.
+        ch.on('error', (err: Error) => {
+          if (!settingUp && isAccessRefused(err)) this.logger.error('the broker refused a publish', { channel: name, err: brokerMessageOf(err) });
+        });
+        try {
+          await opts.setup(ch);
+          state.refused = undefined;
+        } catch (err) {
+          if (isAccessRefused(err)) {
+            state.refused = err as Error;
+            this.logger.error('the broker refused a permission', {
+              channel: name,
+              needs: err instanceof BrokerAccessRefused ? err.needs : undefined,
+              err: brokerMessageOf(err),
+            });
+            for (const reject of state.waiters) reject(err as Error);
+          }
+          throw err;
+        } finally {
+          settingUp = false;
+        }
+      },
     });
-    wrapper.on('error', (err: Error) => this.logger.error('channel error', { channel: name, err: err.message }));
+    wrapper.on('error', (err: Error) => {
+      if (!isAccessRefused(err)) this.logger.error('channel error', { channel: name, err: err.message });
+    });
+    wrapper.on('close', () => this.channels.delete(wrapper));
+    this.channels.set(wrapper, state);
     return wrapper;
+  }
+
+  /**
+   * Resolves once `wrapper` (made by `channel()`) is set up; rejects with the refusal if the
+   * broker refused its setup a permission, now or while waiting (instead of waiting for ever).
+   */
+  async waitForChannel(wrapper: ChannelWrapper): Promise<void> {
+    const state = this.channels.get(wrapper);
+    if (state?.refused) throw state.refused;
+    let reject: ((err: Error) => void) | undefined;
+    const refused = new Promise<never>((_, r) => {
+      reject = r;
+      state?.waiters.add(r);
+    });
+    try {
+      await Promise.race([wrapper.waitForConnect(), refused]);
+    } finally {
+      if (reject) state?.waiters.delete(reject);
+    }
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) until every open channel is set up; rejects with the first
+   * refusal. A service's start ends with it, so a permission its user lacks stops the start.
+   */
+  async waitForChannels(timeoutMs: number): Promise<void> {
+    await Promise.race([Promise.all([...this.channels.keys()].map((w) => this.waitForChannel(w))), sleep(timeoutMs, undefined, { ref: false })]);
   }
 
   async close(): Promise<void> {

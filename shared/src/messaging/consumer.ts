@@ -1,6 +1,8 @@
 /**
  * A queue consumer with the guarantees Warren relies on:
- * - every message is validated with its zod schema before a handler sees it;
+ * - every message is validated with its zod schema before a handler sees it, and must have come
+ *   through a binding of the queue (or back from a delay queue): one a publisher's CC/BCC header
+ *   routed here is dead-lettered as `unexpected_route`;
  * - a message is acked only after the handler resolved (its effect is committed);
  * - a retry never holds the queue: a failed message is copied to a delay queue (confirmed by
  *   the broker before the original is acked) and comes back after 1 s, 5 s, then 15 s, while
@@ -35,7 +37,7 @@ import { DelayedRetry } from './delayed-retry.js';
 import { decode, originalRoutingKey, requestIdOf, retryCounts, traceparentOf } from './envelope.js';
 import { classifyFailure } from './failure-kind.js';
 import { settle, Subscription } from './subscription.js';
-import { consumedQueuesOf, type WorkQueue } from './topology.js';
+import { arrivedAsBound, consumedQueuesOf, type WorkQueue } from './topology.js';
 
 export { PermanentError, UnavailableError } from './failure-kind.js';
 
@@ -213,6 +215,14 @@ export class Consumer<S extends z.ZodType> {
   /** Validates one delivery; a valid one is handled, and the returned promise settles when it is acked or nacked. */
   private receive(lane: Lane<z.output<S>>, ch: Channel, msg: ConsumeMessage): Promise<void> {
     const requestId = sanitizeRequestId(requestIdOf(msg));
+    const { exchange, routingKey } = msg.fields;
+    if (!arrivedAsBound(this.opts.queue, exchange, routingKey)) {
+      // Routed here by a CC/BCC header under a key this queue is not bound for (topology.ts): a
+      // publisher reaching a queue its broker user may not publish to. Kept for the on-call person.
+      return Promise.resolve(
+        this.deadLetter(ch, msg, requestId, 'unexpected_route', `published to ${exchange} with routing key ${routingKey}, which no binding of the queue takes`),
+      );
+    }
     const decoded = decode(msg);
     if (!decoded.ok) return Promise.resolve(this.deadLetter(ch, msg, requestId, decoded.reason, 'message body is not JSON'));
     const parsed = this.opts.schema.safeParse(decoded.value);

@@ -63,6 +63,11 @@ export class Publisher {
     });
   }
 
+  /** Resolves once its declarations are done; rejects if the broker refused one a permission. */
+  async waitReady(): Promise<void> {
+    await this.broker.waitForChannel(this.channel);
+  }
+
   /** Validates `payload` with `schema` (the producer's half of the contract) and publishes it. */
   async publish<S extends z.ZodType>(
     exchange: string,

@@ -7,7 +7,8 @@
  * reached it (undefined while it is not subscribed), so that a cache can tell answers it may
  * keep from answers taken before a gap. A consumer the broker cancels while the channel stays
  * up (its queue deleted by an operator or a policy) is subscribed again on a new queue at once.
- * Invalid messages are logged and dropped.
+ * Invalid messages are logged and dropped, and so are messages the binding did not route (a
+ * publisher's CC/BCC header: topology.ts, arrivedAsBound).
  */
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
@@ -15,7 +16,9 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
 import { decode } from './envelope.js';
-import { declareTopology, type Exchange } from './topology.js';
+import { SERVER_NAMED_QUEUES } from './broker-permissions.js';
+import { needing } from './refusal.js';
+import { bindingMatches, declareTopology, type Exchange } from './topology.js';
 
 const MAX_RESUBSCRIBE_BACKOFF_MS = 5_000;
 
@@ -65,8 +68,9 @@ export class ReplicaSubscription<S extends z.ZodType> {
     return this.since;
   }
 
+  /** Resolves once subscribed; rejects if the broker refused a permission the subscription needs. */
   waitReady(): Promise<void> {
-    return this.channel.waitForConnect();
+    return this.opts.broker.waitForChannel(this.channel);
   }
 
   close(): Promise<void> {
@@ -78,13 +82,24 @@ export class ReplicaSubscription<S extends z.ZodType> {
 
   private async subscribe(ch: Channel): Promise<void> {
     const { opts } = this;
-    const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
-    await ch.bindQueue(queue, opts.exchange.name, opts.routingKey);
-    await ch.consume(
+    const serverNamed = `server-named queues (${SERVER_NAMED_QUEUES})`;
+    const { queue } = await needing(`configure on ${serverNamed}`, () => ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false }));
+    const topic = opts.exchange.type === 'topic' ? ` and a topic read permission for '${opts.routingKey}' on it` : '';
+    await needing(`write on ${serverNamed}, read on exchange '${opts.exchange.name}'${topic}`, () => ch.bindQueue(queue, opts.exchange.name, opts.routingKey));
+    await needing(`read on ${serverNamed}`, () => ch.consume(
       queue,
       (msg) => {
         if (!msg) {
           void this.cancelled(ch);
+          return;
+        }
+        // Only what the binding lets in: a key added by a publisher's CC/BCC header (topology.ts, arrivedAsBound) is not ours.
+        if (msg.fields.exchange !== opts.exchange.name || !bindingMatches(opts.exchange.type, opts.routingKey, msg.fields.routingKey)) {
+          opts.logger.warn('message not routed by the subscription\'s binding ignored', {
+            subscription: opts.name,
+            exchange: msg.fields.exchange,
+            routingKey: msg.fields.routingKey,
+          });
           return;
         }
         const decoded = decode(msg);
@@ -96,7 +111,7 @@ export class ReplicaSubscription<S extends z.ZodType> {
         opts.onMessage(parsed.data);
       },
       { noAck: true },
-    );
+    ));
     this.current = ch;
     this.since = Date.now();
     if (this.subscriptions++ > 0) opts.onResubscribed?.();

@@ -67,8 +67,9 @@ export class RpcClient {
     });
   }
 
+  /** Resolves once the client can call; rejects if the broker refused it a permission it needs. */
   async waitReady(): Promise<void> {
-    await this.channel.waitForConnect();
+    await this.broker.waitForChannel(this.channel);
   }
 
   async call<Req extends z.ZodType, Res extends z.ZodType>(

@@ -14,6 +14,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
+import { needing } from './refusal.js';
 import { declareTopology, type Queue } from './topology.js';
 
 export type OnMessage = (ch: Channel, msg: ConsumeMessage) => Promise<void>;
@@ -75,8 +76,9 @@ export class Subscription {
     return !this.stopping && cur !== undefined && !this.cancelled.has(cur.ch);
   }
 
+  /** Resolves once consuming; rejects if the broker refused a permission the queue's declaration or consumption needs. */
   async waitReady(): Promise<void> {
-    await this.channel.waitForConnect();
+    await this.broker.waitForChannel(this.channel);
   }
 
   /** Stops taking new messages, waits for those in progress (up to `timeoutMs`), closes. */
@@ -100,7 +102,8 @@ export class Subscription {
     await declareTopology(ch, [this.opts.queue]);
     if (this.stopping) return undefined;
     await ch.prefetch(this.opts.prefetch);
-    const { consumerTag } = await ch.consume(this.consumed(), (msg) => {
+    const queue = this.consumed();
+    const { consumerTag } = await needing(`read on queue '${queue}'`, () => ch.consume(queue, (msg) => {
       if (!msg) {
         this.cancelled.add(ch);
         void this.resubscribe(ch);
@@ -109,7 +112,7 @@ export class Subscription {
       const p = this.onMessage(ch, msg);
       this.inFlight.add(p);
       void p.finally(() => this.inFlight.delete(p));
-    });
+    }));
     return consumerTag;
   }
 

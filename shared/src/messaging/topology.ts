@@ -3,11 +3,13 @@
  * with the builders below; each publisher, consumer and RPC party is handed the resources it
  * uses and declares exactly those, on every (re)connection (declarations are idempotent).
  * Declaring a queue brings along what it cannot work without: the exchanges of its bindings,
- * and for a work queue its dead-letter exchange, dead-letter queue, delay queues and retry lane.
+ * and for a work queue its dead-letter exchange, dead-letter queue, delay queues and retry lane
+ * (a publisher declares its destination without the last two: see Destination).
  * Nothing here knows any system's names: those live with the system (for Warren,
  * shared/src/contracts/topology.ts).
  */
 import type { Channel } from 'amqplib';
+import { needing } from './refusal.js';
 
 export interface Exchange {
   kind: 'exchange';
@@ -70,7 +72,21 @@ export interface RequestQueue {
 }
 
 export type Queue = WorkQueue | RequestQueue;
-export type Resource = Exchange | Queue;
+
+/**
+ * A work queue as the publishers of its route declare it (`routeResources`): the queue, its
+ * bindings and its dead-letter queue, so that what is published before any consumer ever started
+ * is kept; not its delay queues and retry lane, which only its consumer uses. A delay queue
+ * dead-letters to the default exchange, and RabbitMQ lets only a user that may write to the
+ * default exchange (that is, to every queue of the vhost) declare one: a publisher's broker user
+ * need not (docs/decisions/0032-broker-users.md). Its consumer declares the whole work queue.
+ */
+export interface Destination {
+  kind: 'destination';
+  queue: WorkQueue;
+}
+
+export type Resource = Exchange | Queue | Destination;
 
 /**
  * Where a message published on `routingKey` to `exchange` goes: the durable queues bound for
@@ -126,9 +142,9 @@ export function requestQueue(opts: { name: string; owner: string; bindings: read
   return { kind: 'request-queue', ...opts };
 }
 
-/** What a publisher of these routes declares: their exchanges and the queues they deliver to. */
+/** What a publisher of these routes declares: their exchanges and the queues they deliver to, as destinations. */
 export function routeResources(...routes: Route[]): Resource[] {
-  return routes.flatMap((r) => [r.exchange, ...r.deliversTo]);
+  return routes.flatMap((r) => [r.exchange, ...r.deliversTo.map((queue): Destination => ({ kind: 'destination', queue }))]);
 }
 
 /** The delay queues of a work queue, shortest delay first. */
@@ -154,69 +170,125 @@ export function resourceNames(resources: readonly Resource[]): { queues: string[
       exchanges.add(r.name);
       continue;
     }
-    for (const b of r.bindings) exchanges.add(b.exchange.name);
-    queues.add(r.name);
-    if (r.kind === 'work-queue') {
-      exchanges.add(r.deadLetterExchange.name);
-      queues.add(r.deadLetterQueue);
-      if (r.retryLane) queues.add(r.retryLane);
-      for (const t of r.retryTiers) queues.add(t.queue);
+    const q = r.kind === 'destination' ? r.queue : r;
+    for (const b of q.bindings) exchanges.add(b.exchange.name);
+    queues.add(q.name);
+    if (q.kind === 'work-queue') {
+      exchanges.add(q.deadLetterExchange.name);
+      queues.add(q.deadLetterQueue);
+      if (r.kind === 'destination') continue;
+      if (q.retryLane) queues.add(q.retryLane);
+      for (const t of q.retryTiers) queues.add(t.queue);
     }
   }
   return { queues: [...queues], exchanges: [...exchanges] };
 }
 
-/** Declares exactly `resources` (and what each queue needs), exchanges first. */
+/**
+ * Whether a message published with `routingKey` matches the binding key `pattern` on an exchange
+ * of `type`: a fanout binding takes everything, a direct one its own key, a topic one its pattern
+ * (`*` one dot-separated word, `#` zero or more).
+ */
+export function bindingMatches(type: Exchange['type'], pattern: string, routingKey: string): boolean {
+  if (type === 'fanout') return true;
+  if (type === 'direct' || !/[*#]/.test(pattern)) return pattern === routingKey;
+  const p = pattern.split('.');
+  const k = routingKey.split('.');
+  const from = (i: number, j: number): boolean => {
+    if (i === p.length) return j === k.length;
+    if (p[i] === '#') return from(i + 1, j) || (j < k.length && from(i, j + 1));
+    return j < k.length && (p[i] === '*' || p[i] === k[j]) && from(i + 1, j + 1);
+  };
+  return from(0, 0);
+}
+
+/**
+ * Whether a delivery from `queue` came in the way the queue lets messages in: through one of its
+ * bindings (that exchange, a key the binding matches), or through the default exchange, which
+ * routes only by the queue's own name (a delayed copy coming back, a replay; only users that may
+ * write to the default exchange can send those). Anything else was routed there by a publisher's
+ * `CC`/`BCC` header: RabbitMQ before 4.0.3 checks a topic permission against the routing key
+ * alone, so a user allowed one key could reach every binding of the exchange that way.
+ */
+export function arrivedAsBound(queue: Queue, exchange: string, routingKey: string): boolean {
+  if (exchange === '') return true;
+  return queue.bindings.some((b) => b.exchange.name === exchange && bindingMatches(b.exchange.type, b.routingKey, routingKey));
+}
+
+/**
+ * Declares exactly `resources` (and what each queue needs), exchanges first. A refused
+ * declaration or binding throws a BrokerAccessRefused naming the permission it needed (what
+ * RabbitMQ checks for each is in docs/decisions/0032-broker-users.md).
+ */
 export async function declareTopology(ch: Channel, resources: readonly Resource[]): Promise<void> {
   const exchanges = new Map<string, Exchange>();
-  const queues = new Map<string, Queue>();
+  // By queue name; the whole work queue wins over a destination of it.
+  const queues = new Map<string, Queue | Destination>();
   for (const r of resources) {
     if (r.kind === 'exchange') {
       exchanges.set(r.name, r);
       continue;
     }
-    queues.set(r.name, r);
-    for (const b of r.bindings) exchanges.set(b.exchange.name, b.exchange);
-    if (r.kind === 'work-queue') exchanges.set(r.deadLetterExchange.name, r.deadLetterExchange);
+    const q = r.kind === 'destination' ? r.queue : r;
+    if (r.kind !== 'destination' || !queues.has(q.name)) queues.set(q.name, r);
+    for (const b of q.bindings) exchanges.set(b.exchange.name, b.exchange);
+    if (q.kind === 'work-queue') exchanges.set(q.deadLetterExchange.name, q.deadLetterExchange);
   }
-  for (const x of exchanges.values()) await ch.assertExchange(x.name, x.type, { durable: true });
-  for (const q of queues.values()) {
-    if (q.kind === 'work-queue') await declareWorkQueue(ch, q);
-    else await ch.assertQueue(q.name, { durable: false, arguments: { 'x-queue-type': 'classic' } });
-    for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange.name, b.routingKey);
+  for (const x of exchanges.values()) {
+    await needing(`configure on exchange '${x.name}'`, () => ch.assertExchange(x.name, x.type, { durable: true }));
+  }
+  for (const r of queues.values()) {
+    const q = r.kind === 'destination' ? r.queue : r;
+    if (q.kind === 'work-queue') await declareWorkQueue(ch, q, { delays: r.kind !== 'destination' });
+    else await needing(`configure on queue '${q.name}'`, () => ch.assertQueue(q.name, { durable: false, arguments: { 'x-queue-type': 'classic' } }));
+    for (const b of q.bindings) await bind(ch, q.name, b.exchange, b.routingKey);
   }
 }
 
-async function declareWorkQueue(ch: Channel, queue: WorkQueue): Promise<void> {
-  const dlx = queue.deadLetterExchange.name;
-  await ch.assertQueue(queue.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await ch.bindQueue(queue.deadLetterQueue, dlx, queue.name);
+async function bind(ch: Channel, queue: string, x: Exchange, routingKey: string): Promise<void> {
+  const topic = x.type === 'topic' ? ` and a topic read permission for '${routingKey}' on it` : '';
+  await needing(`write on queue '${queue}', read on exchange '${x.name}'${topic}`, () => ch.bindQueue(queue, x.name, routingKey));
+}
+
+/** The work queue, its dead-letter queue and binding, and with `delays` its retry lane and delay queues. */
+async function declareWorkQueue(ch: Channel, queue: WorkQueue, opts: { delays: boolean }): Promise<void> {
+  const dlx = queue.deadLetterExchange;
+  await needing(`configure on queue '${queue.deadLetterQueue}'`, () =>
+    ch.assertQueue(queue.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+  );
+  await bind(ch, queue.deadLetterQueue, dlx, queue.name);
   // The retry lane dead-letters under the work queue's name too: one dead-letter queue for both.
-  for (const name of consumedQueuesOf(queue)) {
-    await ch.assertQueue(name, {
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-dead-letter-exchange': dlx,
-        'x-dead-letter-routing-key': queue.name,
-        'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
-      },
-    });
+  for (const name of opts.delays ? consumedQueuesOf(queue) : [queue.name]) {
+    // RabbitMQ checks a queue's dead-letter exchange when it creates the queue: read on the queue, write on the exchange.
+    await needing(`configure and read on queue '${name}', write on exchange '${dlx.name}'`, () =>
+      ch.assertQueue(name, {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-dead-letter-exchange': dlx.name,
+          'x-dead-letter-routing-key': queue.name,
+          'x-delivery-limit': QUORUM_DELIVERY_LIMIT,
+        },
+      }),
+    );
   }
+  if (!opts.delays) return;
   for (const tier of queue.retryTiers) {
     // Quorum with at-least-once dead-lettering: a copy is removed from the delay queue only
     // once the work queue has it, so nothing is lost between the two (that strategy needs
     // reject-publish overflow). The default exchange routes the copy back by queue name.
-    await ch.assertQueue(tier.queue, {
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-message-ttl': tier.delayMs,
-        'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': tier.returnsTo,
-        'x-dead-letter-strategy': 'at-least-once',
-        'x-overflow': 'reject-publish',
-      },
-    });
+    await needing(`configure and read on queue '${tier.queue}', write on the default exchange 'amq.default'`, () =>
+      ch.assertQueue(tier.queue, {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-message-ttl': tier.delayMs,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': tier.returnsTo,
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+        },
+      }),
+    );
   }
 }

@@ -16,6 +16,7 @@ import type { LiveBus } from './live-delivery.js';
 
 export class LiveExchange extends ReplicaSubscription<typeof liveMessageSchema> implements LiveBus {
   private readonly exchange: string;
+  private readonly routingKey: string;
 
   constructor(opts: {
     broker: Broker;
@@ -26,13 +27,14 @@ export class LiveExchange extends ReplicaSubscription<typeof liveMessageSchema> 
     onResubscribed: () => void;
   }) {
     const { namespace, ...handlers } = opts;
-    const exchange = topology(namespace).exchanges.live;
-    super({ ...handlers, name: 'live', exchange, routingKey: '', schema: liveMessageSchema });
+    const { exchange, routingKey } = topology(namespace).broadcasts.live;
+    super({ ...handlers, name: 'live', exchange, routingKey, schema: liveMessageSchema });
     this.exchange = exchange.name;
+    this.routingKey = routingKey;
   }
 
   async publish(message: LiveMessage): Promise<void> {
-    await this.channel.publish(this.exchange, '', encode(liveMessageSchema.parse(message)), {
+    await this.channel.publish(this.exchange, this.routingKey, encode(liveMessageSchema.parse(message)), {
       messageId: randomUUID(),
       contentType: 'application/json',
       persistent: false,
