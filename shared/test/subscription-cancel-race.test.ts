@@ -63,6 +63,7 @@ function fakeBroker(cancelled: number) {
     },
     manager: { connection: { createChannel: async () => open() } },
     trackConsumer: () => () => undefined,
+    waitForChannel: (wrapper: { waitForConnect(): Promise<unknown> }) => wrapper.waitForConnect(),
   } as unknown as Broker;
   return { broker, channels };
 }
