@@ -27,6 +27,8 @@ export interface PrivateRabbit {
    * its stdout. Never reaches the machine's broker: the node name and HOME are this node's.
    */
   ctl(...args: string[]): Promise<string>;
+  /** What runs rabbitmqctl against this node from elsewhere (a script): the command, with `-n <node>`, and its environment. */
+  ctlCommand: { command: string; env: Record<string, string> };
 }
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -137,12 +139,10 @@ export async function privateRabbitNode(opts: NodeOptions = {}): Promise<Private
       cleanup.remove();
     },
     async ctl(...args) {
-      const { stdout } = await run(CTL, ['-n', nodeName, ...args], {
-        env: { ...process.env, HOME: env.HOME, RABBITMQ_CONF_ENV_FILE: env.RABBITMQ_CONF_ENV_FILE },
-        timeout: 60_000,
-      });
+      const { stdout } = await run(CTL, ['-n', nodeName, ...args], { env: { ...process.env, ...self.ctlCommand.env }, timeout: 60_000 });
       return stdout;
     },
+    ctlCommand: { command: `${CTL} -n ${nodeName}`, env: { HOME: env.HOME, RABBITMQ_CONF_ENV_FILE: env.RABBITMQ_CONF_ENV_FILE } },
   };
   return self;
 }

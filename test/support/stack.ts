@@ -41,7 +41,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+/** Variables for one service only, over the stack's (e.g. its own RABBITMQ_URL: a broker user per service). */
+export interface PerService {
+  auth?: Record<string, string>;
+  main?: Record<string, string>;
+  notification?: Record<string, string>;
+}
+
+export async function startStack(overrides: Record<string, string> = {}, perService: PerService = {}): Promise<Stack> {
   const env: Record<string, string> = {
     ...isolatedEnv(),
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -52,9 +59,10 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     ...overrides,
   };
   const logs = { auth: captureLogs('auth'), main: captureLogs('main-backend'), notification: captureLogs('notification') };
-  const auth = createAuthService(loadAuthConfig(env), { logger: logs.auth.logger });
-  const main = createMainBackendService(loadMainConfig(env), { logger: logs.main.logger });
-  let notification = createNotificationService(loadNotificationConfig(env), { logger: logs.notification.logger });
+  const notificationEnv = { ...env, ...perService.notification };
+  const auth = createAuthService(loadAuthConfig({ ...env, ...perService.auth }), { logger: logs.auth.logger });
+  const main = createMainBackendService(loadMainConfig({ ...env, ...perService.main }), { logger: logs.main.logger });
+  let notification = createNotificationService(loadNotificationConfig(notificationEnv), { logger: logs.notification.logger });
   // Auth first: the others ask it for the JWKS.
   await auth.start();
   await Promise.all([main.start(), notification.start()]);
@@ -76,7 +84,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     notificationWsUrl: `ws://127.0.0.1:${notificationPort}/ws`,
     async addNotificationReplica() {
       const replicaLogs = captureLogs('notification');
-      const service = createNotificationService(loadNotificationConfig(env), { logger: replicaLogs.logger });
+      const service = createNotificationService(loadNotificationConfig(notificationEnv), { logger: replicaLogs.logger });
       replicas.push(service);
       await service.start();
       const url = `http://127.0.0.1:${service.port()}`;
@@ -85,7 +93,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     async restartNotification(whileDown) {
       await notification.stop();
       await whileDown?.();
-      notification = createNotificationService(loadNotificationConfig({ ...env, NOTIFICATION_PORT: String(notificationPort) }), {
+      notification = createNotificationService(loadNotificationConfig({ ...notificationEnv, NOTIFICATION_PORT: String(notificationPort) }), {
         logger: logs.notification.logger,
       });
       await notification.start();
