@@ -46,6 +46,8 @@ const PARTITIONS = {
 } as const;
 const APP_SERVICES = ['auth', 'main-backend', 'notification'] as const;
 const DATABASE_VARIABLE = { auth: 'AUTH_DATABASE_URL', 'main-backend': 'MAIN_DATABASE_URL', notification: 'NOTIFICATION_DATABASE_URL' } as const;
+/** Each service's own broker URL in a partition (`DEV_MAIN_RABBITMQ_URL`), named like its database variable. */
+const BROKER_VARIABLE = { auth: 'AUTH_RABBITMQ_URL', 'main-backend': 'MAIN_RABBITMQ_URL', notification: 'NOTIFICATION_RABBITMQ_URL' } as const;
 
 function load(env: 'dev' | 'qa'): ComposeFile {
   const text = readFileSync(join(REPO_ROOT, `docker-compose.${env}.yml`), 'utf8');
@@ -115,7 +117,8 @@ for (const env of ['dev', 'qa'] as const) {
         const environment = services[s + p.suffix]?.environment ?? {};
         assert.equal(environment.APP_ENV, env);
         assert.equal(environment.BROKER_NAMESPACE, `warren.${env}`);
-        assert.match(environment.RABBITMQ_URL ?? '', /^\$\{RABBITMQ_URL:-amqp:\/\//);
+        // Its own broker user if the partition names one, else the shared URL (docs/operations.md, "Broker users").
+        assert.match(environment.RABBITMQ_URL ?? '', new RegExp(`^\\$\\{${env.toUpperCase()}_${BROKER_VARIABLE[s]}:-\\$\\{RABBITMQ_URL:-amqp://[^}]+\\}\\}$`), `${s}: ${environment.RABBITMQ_URL}`);
         const db = environment[DATABASE_VARIABLE[s]] ?? '';
         assert.match(db, new RegExp(`^\\$\\{${env.toUpperCase()}_${DATABASE_VARIABLE[s]}:-\\$\\{POSTGRES_URL:-postgres://[^}]+\\}/warren_${s.replace('-', '_')}_${env}\\}$`), `${s}: ${db}`);
         for (const value of Object.values(environment)) {
@@ -178,7 +181,7 @@ for (const env of ['dev', 'qa'] as const) {
       const local = Object.keys(services).filter((s) => services[s]?.profiles?.includes('local'));
       assert.deepEqual(local.sort(), ['mailpit', 'postgres', 'rabbitmq']);
       const auth = services[`auth${p.suffix}`]?.environment ?? {};
-      assert.match(auth.RABBITMQ_URL ?? '', /@rabbitmq:5672\}$/);
+      assert.match(auth.RABBITMQ_URL ?? '', /@rabbitmq:5672\}\}$/);
       assert.match(auth.AUTH_DATABASE_URL ?? '', /@postgres:5432\}/);
       assert.match(services[`notification${p.suffix}`]?.environment?.SMTP_URL ?? '', /smtp:\/\/mailpit:1025\}\}$/);
     });

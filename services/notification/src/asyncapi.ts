@@ -340,7 +340,7 @@ function rpcChannels(): { channels: Json; operations: Json } {
       address: m.routingKey,
       title: `Auth RPC ${m.routingKey}`,
       servers: [{ $ref: '#/servers/rabbitmq' }],
-      description: `Routing key \`${m.routingKey}\` on the ${rpcExchange.type} exchange \`${rpcExchange.name}\`, bound to the classic queue \`${map.queues.authRpc.name}\` (transient requests, no dead letters: they may carry passwords).`,
+      description: `Routing key \`${m.routingKey}\` on the ${rpcExchange.type} exchange \`${rpcExchange.name}\`, bound to the classic queue \`${map.queues.authRpc.name}\` (transient requests, no dead letters: they may carry passwords). Called by ${m.callers.join(' and ')}: with per-service broker users, only theirs may publish it.`,
       messages: {
         request: {
           name: `${m.routingKey} request`,
