@@ -348,6 +348,21 @@ describe('broker users per service (private RabbitMQ node)', () => {
     }
   });
 
+  it('When a service\'s broker password is wrong, or its user has no permissions on the vhost, then its start fails saying so', async () => {
+    // Arrange: a user that exists but was never given permissions (set_permissions forgotten)
+    await node.ctl('add_user', `${ns}.forgotten`, 'its password');
+    const cases = [
+      { url: urlOf('main-backend').replace(passwords['main-backend'], 'not-the-password'), why: /Login was refused/ },
+      { url: `amqp://${ns}.forgotten:${encodeURIComponent('its password')}@127.0.0.1:${node.port}`, why: /no permissions on the URL's vhost/ },
+    ];
+    for (const { url, why } of cases) {
+      const logs = captureLogs('wrong-user');
+      const service = createMainBackendService(loadMainConfig({ ...stack.env, RABBITMQ_URL: url }), { logger: logs.logger });
+      await assert.rejects(service.start(), (err: Error) => /could not connect to RabbitMQ/.test(err.message) && why.test(err.message), String(why));
+      await service.stop();
+    }
+  });
+
   it('When the definitions form is imported for another namespace, then RabbitMQ takes it and a user logs in with its password', async () => {
     // Arrange
     const other = `warren.test-${uniqueSuffix()}`;

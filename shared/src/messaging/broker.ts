@@ -51,6 +51,8 @@ export class Broker {
   private closing = false;
   /** Failed attempts since the last connection. */
   private failures = 0;
+  /** Why the last attempt failed, while not connected (said again if the start gives up). */
+  private lastFailure: string | undefined;
   /** Lost a connection, or failed to make one, and not connected again since. */
   private down = false;
   /** The consumers of this connection, for readiness (see consumersUp). */
@@ -70,6 +72,7 @@ export class Broker {
     });
     this.manager.on('connect', ({ url }) => {
       this.failures = 0;
+      this.lastFailure = undefined;
       this.down = false;
       this.manager.reconnectTimeInSeconds = this.minBackoff;
       this.logger.info('broker connected', { broker: typeof url === 'string' ? maskUrl(url) : undefined });
@@ -85,9 +88,15 @@ export class Broker {
       this.down = true;
       const ceiling = Math.min(this.maxBackoff, this.minBackoff * 2 ** this.failures);
       this.manager.reconnectTimeInSeconds = ceiling * (0.5 + Math.random() * 0.5);
+      // amqplib drops the broker's reason when it closes the connection at open; the usual one:
+      const hint = /Expected ConnectionOpenOk; got <ConnectionClose/.test(err?.message ?? '')
+        ? "the broker refused the connection at open: the user has no permissions on the URL's vhost (rabbitmqctl set_permissions), or the vhost does not exist"
+        : undefined;
+      this.lastFailure = hint ? `${err?.message}: ${hint}` : err?.message;
       this.logger.warn('broker connection failed', {
         broker: typeof url === 'string' ? maskUrl(url) : undefined,
         err: err?.message,
+        ...(hint ? { hint } : {}),
         retryInSeconds: Number(this.manager.reconnectTimeInSeconds.toFixed(2)),
       });
     });
@@ -124,9 +133,13 @@ export class Broker {
     return idle;
   }
 
-  /** Resolves once connected; rejects after `timeoutMs` so a start never hangs silently. */
+  /** Resolves once connected; rejects after `timeoutMs` so a start never hangs silently, saying why the last attempt failed. */
   async waitConnected(timeoutMs: number): Promise<void> {
-    await this.manager.connect({ timeout: timeoutMs });
+    try {
+      await this.manager.connect({ timeout: timeoutMs });
+    } catch (err) {
+      throw new Error(this.lastFailure && this.lastFailure !== (err as Error).message ? `${(err as Error).message} (last attempt: ${this.lastFailure})` : (err as Error).message);
+    }
   }
 
   /**
