@@ -33,6 +33,7 @@ import { createNotificationService } from '../../services/notification/src/servi
 import { passwordVariable } from '../../scripts/broker-permissions-output.js';
 import { call, sleep } from '../support/http.js';
 import { captureLogs } from '../support/logs.js';
+import { DLQ_SCRIPT, runCommand } from '../support/operator-commands.js';
 import { run } from '../support/private-processes.js';
 import { startPrivateRabbit, type PrivateRabbit } from '../support/private-rabbitmq.js';
 import { codeIn, startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -106,7 +107,9 @@ describe('broker users per service (private RabbitMQ node)', () => {
 
   before(async () => {
     node = await startPrivateRabbit();
-    smtp = await startSmtpServer();
+    // The relay defers the first email to slow@ once: its retry goes through a delay queue.
+    let deferred = 0;
+    smtp = await startSmtpServer({ deferRecipient: (address) => (address === 'slow@warren.test' && deferred++ === 0 ? 451 : undefined) });
     const env = isolatedEnv(uniqueSuffix());
     ns = env.BROKER_NAMESPACE as string;
     t = topology(ns);
@@ -171,6 +174,17 @@ describe('broker users per service (private RabbitMQ node)', () => {
     await until(async () => (await notificationDb.query('SELECT 1 FROM ended_sessions WHERE session_id = $1', [other.session.id])).rowCount === 1, 'session.ended recorded');
     await until(async () => (await call(`${stack.mainUrl}/auth/me`, { token: other.accessToken })).status === 401, 'main-backend refuses the ended session');
     assert.equal((await call(`${stack.mainUrl}/auth/me`, { token: session.accessToken })).status, 200, 'the other session lives on');
+  });
+
+  it('When the relay defers an email, then notification\'s user sends the retry through the delay queue and the email goes out', async () => {
+    // Act
+    assert.equal((await call(`${stack.mainUrl}/auth/register`, { body: { email: 'slow@warren.test', password: `slow ${randomBytes(9).toString('base64url')}`, name: 'Slow' } })).status, 202);
+
+    // Assert
+    const mail = await smtp.waitForMessage((m) => m.envelope.to.includes('slow@warren.test'), 20_000);
+    assert.match(mail.subject, /./);
+    assert.ok(stack.logs.notification.lines.some((l) => l.message === 'message failed, will retry' && l.queue === t.queues.emailRequests.name), 'retried through a delay queue');
+    assert.ok(!stack.logs.notification.lines.some((l) => l.message === 'the broker refused a publish' || l.message === 'could not send a failed message to its delay queue; requeued'));
   });
 
   it('When the partner user publishes a notification request, single or batch, then it is stored and delivered', async () => {
@@ -292,6 +306,33 @@ describe('broker users per service (private RabbitMQ node)', () => {
       assert.ok(refused(t.queues.emailRequests.name) && refused(t.queues.notificationUsers.name), 'so did the email and directory consumers');
       assert.ok(stack.logs.main.lines.some((l) => String(l.message).startsWith('message not routed by the subscription')), 'main-backend\'s replica ignored it');
     }
+  });
+
+  it('When the operator runs npm run dlq with its user, then it lists and replays dead letters, and may not take from a work queue or call auth', async () => {
+    // Arrange: a notification request that can never be stored (no title) is dead-lettered
+    const env = { ...stack.env, RABBITMQ_URL: urlOf('operator') };
+    const dead = randomUUID();
+    assert.equal(
+      await attempt(urlOf('partner'), publish(t.exchanges.events.name, ROUTING_KEYS.notificationRequested, { notificationId: dead, recipients: { userIds: [session.user.id] }, body: 'no title' }, { messageId: dead })),
+      'ok',
+    );
+    await until(() => stack.logs.notification.lines.some((l) => l.message === 'message dead-lettered' && l.messageId === dead), 'the bad request dead-lettered');
+
+    // Act
+    const counts = await runCommand(DLQ_SCRIPT, ['list', '--json'], env);
+    const listed = await runCommand(DLQ_SCRIPT, ['list', 'notification.requests', '--json'], env);
+    const replay = await runCommand(DLQ_SCRIPT, ['replay', 'notification.requests', '--limit', '1', '--json'], env);
+
+    // Assert
+    assert.equal(counts.code, 0, counts.stderr);
+    const byQueue = Object.fromEntries((JSON.parse(counts.stdout) as { queue: string; deadLetters: number | null }[]).map((c) => [c.queue, c.deadLetters]));
+    assert.ok((byQueue[t.queues.notificationRequests.deadLetterQueue] ?? 0) >= 1, counts.stdout);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.equal((JSON.parse(replay.stdout) as { replayed: unknown[] }).replayed.length, 1);
+    assert.match(await attempt(urlOf('operator'), (ch) => ch.consume(t.queues.notificationRequests.name, () => undefined)), REFUSED);
+    assert.match(await attempt(urlOf('operator'), publish(t.exchanges.rpc.name, authRpc.changeRole.routingKey, {})), REFUSED);
+    assert.match(await attempt(urlOf('operator'), (ch) => ch.assertQueue(t.queues.notificationRequests.deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } })), REFUSED);
   });
 
   it('When main-backend\'s user publishes auth\'s events or live deliveries, then each is refused', async () => {
