@@ -4,9 +4,9 @@
  * running the script it prints against that node, as an operator would (docs/operations.md,
  * "Broker users"). The machine's shared broker is never given a user or a permission.
  *
- * The whole stack runs with the generated users (registration and its email, login, a send that
- * reaches the socket and the inbox, a logout heard by every replica); then what each user may not
- * do is tried: the partner publishing auth RPC requests, `session.ended`, `user.upserted`,
+ * The whole stack runs with the generated users (registration and its email, an email retried
+ * through its delay queue, login, a send that reaches the socket and the inbox, a logout heard by
+ * every replica, `npm run dlq` as the operator); then what each user may not do is tried: the partner publishing auth RPC requests, `session.ended`, `user.upserted`,
  * `email.requested`, live deliveries, or declaring, binding and reading Warren's queues; the
  * same keys reached through a CC header; main-backend's user publishing auth's events;
  * notification's user calling auth methods it does not use. Each is refused with ACCESS_REFUSED
