@@ -45,7 +45,7 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
     });
 
   for (const env of ['dev', 'qa'] as const) {
-    it(`When a client uses the ${env} gateway, then login, sends, a batch, a send's status and the inbox each reach their service`, async () => {
+    it(`When a client uses the ${env} gateway, then login, sends, a batch, the audit log, a send's status and the inbox each reach their service`, async () => {
       const base = gateways[env].url;
       // Act + Assert: main-backend's routes.
       const session = await call(`${base}/login`, { body: { email: stack.env.BOOTSTRAP_ADMIN_EMAIL, password: stack.env.BOOTSTRAP_ADMIN_PASSWORD } });
@@ -58,6 +58,9 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
         body: { notifications: [1, 2].map((n) => ({ recipients: { userIds: [me] }, title: `${env} batch ${n}`, body: 'b' })) },
       });
       assert.equal(batch.status, 202, JSON.stringify(batch.body));
+      const audit = await call(`${base}/audit-events?event=login_succeeded&limit=1`, { token });
+      assert.equal(audit.status, 200, JSON.stringify(audit.body));
+      assert.equal(audit.body.items[0]?.event, 'login_succeeded', 'the audit log, from main-backend');
 
       // The notification service's: the send's status (GET /notifications/<id>) and the inbox.
       await until(async () => (await call(`${base}/notifications/${sent.body.id}`, { token })).body?.recipients === 1, 'the send status through the gateway');
@@ -232,6 +235,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
       ['/notification/readyz', 'main-backend', '/notification/readyz'],
       ['/openapi.json', 'main-backend', '/openapi.json'],
       ['/login?x=1', 'main-backend', '/login?x=1'],
+      // Not named in the config: main-backend's, like every path but the notification service's
+      ['/audit-events?event=login_failed&limit=5', 'main-backend', '/audit-events?event=login_failed&limit=5'],
+      ['/Audit-Events/', 'main-backend', '/Audit-Events/'],
     ];
     for (const [path, service, upstreamPath] of cases) {
       const seen = JSON.parse((await through(path)).body) as { service: string; path: string };
