@@ -1,4 +1,5 @@
 /** createWarrenClient: the session, the inbox, sends and live subscriptions over one set of options. */
+import { auditEventsOf } from './audit.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { browserTabCoordinator } from './cross-tab.js';
 import { Http } from './http.js';
@@ -122,6 +123,7 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
     account,
     sessions,
     users,
+    auditEvents: auditEventsOf(session, mainUrl),
     notifications: {
       status: (id: string) => session.authorized<SendStatus>('GET', `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body: NotificationBody, opts?: SendOptions) => sendWithKey<{ id: string }>('/notifications', body, opts),

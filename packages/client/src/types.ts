@@ -9,6 +9,7 @@ import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/c
 import type { SendStatus } from '@warren/shared/contracts/notification-api';
 import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
 import type { userListItemSchema } from '@warren/shared/contracts/user-api';
+import type { AuditEvent, AuditEventItem, AuditPage } from '@warren/shared/contracts/audit';
 
 export type { InboxNotification, InboxPage, Role, SendStatus, ServerFrame, SessionInfo, TokenPair };
 
@@ -30,6 +31,19 @@ export interface UserPage {
   items: UserListItem[];
   /** Pass as `after` for the next page; null on the last. */
   nextCursor: string | null;
+}
+
+/** `GET /audit-events` (audit:read, admins): newest first; pass `nextCursor` as `before` for older ones. */
+export type { AuditEvent, AuditEventItem, AuditPage };
+export interface AuditQuery {
+  /** Only this user's events. */
+  userId?: string;
+  /** One event, or several (any of them). */
+  event?: AuditEvent | AuditEvent[];
+  /** 1 to 100 (default 50). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  before?: string;
 }
 
 /** The subset of `fetch` the client uses: the browser's, Node's, or a test's. */
@@ -232,6 +246,8 @@ export interface WarrenClient {
     /** 409 `last_admin` when demoting the last admin. */
     changeRole(id: string, role: Role): Promise<Me['user']>;
   };
+  /** `GET /audit-events` (audit:read: admins): sign-ins and other security events, newest first. */
+  auditEvents(query?: AuditQuery): Promise<AuditPage>;
   notifications: {
     /** `GET /notifications/:id` on the notification service: rows stored and read so far (404 for a moment after the send). */
     status(id: string): Promise<SendStatus>;
