@@ -89,7 +89,7 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       assert.equal(await page.locator('#user-name').textContent(), 'Administrator');
       assert.equal(await page.locator('#user-role').textContent(), 'admin');
       const sections = page.getByRole('navigation', { name: 'Sections' }).getByRole('link');
-      assert.deepEqual(await sections.allTextContents(), ['Inbox', 'Send', 'Users', 'Account']);
+      assert.deepEqual(await sections.allTextContents(), ['Inbox', 'Send', 'Users', 'Activity', 'Account']);
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
       const stored = (await page.evaluate<string[]>('Object.keys(sessionStorage)')).sort();
       assert.deepEqual(stored, ['warren:dev:admin:refreshToken', 'warren:dev:admin:refreshToken:tab'], 'the refresh token and its tab record (generation and secret), in sessionStorage');

@@ -65,7 +65,7 @@ describe('the portals in a real browser: phone layout and pictures', { timeout: 
   });
 
   const PORTALS = [
-    { portal: 'admin', person: () => ({ ...ADMIN, name: 'Administrator' }), sections: ['inbox', 'send', 'users', 'account'] },
+    { portal: 'admin', person: () => ({ ...ADMIN, name: 'Administrator' }), sections: ['inbox', 'send', 'users', 'activity', 'account'] },
     { portal: 'manager', person: () => mona, sections: ['inbox', 'send', 'account'] },
     { portal: 'employee', person: () => erin, sections: ['inbox', 'account'] },
   ];
