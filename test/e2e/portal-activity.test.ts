@@ -180,7 +180,7 @@ describe('the admin portal: sign-in activity', { timeout: 150_000 }, () => {
       await p.getByRole('heading', { name: 'Sign-in activity' }).waitFor();
       await p.getByRole('row', { name: /yrollaM/ }).first().waitFor();
       const problems = await p.evaluate(() => {
-        const w = globalThis as unknown as { innerWidth: number; document: any };
+        const w = globalThis as unknown as { innerWidth: number; document: any; getComputedStyle(e: any): any };
         const doc = w.document;
         const out: string[] = [];
         if (doc.documentElement.scrollWidth > w.innerWidth) out.push(`page ${doc.documentElement.scrollWidth}`);
@@ -194,7 +194,7 @@ describe('the admin portal: sign-in activity', { timeout: 150_000 }, () => {
           if (r.right > w.innerWidth + 0.5 || r.left < -0.5) out.push(`${el.tagName}.${el.className} ${Math.round(r.left)}–${Math.round(r.right)}`);
         }
         const row = doc.querySelector('#activity-table tbody tr');
-        if (row && getComputedStyle(row).display !== 'grid') out.push('rows are not stacked');
+        if (row && w.getComputedStyle(row).display !== 'grid') out.push('rows are not stacked');
         return out;
       });
       assert.deepEqual(problems, []);
