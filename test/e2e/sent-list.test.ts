@@ -13,10 +13,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { createWarrenClient, WarrenProblem } from '../../packages/client/src/index.js';
 import { announceUsers } from '../support/directory.js';
 import { activeSigningKey, decodePayload, signWith } from '../support/forge.js';
 import { call, type JsonResponse } from '../support/http.js';
-import { login, startStack, type Stack } from '../support/stack.js';
+import { ADMIN, login, startStack, type Stack } from '../support/stack.js';
 import { until } from '../support/wait.js';
 
 type Role = 'admin' | 'manager' | 'employee';
@@ -268,6 +269,26 @@ describe('GET /notifications/sent (what I sent)', () => {
       }
     }
     assert.equal((await sent(manager.token, '?limit=100&unknown=1')).status, 200, 'an unknown parameter is ignored, as on /inbox');
+  });
+
+  it("When @warren/client's notifications.sent pages the admin's sends, then it gets the same pages, and a bad cursor is a WarrenProblem 400", async () => {
+    // Arrange
+    const client = createWarrenClient({ mainBackendUrl: stack.mainUrl, notificationUrl: stack.notificationUrl });
+    await client.login({ email: ADMIN.email, password: ADMIN.password });
+    const { ids } = await client.notifications.sendBatch([1, 2, 3].map((n) => ({ recipients: { userIds: [admin.id] }, title: `client ${n}`, body: 'b' })));
+    await stored(ids);
+    const all = (await sent(admin.token, '?limit=100')).body.items.map((i: { id: string }) => i.id);
+
+    // Act
+    const first = await client.notifications.sent({ limit: 2 });
+    const second = await client.notifications.sent({ limit: 100, before: first.nextCursor ?? undefined });
+
+    // Assert
+    assert.deepEqual([...first.items, ...second.items].map((i) => i.id), all);
+    assert.equal(second.nextCursor, null);
+    assert.deepEqual((await client.notifications.sent()).items.map((i) => i.id), all.slice(0, 20));
+    await assert.rejects(client.notifications.sent({ before: 'nope' }), (err) => err instanceof WarrenProblem && err.status === 400 && err.code === 'validation_failed');
+    await client.logout();
   });
 
   it('When the OpenAPI document is asked for, then it documents GET /notifications/sent with its page schema', async () => {
