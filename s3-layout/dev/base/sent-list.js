@@ -31,8 +31,9 @@ export function createSentList({ client }) {
   let listed = [];
   /** Accepted but not listed yet, newest first: id → { id, title, roles, people, at, status }. */
   const pending = new Map();
-  /** id → <li>, kept across renders. */
+  /** id → <li>, kept across renders; and what each <li> shows, so an unchanged one is left alone. */
   const rows = new Map();
+  const shownAs = new WeakMap();
   /** Where "Show older" goes on from: just after the oldest row shown (null: nothing older). */
   let nextCursor = null;
   let loaded = false;
@@ -70,8 +71,8 @@ export function createSentList({ client }) {
     const at = item ? item.createdAt : p.at;
     const status = item ? { text: statusText(item, item.unknownUserCount), kind: 'ok' } : p.status;
     const key = JSON.stringify([title, at, status, item ? item.to : [p.roles, p.people]]);
-    if (li.dataset.key === key) return;
-    li.dataset.key = key;
+    if (shownAs.get(li) === key) return;
+    shownAs.set(li, key);
     li.dataset.state = item ? 'listed' : 'pending';
     const who = item ? toWhom(item.to) : recipientsSummary(p.roles, p.people);
     li.replaceChildren(
