@@ -60,6 +60,8 @@ export function readiness(pool: Pool, broker: Broker): ReadinessCheck[] {
   return [
     { name: 'database', check: () => isDatabaseUp(pool) },
     { name: 'broker', check: () => broker.isConnected() },
+    // Connected but deaf (a queue it may not re-declare, retried with backoff) is not ready either.
+    { name: 'consumers', check: () => broker.isConnected() && broker.idleConsumers().length === 0 },
   ];
 }
 

@@ -71,10 +71,12 @@ describe('Resubscribing after the broker cancels a consumer', () => {
     assert.equal(f.logs.lines.filter((l) => l.message === 'broker disconnected').length, 0);
   });
 
-  it('When re-declaring the queue is refused, then the server retries on fresh channels and serves once it is allowed', { timeout: 30_000 }, async () => {
+  it('When re-declaring the queue is refused, then the server retries on fresh channels, readiness names it meanwhile, and it serves once it is allowed', { timeout: 30_000 }, async () => {
     // Arrange
     const f = await fixture();
-    await f.rpcServer(f.broker('server'), [route(authRpc.jwks, async () => ({ keys: [] }))]);
+    const serverBroker = f.broker('server');
+    await f.rpcServer(serverBroker, [route(authRpc.jwks, async () => ({ keys: [] }))]);
+    assert.deepEqual(serverBroker.idleConsumers(), []);
     const client = await f.rpcClient(f.broker('client'), 2000);
     const name = f.t.queues.authRpc.name;
 
@@ -91,6 +93,9 @@ describe('Resubscribing after the broker cancels a consumer', () => {
     }
     assert.ok(squatter, 'a conflicting queue was put in place');
     await waitFor(() => f.logs.lines.some((l) => l.message === 'resubscribe failed; retrying'), 'a refused resubscription', 3000);
+    // Connected but deaf: readiness names the consumer
+    assert.ok(serverBroker.isConnected());
+    assert.deepEqual(serverBroker.idleConsumers(), [`rpc-server:${name}`]);
     // Nothing is bound for the methods: a call is answered 503 at once
     assert.equal(await statusOf(client.call(authRpc.jwks, {})), 503);
     await waitFor(() => f.logs.lines.filter((l) => l.message === 'resubscribe failed; retrying').length >= 2, 'a second attempt', 3000);
@@ -103,6 +108,7 @@ describe('Resubscribing after the broker cancels a consumer', () => {
     const failed = f.logs.lines.filter((l) => l.message === 'resubscribe failed; retrying');
     assert.ok(failed.every((l) => /PRECONDITION_FAILED|inequivalent/.test(String(l.err))), `refusals: ${failed.map((l) => l.err).join('; ')}`);
     assert.equal((await f.ch.checkQueue(name)).consumerCount, 1);
+    assert.deepEqual(serverBroker.idleConsumers(), []);
     assert.equal(f.logs.lines.filter((l) => l.message === 'broker disconnected').length, 0);
   });
 

@@ -62,6 +62,7 @@ function fakeBroker(cancelled: number) {
       return { waitForConnect: () => ready, close: async () => undefined };
     },
     manager: { connection: { createChannel: async () => open() } },
+    trackConsumer: () => () => undefined,
   } as unknown as Broker;
   return { broker, channels };
 }
@@ -82,6 +83,7 @@ describe('A consumer cancelled before its subscription has recorded it', () => {
       await waitFor(() => channels[cancelled]?.consumers.size === 1, `a consumer on channel ${cancelled + 1}`, 3000);
       assert.equal(channels.length, cancelled + 1);
       assert.equal(logs.lines.filter((l) => l.message === 'consumer resubscribed').length, cancelled);
+      assert.ok(subscription.isConsuming());
       await subscription.stop(100);
       assert.equal(channels[cancelled]?.consumers.size, 0, 'stop cancels it where it is');
     });

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,7 @@ function raw(port: string, path: string, host?: string): Promise<{ status: numbe
 describe('npm run seed and npm run portals', { timeout: 120_000 }, () => {
   let stack: Stack;
   let env: Record<string, string>;
+  let seedCwd: string | undefined;
 
   before(async () => {
     // No bootstrap admin: the seed makes one.
@@ -52,11 +53,12 @@ describe('npm run seed and npm run portals', { timeout: 120_000 }, () => {
       MAIN_BACKEND_PORT: new URL(stack.mainUrl).port,
       NOTIFICATION_PORT: new URL(stack.notificationUrl).port,
       // Not the repository's .env, if a developer has one.
-      INIT_CWD: mkdtempSync(join(tmpdir(), 'warren-seed-')),
+      INIT_CWD: (seedCwd = mkdtempSync(join(tmpdir(), 'warren-seed-'))),
     };
   });
   after(async () => {
     await stack?.stop();
+    if (seedCwd) rmSync(seedCwd, { recursive: true, force: true });
   });
 
   /** Runs a script as its own process (asynchronously: the stack it talks to runs in this one). */

@@ -41,7 +41,7 @@ describe('readiness per service', () => {
     // Arrange
     for (const [name, url] of services()) {
       const res = await call(`${url}/readyz`);
-      assert.deepEqual([res.status, res.body], [200, { status: 'ready', checks: { database: 'ok', broker: 'ok' } }], name);
+      assert.deepEqual([res.status, res.body], [200, { status: 'ready', checks: { database: 'ok', broker: 'ok', consumers: 'ok' } }], name);
     }
 
     // Act
@@ -53,7 +53,7 @@ describe('readiness per service', () => {
         // Within a few seconds: a check's answer is reused for a second (READINESS_CACHE_MS).
         await until(async () => (await call(`${url}/readyz`)).status === 503, `${name} not ready`, 5000, 100);
         const res = await call(`${url}/readyz`);
-        assert.deepEqual([res.status, res.body], [503, { status: 'not_ready', checks: { database: 'down', broker: 'ok' } }], name);
+        assert.deepEqual([res.status, res.body], [503, { status: 'not_ready', checks: { database: 'down', broker: 'ok', consumers: 'ok' } }], name);
         assert.equal((await call(`${url}/healthz`)).status, 200, `${name} stays alive`);
       }
     } finally {

@@ -39,14 +39,14 @@ const health = {
     method: 'get',
     path: '/readyz',
     operationId: 'readyz',
-    summary: 'Readiness: 200 only while the database and the broker connections work',
+    summary: 'Readiness: 200 only while the database and the broker connections work and every consumer consumes',
     description:
-      'What a load balancer reads: 503 when this replica cannot reach its own database or the broker (a check not answering within 2 s is down). Auth being unreachable does not make main-backend or notification replicas unready: they serve what they can and answer 503 per request.',
+      'What a load balancer reads: 503 when this replica cannot reach its own database or the broker (a check not answering within 2 s is down), or when one of its queue consumers is not consuming (`consumers`: the broker cancelled it and subscribing again is being refused or retried). Auth being unreachable does not make main-backend or notification replicas unready: they serve what they can and answer 503 per request.',
     tag: 'operations',
     auth: 'public',
     responses: {
-      200: { description: 'Every dependency works.', schema: readinessSchema, example: { status: 'ready', checks: { database: 'ok', broker: 'ok' } } },
-      503: { description: 'A dependency is down: `checks` says which.', schema: readinessSchema, example: { status: 'not_ready', checks: { database: 'ok', broker: 'down' } } },
+      200: { description: 'Every dependency works.', schema: readinessSchema, example: { status: 'ready', checks: { database: 'ok', broker: 'ok', consumers: 'ok' } } },
+      503: { description: 'A dependency is down: `checks` says which.', schema: readinessSchema, example: { status: 'not_ready', checks: { database: 'ok', broker: 'down', consumers: 'down' } } },
     },
   }),
   metrics: defineRoute({

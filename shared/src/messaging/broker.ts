@@ -40,6 +40,8 @@ export class Broker {
   private failures = 0;
   /** Lost a connection, or failed to make one, and not connected again since. */
   private down = false;
+  /** The consumers of this connection, for readiness (see consumersUp). */
+  private readonly consumers = new Set<{ readonly name: string; isConsuming(): boolean }>();
 
   constructor(opts: BrokerOptions) {
     this.logger = opts.logger;
@@ -88,6 +90,23 @@ export class Broker {
    */
   isDown(): boolean {
     return this.down && !this.manager.isConnected();
+  }
+
+  /**
+   * Adds a consumer to those readiness waits for; the returned function takes it out (on stop).
+   * A replica whose connection is up but whose consumer is not (a queue it may not re-declare,
+   * retried with backoff) would otherwise look ready while it hears nothing.
+   */
+  trackConsumer(consumer: { readonly name: string; isConsuming(): boolean }): () => void {
+    this.consumers.add(consumer);
+    return () => this.consumers.delete(consumer);
+  }
+
+  /** The names of the tracked consumers not consuming now (empty: all are). */
+  idleConsumers(): string[] {
+    const idle: string[] = [];
+    for (const c of this.consumers) if (!c.isConsuming()) idle.push(c.name);
+    return idle;
   }
 
   /** Resolves once connected; rejects after `timeoutMs` so a start never hangs silently. */

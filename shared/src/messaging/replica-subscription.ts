@@ -41,6 +41,7 @@ export class ReplicaSubscription<S extends z.ZodType> {
   private current: Channel | undefined;
   private since: number | undefined;
   private closing = false;
+  private readonly untrack: () => void;
 
   constructor(private readonly opts: ReplicaSubscriptionOptions<S>) {
     this.channel = opts.broker.channel(opts.name, {
@@ -53,6 +54,7 @@ export class ReplicaSubscription<S extends z.ZodType> {
         await this.subscribe(ch);
       },
     });
+    this.untrack = opts.broker.trackConsumer({ name: opts.name, isConsuming: () => this.since !== undefined });
   }
 
   /**
@@ -70,6 +72,7 @@ export class ReplicaSubscription<S extends z.ZodType> {
   close(): Promise<void> {
     this.closing = true;
     this.since = undefined;
+    this.untrack();
     return this.channel.close();
   }
 

@@ -47,6 +47,7 @@ export class Subscription {
    * `consumingOn` looks here, so such a cancel is not lost.
    */
   private readonly cancelled = new WeakSet<Channel>();
+  private readonly untrack: () => void;
 
   constructor(
     private readonly broker: Broker,
@@ -57,12 +58,21 @@ export class Subscription {
       confirm: false,
       setup: async (raw) => {
         const ch = raw as Channel;
-        // A new connection: a channel of an earlier resubscription went with the old one.
+        // A new connection: a channel of an earlier resubscription went with the old one, and
+        // so did the consumer until it subscribes here.
+        this.current = undefined;
         this.closeOwn();
         const consumerTag = await this.subscribe(ch);
         if (consumerTag) this.consumingOn(ch, consumerTag);
       },
     });
+    this.untrack = broker.trackConsumer({ name: opts.name, isConsuming: () => this.isConsuming() });
+  }
+
+  /** Whether a consumer is on the queue now: subscribed, and not cancelled by the broker since. */
+  isConsuming(): boolean {
+    const cur = this.current;
+    return !this.stopping && cur !== undefined && !this.cancelled.has(cur.ch);
   }
 
   async waitReady(): Promise<void> {
@@ -72,6 +82,7 @@ export class Subscription {
   /** Stops taking new messages, waits for those in progress (up to `timeoutMs`), closes. */
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopping = true;
+    this.untrack();
     const cur = this.current;
     if (cur) await cur.ch.cancel(cur.consumerTag).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
