@@ -62,11 +62,15 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
       assert.equal(audit.status, 200, JSON.stringify(audit.body));
       assert.equal(audit.body.items[0]?.event, 'login_succeeded', 'the audit log, from main-backend');
 
-      // The notification service's: the send's status (GET /notifications/<id>) and the inbox.
+      // The notification service's: the send's status (GET /notifications/<id>), what was sent
+      // (GET /notifications/sent, beside the POST of the same prefix that main-backend took) and the inbox.
       await until(async () => (await call(`${base}/notifications/${sent.body.id}`, { token })).body?.recipients === 1, 'the send status through the gateway');
       const status = await call(`${base}/notifications/${sent.body.id}`, { token });
       assert.equal(status.status, 200);
       assert.equal(status.body.id, sent.body.id);
+      const mine = await call(`${base}/notifications/sent?limit=100`, { token });
+      assert.equal(mine.status, 200, JSON.stringify(mine.body));
+      assert.ok(mine.body.items.some((i: { id: string }) => i.id === sent.body.id), 'the send is in what I sent');
       // The batch is stored asynchronously: wait for all three in the inbox.
       const wanted = [`${env} single`, `${env} batch 1`, `${env} batch 2`];
       await until(async () => {
@@ -207,9 +211,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
   });
 
   /** What the upstream saw, through the gateway; `upgrade` asks as a WebSocket would. */
-  function through(path: string, headers: Record<string, string> = {}, upgrade = false): Promise<{ status: number; body: string; contentType: string }> {
+  function through(path: string, headers: Record<string, string> = {}, upgrade = false, method = 'GET'): Promise<{ status: number; body: string; contentType: string }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${gateway.url}${path}`, { headers: { ...headers, ...(upgrade ? { connection: 'Upgrade', upgrade: 'websocket' } : {}) } }, (res) => {
+      const req = request(`${gateway.url}${path}`, { method, headers: { ...headers, ...(upgrade ? { connection: 'Upgrade', upgrade: 'websocket' } : {}) } }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body, contentType: String(res.headers['content-type'] ?? '') }));
@@ -225,6 +229,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
       ['/INBOX', 'notification', '/INBOX'],
       ['/Inbox/abc/read', 'notification', '/Inbox/abc/read'],
       ['/notifications/abc', 'notification', '/notifications/abc'],
+      ['/notifications/sent', 'notification', '/notifications/sent'],
+      ['/Notifications/SENT/', 'notification', '/Notifications/SENT/'],
+      ['/notifications/sent?limit=5&before=abc', 'notification', '/notifications/sent?limit=5&before=abc'],
       ['/notifications', 'main-backend', '/notifications'],
       ['/notifications/batch', 'main-backend', '/notifications/batch'],
       ['/asyncapi.json', 'notification', '/asyncapi.json'],
@@ -246,6 +253,12 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
     for (const path of ['/ws', '/WS', '/ws/']) {
       const seen = JSON.parse((await through(`${path}?token=t`, {}, true)).body) as { service: string };
       assert.equal(seen.service, 'notification', path);
+    }
+    // By path, whatever the method: a send (POST /notifications) and a batch stay main-backend's
+    // beside GET /notifications/sent and /<id>.
+    for (const [path, service] of [['/notifications', 'main-backend'], ['/notifications/batch', 'main-backend'], ['/notifications/sent', 'notification']] as const) {
+      const seen = JSON.parse((await through(path, { 'content-type': 'application/json', 'content-length': '0' }, false, 'POST')).body) as { service: string };
+      assert.equal(seen.service, service, `POST ${path}`);
     }
   });
 

@@ -190,7 +190,7 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       const result = page.locator('#send-result');
       await result.getByText('Delivered to 1 person · 0 read').waitFor();
       assert.doesNotMatch((await result.textContent()) ?? '', /[0-9a-f]{8}-[0-9a-f]{4}/, 'a status, not a bare id');
-      await page.getByRole('region', { name: 'Sent from this tab' }).getByText(title).waitFor();
+      await page.getByRole('region', { name: 'Sent', exact: true }).getByText(title).waitFor();
 
       await page.getByRole('link', { name: '3 unread notifications' }).click();
       const item = note(page, title);

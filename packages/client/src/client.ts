@@ -13,6 +13,7 @@ import type {
   NotificationBody,
   SendOptions,
   SendStatus,
+  SentPage,
   SessionInfo,
   UserPage,
   WarrenClient,
@@ -129,6 +130,13 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
       send: (body: NotificationBody, opts?: SendOptions) => sendWithKey<{ id: string }>('/notifications', body, opts),
       sendBatch: (bodies: NotificationBody[], opts?: SendOptions) =>
         sendWithKey<{ ids: string[] }>('/notifications/batch', { notifications: bodies }, opts),
+      sent({ limit, before } = {}) {
+        const query = new URLSearchParams();
+        if (limit !== undefined) query.set('limit', String(limit));
+        if (before !== undefined) query.set('before', before);
+        const qs = query.toString();
+        return session.authorized<SentPage>('GET', `${notificationUrl}/notifications/sent${qs ? `?${qs}` : ''}`);
+      },
     },
     live: {
       subscribe(onNotification, subscribeOptions) {

@@ -6,12 +6,12 @@
 import type { z } from 'zod';
 import type { meSchema, SessionInfo, TokenPair } from '@warren/shared/contracts/auth-rpc';
 import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/contracts/inbox';
-import type { SendStatus } from '@warren/shared/contracts/notification-api';
+import type { SendStatus, SentItem, SentPage } from '@warren/shared/contracts/notification-api';
 import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
 import type { userListItemSchema } from '@warren/shared/contracts/user-api';
 import type { AuditEvent, AuditEventItem, AuditPage } from '@warren/shared/contracts/audit';
 
-export type { InboxNotification, InboxPage, Role, SendStatus, ServerFrame, SessionInfo, TokenPair };
+export type { InboxNotification, InboxPage, Role, SendStatus, SentItem, SentPage, ServerFrame, SessionInfo, TokenPair };
 
 /** `GET /auth/me`, and the user part of a login. */
 export type Me = z.infer<typeof meSchema>;
@@ -255,6 +255,12 @@ export interface WarrenClient {
     send(body: NotificationBody, options?: SendOptions): Promise<{ id: string }>;
     /** `POST /notifications/batch`: 1 to 100 bodies, all or none → their ids, in order. */
     sendBatch(bodies: NotificationBody[], options?: SendOptions): Promise<{ ids: string[] }>;
+    /**
+     * `GET /notifications/sent` on the notification service: a page of the user's own sends,
+     * newest first, each with its status and whom it was addressed to; pass a page's
+     * `nextCursor` as `before` for the next. A send is listed once stored (a moment after its 202).
+     */
+    sent(page?: { limit?: number; before?: string }): Promise<SentPage>;
   };
   live: {
     /**

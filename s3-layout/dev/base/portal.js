@@ -84,7 +84,7 @@ export function startPortal(root, config) {
     const inbox = createInbox({ client, toasts, onCount: setBadge });
     const views = {
       inbox: { label: 'Inbox', el: withRoleHint(me, inbox.el), shown: () => undefined },
-      ...(canSend ? { send: { label: 'Send', ...createSendView({ client, me, storageKey: `${prefix}:sent:${me.user.id}` }) } } : {}),
+      ...(canSend ? { send: { label: 'Send', ...createSendView({ client, me }) } } : {}),
       ...(canAdmin ? { users: { label: 'Users', ...createUsersView({ client, me, onOwnRoleChanged: () => client.refresh().catch(() => undefined) }) } } : {}),
       ...(canAudit ? { activity: { label: 'Activity', ...createActivityView({ client }) } } : {}),
       account: { label: 'Account', ...createAccountView({ client, me }) },
@@ -115,17 +115,16 @@ export function startPortal(root, config) {
     show(routeOf(location.hash), false);
   }
 
-  /** Closes what the signed-in screens opened; `forget`: also what this tab kept for the user. */
-  function teardown(forget) {
+  /** Closes what the signed-in screens opened. */
+  function teardown() {
     if (!signedIn) return;
     signedIn.live.alive = false;
     signedIn.subscription.close();
-    if (forget) signedIn.views.send?.forget();
     signedIn = null;
   }
 
   function signOut(message) {
-    teardown(true);
+    teardown();
     toasts.clear();
     connection.reset();
     setBadge(0);
@@ -204,7 +203,7 @@ export function startPortal(root, config) {
     if (session.state === 'signedIn') {
       // A refresh that changed the role or permissions (a promotion): rebuild the screens.
       if (signedIn && signedIn.key === identity(session)) return;
-      teardown(false);
+      teardown();
       signIn(session);
       return;
     }

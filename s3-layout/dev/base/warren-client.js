@@ -1115,7 +1115,14 @@ function createWarrenClient(options) {
     notifications: {
       status: (id) => session.authorized("GET", `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body, opts) => sendWithKey("/notifications", body, opts),
-      sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts)
+      sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts),
+      sent({ limit, before } = {}) {
+        const query = new URLSearchParams();
+        if (limit !== void 0) query.set("limit", String(limit));
+        if (before !== void 0) query.set("before", before);
+        const qs = query.toString();
+        return session.authorized("GET", `${notificationUrl}/notifications/sent${qs ? `?${qs}` : ""}`);
+      }
     },
     live: {
       subscribe(onNotification, subscribeOptions) {
