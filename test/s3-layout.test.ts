@@ -56,6 +56,7 @@ describe('the s3 layout', () => {
       assert.equal(config.portal, p.portal);
       assert.equal(config.features.send, p.send);
       assert.equal(config.features.users, p.portal === 'admin', 'the users table on the admin portals only');
+      assert.equal(config.features.audit, p.portal === 'admin', 'sign-in activity on the admin portals only');
       const api = new URL(config.apiUrl);
       const ws = new URL(config.wsUrl);
       assert.equal(api.protocol, 'https:');

@@ -332,57 +332,54 @@ describe('createHttpApp', () => {
   });
 
   it('When the server starts draining while a keep-alive connection has a request in flight, then that connection is still served', async () => {
-    // Arrange: a second app whose route answers only when told to.
-    let release = () => undefined as void;
-    let arrive = () => undefined as void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const arrived = new Promise<void>((resolve) => (arrive = resolve));
-    const drainApp = await createHttpApp({
-      logger: logs.logger,
-      metrics: createMetrics('http-drain-test', 'test'),
-      corsOrigins: [],
-      bodyLimit: '1kb',
-      readiness: [],
-      api: testApi([testRoutes.slow]),
-      mount: (routes) => {
-        routes.mount(testRoutes.slow, async (_input, _req, res) => {
-          arrive();
-          await released;
-          res.json({ done: true });
-        });
-      },
-    });
-    const drainServer = await listen(drainApp, 0, '127.0.0.1');
-    const socket = net.connect(portOf(drainServer), '127.0.0.1');
-    socket.setEncoding('utf8');
-    let text = '';
-    socket.on('data', (d: string) => (text += d));
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-    await arrived;
+    // Arrange
+    const slow = await slowRequestInFlight('http-drain-test');
 
     // Act: the drain starts with the request in flight; then the next request on that connection.
-    const closed = close(drainServer);
-    release();
-    await waitFor(() => text.includes('"done":true'), 'the first answer');
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    await waitFor(() => text.includes('"status":"ok"'), 'the second answer');
-    socket.end();
+    const closed = close(slow.server);
+    slow.release();
+    await waitFor(() => slow.text().includes('"done":true'), 'the first answer');
+    slow.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await waitFor(() => slow.text().includes('"status":"ok"'), 'the second answer');
+    slow.socket.end();
     await closed;
 
     // Assert
-    assert.equal((text.match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
+    assert.equal((slow.text().match(/HTTP\/1\.1 200 /g) ?? []).length, 2);
   });
 
   it('When a client keeps sending on a kept-alive connection while the server drains, then its next answer says Connection: close, the connection ends and the drain finishes', async () => {
     // Arrange: a connection with a request in flight when the drain starts (so it is not idle, and not closed at once).
+    const slow = await slowRequestInFlight('http-drain-steady-test');
+    const ended = new Promise<void>((resolve) => slow.socket.once('end', () => resolve()));
+
+    // Act: the drain starts; the client sends its next request on the same connection, asking to keep it.
+    const closed = close(slow.server);
+    slow.release();
+    await waitFor(() => slow.text().includes('"done":true'), 'the first answer');
+    slow.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+
+    // Assert: answered, told the connection closes, closed by the server, and the drain is over.
+    await ended;
+    await closed;
+    const answers = slow.text().split('HTTP/1.1 ').slice(1);
+    assert.equal(answers.length, 2);
+    assert.match(answers[1] as string, /^200 /);
+    assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
+  });
+
+  /**
+   * An app of its own whose GET /slow answers only once released, and a raw keep-alive
+   * connection to it with that request in flight (what the drain tests start from).
+   */
+  async function slowRequestInFlight(metricsName: string) {
     let release = () => undefined as void;
     let arrive = () => undefined as void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const arrived = new Promise<void>((resolve) => (arrive = resolve));
-    const drainApp = await createHttpApp({
+    const app = await createHttpApp({
       logger: logs.logger,
-      metrics: createMetrics('http-drain-steady-test', 'test'),
+      metrics: createMetrics(metricsName, 'test'),
       corsOrigins: [],
       bodyLimit: '1kb',
       readiness: [],
@@ -395,30 +392,16 @@ describe('createHttpApp', () => {
         });
       },
     });
-    const drainServer = await listen(drainApp, 0, '127.0.0.1');
-    const socket = net.connect(portOf(drainServer), '127.0.0.1');
+    const server = await listen(app, 0, '127.0.0.1');
+    const socket = net.connect(portOf(server), '127.0.0.1');
     socket.setEncoding('utf8');
     let text = '';
     socket.on('data', (d: string) => (text += d));
-    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
     await arrived;
-
-    // Act: the drain starts; the client sends its next request on the same connection, asking to keep it.
-    const closed = close(drainServer);
-    release();
-    await waitFor(() => text.includes('"done":true'), 'the first answer');
-    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
-
-    // Assert: answered, told the connection closes, closed by the server, and the drain is over.
-    await ended;
-    await closed;
-    const answers = text.split('HTTP/1.1 ').slice(1);
-    assert.equal(answers.length, 2);
-    assert.match(answers[1] as string, /^200 /);
-    assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
-  });
+    return { server, socket, release, text: () => text };
+  }
 
   it('When a browser reads an answer from an allowed origin, then X-Request-Id, Retry-After and Idempotency-Key are exposed to it', async () => {
     // Act

@@ -122,6 +122,8 @@ describe('the served API documents', { timeout: 120_000 }, () => {
       [main, 'get', '/auth/sessions', call(`${stack.mainUrl}/auth/sessions`, auth)],
       [main, 'get', '/users', call(`${stack.mainUrl}/users?limit=5`, auth)],
       [main, 'get', '/users', call(`${stack.mainUrl}/users?limit=500`, auth)],
+      [main, 'get', '/audit-events', call(`${stack.mainUrl}/audit-events?limit=5`, auth)],
+      [main, 'get', '/audit-events', call(`${stack.mainUrl}/audit-events?before=0`, auth)],
       [main, 'patch', '/users/{id}', call(`${stack.mainUrl}/users/${me.body.user.id}`, { ...auth, method: 'PATCH', body: { role: 'employee' } })],
       [main, 'delete', '/auth/sessions/{id}', call(`${stack.mainUrl}/auth/sessions/not-a-uuid`, { ...auth, method: 'DELETE' })],
       [main, 'post', '/notifications', sent],

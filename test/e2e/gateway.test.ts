@@ -45,7 +45,7 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
     });
 
   for (const env of ['dev', 'qa'] as const) {
-    it(`When a client uses the ${env} gateway, then login, sends, a batch, a send's status and the inbox each reach their service`, async () => {
+    it(`When a client uses the ${env} gateway, then login, sends, a batch, the audit log, a send's status and the inbox each reach their service`, async () => {
       const base = gateways[env].url;
       // Act + Assert: main-backend's routes.
       const session = await call(`${base}/login`, { body: { email: stack.env.BOOTSTRAP_ADMIN_EMAIL, password: stack.env.BOOTSTRAP_ADMIN_PASSWORD } });
@@ -58,12 +58,19 @@ describe('the gateway (deploy/nginx) in front of a stack', { skip: !NGINX && 'ng
         body: { notifications: [1, 2].map((n) => ({ recipients: { userIds: [me] }, title: `${env} batch ${n}`, body: 'b' })) },
       });
       assert.equal(batch.status, 202, JSON.stringify(batch.body));
+      const audit = await call(`${base}/audit-events?event=login_succeeded&limit=1`, { token });
+      assert.equal(audit.status, 200, JSON.stringify(audit.body));
+      assert.equal(audit.body.items[0]?.event, 'login_succeeded', 'the audit log, from main-backend');
 
-      // The notification service's: the send's status (GET /notifications/<id>) and the inbox.
+      // The notification service's: the send's status (GET /notifications/<id>), what was sent
+      // (GET /notifications/sent, beside the POST of the same prefix that main-backend took) and the inbox.
       await until(async () => (await call(`${base}/notifications/${sent.body.id}`, { token })).body?.recipients === 1, 'the send status through the gateway');
       const status = await call(`${base}/notifications/${sent.body.id}`, { token });
       assert.equal(status.status, 200);
       assert.equal(status.body.id, sent.body.id);
+      const mine = await call(`${base}/notifications/sent?limit=100`, { token });
+      assert.equal(mine.status, 200, JSON.stringify(mine.body));
+      assert.ok(mine.body.items.some((i: { id: string }) => i.id === sent.body.id), 'the send is in what I sent');
       // The batch is stored asynchronously: wait for all three in the inbox.
       const wanted = [`${env} single`, `${env} batch 1`, `${env} batch 2`];
       await until(async () => {
@@ -204,9 +211,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
   });
 
   /** What the upstream saw, through the gateway; `upgrade` asks as a WebSocket would. */
-  function through(path: string, headers: Record<string, string> = {}, upgrade = false): Promise<{ status: number; body: string; contentType: string }> {
+  function through(path: string, headers: Record<string, string> = {}, upgrade = false, method = 'GET'): Promise<{ status: number; body: string; contentType: string }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${gateway.url}${path}`, { headers: { ...headers, ...(upgrade ? { connection: 'Upgrade', upgrade: 'websocket' } : {}) } }, (res) => {
+      const req = request(`${gateway.url}${path}`, { method, headers: { ...headers, ...(upgrade ? { connection: 'Upgrade', upgrade: 'websocket' } : {}) } }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body, contentType: String(res.headers['content-type'] ?? '') }));
@@ -222,6 +229,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
       ['/INBOX', 'notification', '/INBOX'],
       ['/Inbox/abc/read', 'notification', '/Inbox/abc/read'],
       ['/notifications/abc', 'notification', '/notifications/abc'],
+      ['/notifications/sent', 'notification', '/notifications/sent'],
+      ['/Notifications/SENT/', 'notification', '/Notifications/SENT/'],
+      ['/notifications/sent?limit=5&before=abc', 'notification', '/notifications/sent?limit=5&before=abc'],
       ['/notifications', 'main-backend', '/notifications'],
       ['/notifications/batch', 'main-backend', '/notifications/batch'],
       ['/asyncapi.json', 'notification', '/asyncapi.json'],
@@ -232,6 +242,9 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
       ['/notification/readyz', 'main-backend', '/notification/readyz'],
       ['/openapi.json', 'main-backend', '/openapi.json'],
       ['/login?x=1', 'main-backend', '/login?x=1'],
+      // Not named in the config: main-backend's, like every path but the notification service's
+      ['/audit-events?event=login_failed&limit=5', 'main-backend', '/audit-events?event=login_failed&limit=5'],
+      ['/Audit-Events/', 'main-backend', '/Audit-Events/'],
     ];
     for (const [path, service, upstreamPath] of cases) {
       const seen = JSON.parse((await through(path)).body) as { service: string; path: string };
@@ -240,6 +253,12 @@ describe('the gateway\u2019s routes and forwarded headers', { skip: !NGINX && 'n
     for (const path of ['/ws', '/WS', '/ws/']) {
       const seen = JSON.parse((await through(`${path}?token=t`, {}, true)).body) as { service: string };
       assert.equal(seen.service, 'notification', path);
+    }
+    // By path, whatever the method: a send (POST /notifications) and a batch stay main-backend's
+    // beside GET /notifications/sent and /<id>.
+    for (const [path, service] of [['/notifications', 'main-backend'], ['/notifications/batch', 'main-backend'], ['/notifications/sent', 'notification']] as const) {
+      const seen = JSON.parse((await through(path, { 'content-type': 'application/json', 'content-length': '0' }, false, 'POST')).body) as { service: string };
+      assert.equal(seen.service, service, `POST ${path}`);
     }
   });
 

@@ -24,7 +24,7 @@ describe('housekeeping', () => {
     before(async () => (db = await migratedDatabase('auth')));
     after(() => db.drop());
 
-    it('When codes, tries, failures, alerts, sessions and outbox rows pass their retention, then they go and the fresh ones stay', async () => {
+    it('When codes, tries, failures, alerts, sessions, outbox rows and audit events pass their retention, then they go and the fresh ones stay', async () => {
       // Arrange: per table, three old rows and one fresh one (timestamps relative to `now`)
       const now = new Date();
       const ago = (ms: number) => new Date(now.getTime() - ms);
@@ -63,12 +63,17 @@ describe('housekeeping', () => {
       ]);
       await pool.query(`INSERT INTO refresh_tokens (token_hash, session_id) VALUES ('\\x01', $1), ('\\x02', $2)`, [oldSession, freshSession]);
       await pool.query(`INSERT INTO login_failure_alerts (user_id, window_started_at) VALUES ($1, $2)`, [userId, ago(9 * DAY)]);
+      // Audit events: AUDIT_RETENTION_DAYS = 90 below; one a minute past it goes, one a minute short of it stays
+      for (const [tag, at] of [['old1', ago(90 * DAY + 60_000)], ['old2', ago(100 * DAY)], ['old3', ago(400 * DAY)], ['fresh', ago(90 * DAY - 60_000)], ['new', ago(60_000)]] as const) {
+        await pool.query(`INSERT INTO audit_log (event, user_id, at, details) VALUES ('login_succeeded', $1, $2, $3)`, [userId, at, { tag }]);
+      }
 
       // Act
-      const deleted = await purgeAuth(pool, { now, batchSize: 2 });
+      const deleted = await purgeAuth(pool, { auditRetentionDays: 90, now, batchSize: 2 });
 
       // Assert
-      assert.deepEqual(deleted, { one_time_codes: 3, code_attempts: 3, login_failures: 3, login_failure_alerts: 1, sessions: 1, outbox: 3 });
+      assert.deepEqual(deleted, { one_time_codes: 3, code_attempts: 3, login_failures: 3, login_failure_alerts: 1, sessions: 1, outbox: 3, audit_log: 3 });
+      assert.deepEqual(await ids(pool, "SELECT details->>'tag' AS id FROM audit_log"), ['fresh', 'new']);
       assert.deepEqual(await ids(pool, 'SELECT email_lower AS id FROM one_time_codes'), ['fresh']);
       assert.deepEqual(await ids(pool, 'SELECT email_lower AS id FROM code_attempts'), ['fresh']);
       assert.deepEqual(await ids(pool, 'SELECT email_lower AS id FROM login_failures'), ['fresh', 'locked']);

@@ -89,7 +89,7 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       assert.equal(await page.locator('#user-name').textContent(), 'Administrator');
       assert.equal(await page.locator('#user-role').textContent(), 'admin');
       const sections = page.getByRole('navigation', { name: 'Sections' }).getByRole('link');
-      assert.deepEqual(await sections.allTextContents(), ['Inbox', 'Send', 'Users', 'Account']);
+      assert.deepEqual(await sections.allTextContents(), ['Inbox', 'Send', 'Users', 'Activity', 'Account']);
       await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
       const stored = (await page.evaluate<string[]>('Object.keys(sessionStorage)')).sort();
       assert.deepEqual(stored, ['warren:dev:admin:refreshToken', 'warren:dev:admin:refreshToken:tab'], 'the refresh token and its tab record (generation and secret), in sessionStorage');
@@ -190,7 +190,7 @@ describe('the portals in a real browser: the inbox', { timeout: 120_000 }, () =>
       const result = page.locator('#send-result');
       await result.getByText('Delivered to 1 person · 0 read').waitFor();
       assert.doesNotMatch((await result.textContent()) ?? '', /[0-9a-f]{8}-[0-9a-f]{4}/, 'a status, not a bare id');
-      await page.getByRole('region', { name: 'Sent from this tab' }).getByText(title).waitFor();
+      await page.getByRole('region', { name: 'Sent', exact: true }).getByText(title).waitFor();
 
       await page.getByRole('link', { name: '3 unread notifications' }).click();
       const item = note(page, title);

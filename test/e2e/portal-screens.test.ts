@@ -65,7 +65,7 @@ describe('the portals in a real browser: phone layout and pictures', { timeout: 
   });
 
   const PORTALS = [
-    { portal: 'admin', person: () => ({ ...ADMIN, name: 'Administrator' }), sections: ['inbox', 'send', 'users', 'account'] },
+    { portal: 'admin', person: () => ({ ...ADMIN, name: 'Administrator' }), sections: ['inbox', 'send', 'users', 'activity', 'account'] },
     { portal: 'manager', person: () => mona, sections: ['inbox', 'send', 'account'] },
     { portal: 'employee', person: () => erin, sections: ['inbox', 'account'] },
   ];
@@ -156,6 +156,28 @@ describe('the portals in a real browser: phone layout and pictures', { timeout: 
           await ctx.close();
         }
       }
+    }));
+
+  it("Then the admin's sign-in activity and the manager's sent list are pictured too", () =>
+    kit.step('pictures of activity and sent', async () => {
+      // A mistyped password, so the activity shows a refusal beside the sign-ins.
+      await call(`${kit.stack.mainUrl}/auth/login`, { body: { email: erin.email, password: 'not her password' } });
+      const admin = await kit.context(PICTURE_DESKTOP);
+      const a = await kit.page(admin);
+      await signIn(a, 'admin', { ...ADMIN });
+      await a.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Activity' }).click();
+      await a.getByRole('row', { name: /Erin Employee/ }).first().waitFor();
+      await a.screenshot({ path: screenshotPath('admin-activity'), animations: 'disabled' });
+      await admin.close();
+
+      const manager = await kit.context(PICTURE_DESKTOP);
+      const m = await kit.page(manager);
+      await signIn(m, 'manager', mona);
+      await m.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Send' }).click();
+      const sent = m.getByRole('region', { name: 'Sent' });
+      await sent.getByText('Your laptop is ready').waitFor();
+      await sent.screenshot({ path: screenshotPath('manager-sent'), animations: 'disabled' });
+      await manager.close();
     }));
 
   /** Each portal on the screen that shows what it is for. */

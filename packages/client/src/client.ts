@@ -1,4 +1,5 @@
 /** createWarrenClient: the session, the inbox, sends and live subscriptions over one set of options. */
+import { auditEventsOf } from './audit.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { browserTabCoordinator } from './cross-tab.js';
 import { Http } from './http.js';
@@ -12,6 +13,7 @@ import type {
   NotificationBody,
   SendOptions,
   SendStatus,
+  SentPage,
   SessionInfo,
   UserPage,
   WarrenClient,
@@ -122,11 +124,19 @@ export function createWarrenClient(options: WarrenClientOptions): WarrenClient {
     account,
     sessions,
     users,
+    auditEvents: auditEventsOf(session, mainUrl),
     notifications: {
       status: (id: string) => session.authorized<SendStatus>('GET', `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body: NotificationBody, opts?: SendOptions) => sendWithKey<{ id: string }>('/notifications', body, opts),
       sendBatch: (bodies: NotificationBody[], opts?: SendOptions) =>
         sendWithKey<{ ids: string[] }>('/notifications/batch', { notifications: bodies }, opts),
+      sent({ limit, before } = {}) {
+        const query = new URLSearchParams();
+        if (limit !== undefined) query.set('limit', String(limit));
+        if (before !== undefined) query.set('before', before);
+        const qs = query.toString();
+        return session.authorized<SentPage>('GET', `${notificationUrl}/notifications/sent${qs ? `?${qs}` : ''}`);
+      },
     },
     live: {
       subscribe(onNotification, subscribeOptions) {

@@ -6,11 +6,12 @@
 import type { z } from 'zod';
 import type { meSchema, SessionInfo, TokenPair } from '@warren/shared/contracts/auth-rpc';
 import type { InboxNotification, InboxPage, ServerFrame } from '@warren/shared/contracts/inbox';
-import type { SendStatus } from '@warren/shared/contracts/notification-api';
+import type { SendStatus, SentItem, SentPage } from '@warren/shared/contracts/notification-api';
 import type { notificationContentSchema, recipientsSchema, Role } from '@warren/shared/contracts/notifications';
 import type { userListItemSchema } from '@warren/shared/contracts/user-api';
+import type { AuditEvent, AuditEventItem, AuditPage } from '@warren/shared/contracts/audit';
 
-export type { InboxNotification, InboxPage, Role, SendStatus, ServerFrame, SessionInfo, TokenPair };
+export type { InboxNotification, InboxPage, Role, SendStatus, SentItem, SentPage, ServerFrame, SessionInfo, TokenPair };
 
 /** `GET /auth/me`, and the user part of a login. */
 export type Me = z.infer<typeof meSchema>;
@@ -30,6 +31,19 @@ export interface UserPage {
   items: UserListItem[];
   /** Pass as `after` for the next page; null on the last. */
   nextCursor: string | null;
+}
+
+/** `GET /audit-events` (audit:read, admins): newest first; pass `nextCursor` as `before` for older ones. */
+export type { AuditEvent, AuditEventItem, AuditPage };
+export interface AuditQuery {
+  /** Only this user's events. */
+  userId?: string;
+  /** One event, or several (any of them). */
+  event?: AuditEvent | AuditEvent[];
+  /** 1 to 100 (default 50). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  before?: string;
 }
 
 /** The subset of `fetch` the client uses: the browser's, Node's, or a test's. */
@@ -232,6 +246,8 @@ export interface WarrenClient {
     /** 409 `last_admin` when demoting the last admin. */
     changeRole(id: string, role: Role): Promise<Me['user']>;
   };
+  /** `GET /audit-events` (audit:read: admins): sign-ins and other security events, newest first. */
+  auditEvents(query?: AuditQuery): Promise<AuditPage>;
   notifications: {
     /** `GET /notifications/:id` on the notification service: rows stored and read so far (404 for a moment after the send). */
     status(id: string): Promise<SendStatus>;
@@ -239,6 +255,12 @@ export interface WarrenClient {
     send(body: NotificationBody, options?: SendOptions): Promise<{ id: string }>;
     /** `POST /notifications/batch`: 1 to 100 bodies, all or none → their ids, in order. */
     sendBatch(bodies: NotificationBody[], options?: SendOptions): Promise<{ ids: string[] }>;
+    /**
+     * `GET /notifications/sent` on the notification service: a page of the user's own sends,
+     * newest first, each with its status and whom it was addressed to; pass a page's
+     * `nextCursor` as `before` for the next. A send is listed once stored (a moment after its 202).
+     */
+    sent(page?: { limit?: number; before?: string }): Promise<SentPage>;
   };
   live: {
     /**

@@ -11,6 +11,6 @@ export default Object.freeze({
   // The role(s) this portal is meant for; others may sign in and are told so.
   roles: ['admin'],
   // Send: also needs notifications:send (admins and managers hold it). Users (the users table):
-  // also needs users:write (admins only).
-  features: { send: true, users: true },
+  // also needs users:write (admins only). Audit (Sign-in activity): also needs audit:read (admins only).
+  features: { send: true, users: true, audit: true },
 });

@@ -6,11 +6,13 @@
  *   auth-views.js   sign in, create an account (emailed code), reset a password
  *   inbox-view.js   the inbox                  send-view.js   sending, its status, what was sent
  *   users-view.js   users and roles (admins)   account-view.js  sessions, log out everywhere
+ *   activity-view.js  sign-in activity, the audit log (admins)
  *
- * Routes are hashes (#/inbox, #/send, #/users, #/account; signed out: #/, #/register,
- * #/forgot), so a reload keeps the screen and the back button works.
+ * Routes are hashes (#/inbox, #/send, #/users, #/activity, #/account; signed out: #/,
+ * #/register, #/forgot), so a reload keeps the screen and the back button works.
  */
 import { createAccountView } from './account-view.js';
+import { createActivityView } from './activity-view.js';
 import { authView } from './auth-views.js';
 import { createConnection } from './connection.js';
 import { capitalise, h, icon } from './dom.js';
@@ -26,7 +28,7 @@ const TIME_REFRESH_MS = 30_000;
 /**
  * @param {HTMLElement} root
  * @param {{partition: string, portal: string, title: string, apiUrl: string, notificationUrl?: string,
- *          wsUrl: string, roles?: string[], features?: {send?: boolean, users?: boolean}}} config
+ *          wsUrl: string, roles?: string[], features?: {send?: boolean, users?: boolean, audit?: boolean}}} config
  */
 export function startPortal(root, config) {
   const prefix = `warren:${config.partition}:${config.portal}`;
@@ -78,11 +80,13 @@ export function startPortal(root, config) {
     tools.hidden = false;
     const canSend = config.features?.send === true && me.permissions.includes('notifications:send');
     const canAdmin = config.features?.users === true && me.permissions.includes('users:write');
+    const canAudit = config.features?.audit === true && me.permissions.includes('audit:read');
     const inbox = createInbox({ client, toasts, onCount: setBadge });
     const views = {
       inbox: { label: 'Inbox', el: withRoleHint(me, inbox.el), shown: () => undefined },
-      ...(canSend ? { send: { label: 'Send', ...createSendView({ client, me, storageKey: `${prefix}:sent:${me.user.id}` }) } } : {}),
+      ...(canSend ? { send: { label: 'Send', ...createSendView({ client, me }) } } : {}),
       ...(canAdmin ? { users: { label: 'Users', ...createUsersView({ client, me, onOwnRoleChanged: () => client.refresh().catch(() => undefined) }) } } : {}),
+      ...(canAudit ? { activity: { label: 'Activity', ...createActivityView({ client }) } } : {}),
       account: { label: 'Account', ...createAccountView({ client, me }) },
     };
     nav.replaceChildren(...Object.entries(views).map(([route, v]) => h('a', { href: `#/${route}`, 'data-route': route }, v.label)));
@@ -111,17 +115,16 @@ export function startPortal(root, config) {
     show(routeOf(location.hash), false);
   }
 
-  /** Closes what the signed-in screens opened; `forget`: also what this tab kept for the user. */
-  function teardown(forget) {
+  /** Closes what the signed-in screens opened. */
+  function teardown() {
     if (!signedIn) return;
     signedIn.live.alive = false;
     signedIn.subscription.close();
-    if (forget) signedIn.views.send?.forget();
     signedIn = null;
   }
 
   function signOut(message) {
-    teardown(true);
+    teardown();
     toasts.clear();
     connection.reset();
     setBadge(0);
@@ -200,7 +203,7 @@ export function startPortal(root, config) {
     if (session.state === 'signedIn') {
       // A refresh that changed the role or permissions (a promotion): rebuild the screens.
       if (signedIn && signedIn.key === identity(session)) return;
-      teardown(false);
+      teardown();
       signIn(session);
       return;
     }

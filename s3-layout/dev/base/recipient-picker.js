@@ -1,7 +1,8 @@
 /**
  * Picking people by name or email (`GET /users?q=`), never by raw id: an ARIA 1.2 combobox with
  * a listbox of matches (arrow keys, Enter, Escape, or the mouse), and the chosen people as a
- * list of removable chips.
+ * list of removable chips. Sending picks several; `single` keeps one (choosing another replaces
+ * it), for a filter such as Sign-in activity's.
  */
 import { bdi, field, h, icon, uid } from './dom.js';
 import { plural, problemText } from './format.js';
@@ -9,10 +10,17 @@ import { plural, problemText } from './format.js';
 const SEARCH_DELAY_MS = 200;
 const MATCHES = 8;
 
-export function createRecipientPicker({ client, onChange }) {
+export function createRecipientPicker({
+  client,
+  onChange,
+  id = 'send-people',
+  label = 'People',
+  hint = 'Search by name or email; pick with the arrow keys and Enter.',
+  single = false,
+}) {
   const listId = uid('people-list');
   const input = h('input', {
-    id: 'send-people',
+    id,
     type: 'text',
     role: 'combobox',
     'aria-autocomplete': 'list',
@@ -30,7 +38,7 @@ export function createRecipientPicker({ client, onChange }) {
     status.replaceChildren(...[text].flat());
     status.dataset.visible = String(visible);
   };
-  const chips = h('ul', { class: 'chips', 'aria-label': 'Chosen people' });
+  const chips = h('ul', { class: 'chips', 'aria-label': single ? `Chosen: ${label}` : 'Chosen people' });
   /** id → user */
   const chosen = new Map();
   let matches = [];
@@ -91,6 +99,7 @@ export function createRecipientPicker({ client, onChange }) {
 
   function choose(user) {
     if (!user) return;
+    if (single) chosen.clear();
     chosen.set(user.id, user);
     input.value = '';
     matches = [];
@@ -146,7 +155,7 @@ export function createRecipientPicker({ client, onChange }) {
   chips.hidden = true;
 
   return {
-    el: h('div', { class: 'picker' }, field('People', input, 'Search by name or email; pick with the arrow keys and Enter.'), listbox, status, chips),
+    el: h('div', { class: 'picker' }, field(label, input, hint), listbox, status, chips),
     chosen: () => [...chosen.values()],
     clear() {
       chosen.clear();

@@ -5,14 +5,22 @@
  */
 import { plural, problemText } from './format.js';
 
+/**
+ * "Delivered to 3 people · 1 read · 1 id matched no user": a send's status (from
+ * `GET /notifications/:id`, or an item of `GET /notifications/sent`, which counts the unknown ids).
+ */
+export function statusText(s, unknownCount = s.unknownUserIds.length) {
+  const parts = [s.recipients === 0 ? 'Delivered to nobody (no one matched)' : `Delivered to ${plural(s.recipients, 'person', 'people')}`];
+  if (s.recipients > 0) parts.push(`${s.read} read`);
+  if (unknownCount) parts.push(`${plural(unknownCount, 'id', 'ids')} matched no user`);
+  return parts.join(' · ');
+}
+
 /** The status of send `id` as a sentence, and whether it is final enough to stop asking often. */
 export async function describeSend(client, id) {
   try {
     const s = await client.notifications.status(id);
-    const parts = [s.recipients === 0 ? 'Delivered to nobody (no one matched)' : `Delivered to ${plural(s.recipients, 'person', 'people')}`];
-    if (s.recipients > 0) parts.push(`${s.read} read`);
-    if (s.unknownUserIds.length) parts.push(`${plural(s.unknownUserIds.length, 'id', 'ids')} matched no user`);
-    return { text: parts.join(' · '), kind: 'ok', stored: true, status: s };
+    return { text: statusText(s), kind: 'ok', stored: true, status: s };
   } catch (err) {
     if (err?.status === 404) return { text: 'Delivering…', kind: 'pending', stored: false };
     return { text: `Status unavailable: ${problemText(err)}`, kind: 'error', stored: false };

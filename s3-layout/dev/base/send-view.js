@@ -1,7 +1,7 @@
 /**
  * Sending (admins and managers, permission notifications:send): to roles and/or people picked by
  * name or email, with a live preview of what recipients will see; after a send, its status
- * (delivered to, read so far) instead of a bare id, and the list of what was sent from this tab.
+ * (delivered to, read so far) instead of a bare id, and the list of what the user sent (sent-list.js).
  *
  * A send that failed without an answer (offline, timeout) is retried with the same
  * Idempotency-Key while the form is unchanged, so it can never arrive twice.
@@ -19,8 +19,8 @@ const ROLES = [
 ];
 const LABELS = { title: 'Title', body: 'Message', type: 'Type', recipients: 'Recipients' };
 
-export function createSendView({ client, me, storageKey }) {
-  const sent = createSentList({ client, storageKey });
+export function createSendView({ client, me }) {
+  const sent = createSentList({ client });
   const title = h('input', { id: 'send-title', name: 'title', required: true, maxlength: '200', autocomplete: 'off' });
   const body = h('textarea', { id: 'send-body', name: 'body', rows: '4', maxlength: '4000' });
   const type = h('input', { id: 'send-type', name: 'type', placeholder: 'general', pattern: '[a-z0-9._\\-]{1,64}', maxlength: '64', autocomplete: 'off' });
@@ -125,6 +125,5 @@ export function createSendView({ client, me, storageKey }) {
   return {
     el,
     shown: () => sent.shown(),
-    forget: () => sent.forget(),
   };
 }

@@ -1,6 +1,20 @@
 // @warren/client, built from packages/client/src by `npm run build -w packages/client`. Do not edit:
 // change the sources and rebuild (test/s3-layout.test.ts fails while this copy is stale).
 
+// src/audit.ts
+function auditEventsOf(session, mainUrl) {
+  return ({ userId, event, limit, before } = {}) => {
+    const query = new URLSearchParams();
+    if (userId) query.set("userId", userId);
+    const events = typeof event === "string" ? [event] : event ?? [];
+    if (events.length > 0) query.set("event", events.join(","));
+    if (limit !== void 0) query.set("limit", String(limit));
+    if (before) query.set("before", before);
+    const qs = query.toString();
+    return session.authorized("GET", `${mainUrl}/audit-events${qs ? `?${qs}` : ""}`);
+  };
+}
+
 // src/backoff.ts
 var DEFAULT_BACKOFF = { baseMs: 500, capMs: 3e4, busyMinMs: 15e3 };
 function backoffDelay(attempt, opts, random = Math.random) {
@@ -1097,10 +1111,18 @@ function createWarrenClient(options) {
     account,
     sessions,
     users,
+    auditEvents: auditEventsOf(session, mainUrl),
     notifications: {
       status: (id) => session.authorized("GET", `${notificationUrl}/notifications/${encodeURIComponent(id)}`),
       send: (body, opts) => sendWithKey("/notifications", body, opts),
-      sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts)
+      sendBatch: (bodies, opts) => sendWithKey("/notifications/batch", { notifications: bodies }, opts),
+      sent({ limit, before } = {}) {
+        const query = new URLSearchParams();
+        if (limit !== void 0) query.set("limit", String(limit));
+        if (before !== void 0) query.set("before", before);
+        const qs = query.toString();
+        return session.authorized("GET", `${notificationUrl}/notifications/sent${qs ? `?${qs}` : ""}`);
+      }
     },
     live: {
       subscribe(onNotification, subscribeOptions) {

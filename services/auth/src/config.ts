@@ -46,6 +46,8 @@ export function loadAuthConfig(env: Env = process.env) {
             BOOTSTRAP_ADMIN_NAME: z.string().min(1).max(100).default('Administrator'),
             /** How often each replica re-reads the signing keys (so a rotation reaches all of them). */
             SIGNING_KEYS_RELOAD_SECONDS: seconds.max(3600).default(60),
+            /** Audit events older than this many days are deleted by housekeeping (up to ten years). */
+            AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
             /** Encrypts signing keys at rest in the auth database (AES-256-GCM). */
             AUTH_KEY_ENCRYPTION_KEY: production ? requiredInProduction : base64Key.optional(),
           })
@@ -62,6 +64,7 @@ export function loadAuthConfig(env: Env = process.env) {
         refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL,
         lockout: { threshold: v.LOGIN_LOCKOUT_THRESHOLD, seconds: v.LOGIN_LOCKOUT_SECONDS, alertWindowSeconds: v.LOGIN_ALERT_WINDOW_SECONDS },
         signingKeysReloadSeconds: v.SIGNING_KEYS_RELOAD_SECONDS,
+        auditRetentionDays: v.AUDIT_RETENTION_DAYS,
         bootstrapAdmin:
           v.BOOTSTRAP_ADMIN_EMAIL && v.BOOTSTRAP_ADMIN_PASSWORD
             ? { email: v.BOOTSTRAP_ADMIN_EMAIL, password: v.BOOTSTRAP_ADMIN_PASSWORD, name: v.BOOTSTRAP_ADMIN_NAME }

@@ -78,7 +78,8 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
     });
     startPeriodicJob(closers, { name: 'outbox relay round', everyMs: 250, firstRunInMs: 0, run: () => relay.drain(), logger });
     startOutboxLagGauge({ pool, closers, logger, metrics });
-    startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { signal }));
+    startHousekeeping(closers, logger, (signal) => purgeExpired(pool, { auditRetentionDays: config.auditRetentionDays, signal }));
+    const audit = new AuditRepository(pool);
     const sessions = new SessionsRepository(pool, config.accessTokenTtlSeconds);
     const deps: AuthDeps = {
       users,
@@ -86,7 +87,8 @@ export function createAuthService(config: AuthConfig, opts: { logger?: Logger } 
       sessions,
       codes: new CodesRepository(pool),
       loginFailures: new LoginFailuresRepository(pool),
-      audit: new AuditRepository(pool),
+      audit,
+      auditTrail: audit,
       keys,
       requestEmail: emailRequester(publisher, config.brokerNamespace),
       logger,

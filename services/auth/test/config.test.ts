@@ -37,5 +37,17 @@ describe('auth configuration', () => {
     assert.equal(c.refreshTokenTtlSeconds, 2_592_000);
     assert.deepEqual(c.lockout, { threshold: 5, seconds: 900, alertWindowSeconds: 3600 });
     assert.equal(c.bootstrapAdmin, undefined);
+    assert.equal(c.auditRetentionDays, 90);
+  });
+
+  it('When AUDIT_RETENTION_DAYS is not a whole number of days from 1 to 3650, then start is refused naming it', () => {
+    for (const value of ['0', '-1', '3651', '1.5', 'forever']) {
+      assert.throws(
+        () => loadAuthConfig({ AUDIT_RETENTION_DAYS: value }),
+        (err: unknown) => err instanceof ConfigError && err.issues.some((i) => i.variable === 'AUDIT_RETENTION_DAYS'),
+        value,
+      );
+    }
+    assert.equal(loadAuthConfig({ AUDIT_RETENTION_DAYS: '365' }).auditRetentionDays, 365);
   });
 });

@@ -14,6 +14,7 @@ import { IdempotencyRepository } from './db/idempotency-repository.js';
 import { purgeExpired } from './db/housekeeping.js';
 import { startHousekeeping } from '@warren/shared/db/batched-delete';
 import { mainBackendApi } from './http/api.js';
+import { mountAuditRoutes } from './http/audit-routes.js';
 import { mountAuthRoutes } from './http/auth-routes.js';
 import { mountNotificationRoutes, notificationRoutes } from './http/notification-routes.js';
 import { authRateLimit } from './http/rate-limit.js';
@@ -84,6 +85,7 @@ export function createMainBackendService(config: MainConfig, opts: { logger?: Lo
         mountAuthRoutes(routes, { rpc, verifier, rateLimit: rateLimit.handler });
         mountSessionRoutes(routes, { rpc });
         mountUserRoutes(routes, { rpc });
+        mountAuditRoutes(routes, { rpc });
         mountNotificationRoutes(routes, {
           idempotency,
           publishRequest: notificationRequester(publisher, config.brokerNamespace),

@@ -26,7 +26,8 @@ import { SmtpTransport } from './email/smtp-transport.js';
 import { mountAsyncApiRoute, notificationApi } from './http/api.js';
 import { mountInboxRoutes } from './http/inbox-routes.js';
 import { mountSendStatusRoutes } from './http/send-status-routes.js';
-import { sendStatus } from './db/sends-repository.js';
+import { mountSentRoutes } from './http/sent-routes.js';
+import { sendStatus, sentBy } from './db/sends-repository.js';
 import { createEmailConsumer } from './messaging/email-consumer.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { DirectoryRepository } from './db/directory-repository.js';
@@ -90,6 +91,8 @@ export function createNotificationService(config: NotificationConfig, opts: { lo
       guards: { authenticate: [requireAuth(verifier, ended)], permission: requirePermission },
       mount: (routes) => {
         mountInboxRoutes(routes, { inbox, readState });
+        // Before /notifications/:id, which would take `sent` for a send id.
+        mountSentRoutes(routes, { sent: (senderId, limit, before) => sentBy(pool, senderId, limit, before) });
         mountSendStatusRoutes(routes, { status: (id, senderId) => sendStatus(pool, id, senderId) });
         mountAsyncApiRoute(routes);
       },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { RpcMethod } from '../messaging/rpc-protocol.js';
+import { AUDIT_EVENTS, auditCursorSchema, auditEventSchema, auditPageSchema } from './audit.js';
 import { roleSchema } from './notifications.js';
 import { text } from './text.js';
 import { USER_QUERY_MAX, userCursorSchema, userListPageSchema } from './user-api.js';
@@ -116,6 +117,20 @@ export const authRpc = {
     'auth.users.list',
     actor.extend({ q: text().max(USER_QUERY_MAX).optional(), limit: z.number().int().min(1).max(100), after: userCursorSchema.optional() }),
     userListPageSchema,
+  ),
+  /**
+   * A page of the audit log, newest first (see audit.ts); for callers whose role holds
+   * audit:read now. `subjectUserId`: only that user's events (`userId` is the caller).
+   */
+  listAuditEvents: method(
+    'auth.audit.list',
+    actor.extend({
+      subjectUserId: z.uuid().optional(),
+      events: z.array(auditEventSchema).min(1).max(AUDIT_EVENTS.length).optional(),
+      limit: z.number().int().min(1).max(100),
+      before: auditCursorSchema.optional(),
+    }),
+    auditPageSchema,
   ),
   changeRole: method('auth.users.change-role', actor.extend({ targetUserId: z.uuid(), role: roleSchema }), publicUserSchema),
   sessionActive: method('auth.sessions.active', z.object({ sessionId: z.uuid() }), z.object({ active: z.boolean() })),

@@ -1,11 +1,12 @@
 /**
  * The HTTP side of sending notifications, request and response schemas as the routes validate
  * and answer them: sending one or a batch (main-backend) and a send's status (notification
- * service). The inbox and the socket's shapes are in inbox.ts.
+ * service), and the list of what a user sent (notification service). The inbox and the socket's
+ * shapes are in inbox.ts.
  */
 import { z } from 'zod';
 import { senderSchema } from './inbox.js';
-import { MAX_BATCH_NOTIFICATIONS, MAX_BATCH_USER_IDS, notificationContentSchema, recipientsSchema } from './notifications.js';
+import { MAX_BATCH_NOTIFICATIONS, MAX_BATCH_USER_IDS, notificationContentSchema, recipientsSchema, roleSchema } from './notifications.js';
 
 /** `POST /notifications`: what the message `notification.requested` carries, less what the server adds. */
 export const sendNotificationBodySchema = notificationContentSchema.extend({ recipients: recipientsSchema }).strict();
@@ -47,3 +48,46 @@ export const sendStatusSchema = z.object({
   unknownUserIds: z.array(z.uuid()),
 });
 export type SendStatus = z.infer<typeof sendStatusSchema>;
+
+/** Named users a sent-list item shows by name (`to.users`): the rest are counted (`to.userCount`). */
+export const SENT_LIST_NAMED_USERS = 5;
+/** Unknown ids a sent-list item carries (`unknownUserIds`): the rest are counted (`unknownUserCount`). */
+export const SENT_LIST_UNKNOWN_IDS = 10;
+
+/**
+ * Whom a send was addressed to, as it asked: the roles it named and the user ids it named (each
+ * once, in the order given, known or not), the first few of them with the name the directory
+ * holds (null: none, e.g. an id that matched no user).
+ */
+export const sentToSchema = z
+  .object({
+    roles: z.array(roleSchema).meta({ description: 'The roles it named (everyone holding one when it was stored).' }),
+    userCount: z.number().int().min(0).meta({ description: 'How many user ids it named, known or not.' }),
+    users: z
+      .array(z.object({ id: z.uuid(), name: z.string().nullable() }))
+      .max(SENT_LIST_NAMED_USERS)
+      .meta({ description: `The first ${SENT_LIST_NAMED_USERS} of them, in the order given, with their names (null: the directory has none).` }),
+  })
+  .meta({ description: 'Whom it was addressed to; null for a send stored before this was recorded.' });
+
+/**
+ * One item of `GET /notifications/sent`: a send's status (as `GET /notifications/:id` answers it)
+ * and whom it was addressed to, with a bounded size however many ids it named: `unknownUserIds`
+ * holds at most the first few of `unknownUserCount` (`GET /notifications/:id` has them all).
+ */
+export const sentItemSchema = sendStatusSchema.extend({
+  unknownUserIds: z
+    .array(z.uuid())
+    .max(SENT_LIST_UNKNOWN_IDS)
+    .meta({ description: `The first ${SENT_LIST_UNKNOWN_IDS} of the named user ids that matched no user; \`GET /notifications/:id\` answers them all.` }),
+  unknownUserCount: z.number().int().min(0).meta({ description: 'How many named user ids matched no user.' }),
+  to: sentToSchema.nullable(),
+});
+export type SentItem = z.infer<typeof sentItemSchema>;
+
+/** `GET /notifications/sent`: a page of the caller's own sends, newest first. */
+export const sentPageSchema = z.object({
+  items: z.array(sentItemSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `before` for the next (older) page; null on the last.' }),
+});
+export type SentPage = z.infer<typeof sentPageSchema>;

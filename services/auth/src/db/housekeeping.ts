@@ -24,7 +24,7 @@ export const AUTH_RETENTION = {
 
 export async function purgeExpired(
   pool: Pool,
-  opts: { now?: Date; batchSize?: number; signal?: AbortSignal } = {},
+  opts: { auditRetentionDays: number; now?: Date; batchSize?: number; signal?: AbortSignal },
 ): Promise<Record<string, number>> {
   const r = AUTH_RETENTION;
   const now = (opts.now ?? new Date()).toISOString();
@@ -59,6 +59,15 @@ export async function purgeExpired(
       table: 'outbox',
       where: 'published_at < $1::timestamptz - $2::interval',
       ...at(r.outboxAfterPublish),
+    }),
+    // Security events are kept AUDIT_RETENTION_DAYS (the operator's choice: long enough to look
+    // into an incident, short enough not to keep everyone's addresses and devices for ever).
+    audit_log: await deleteInBatches(pool, {
+      table: 'audit_log',
+      where: 'at < $1::timestamptz - make_interval(days => $2)',
+      params: [now, opts.auditRetentionDays],
+      batchSize: opts.batchSize,
+      signal: opts.signal,
     }),
   };
 }

@@ -1,6 +1,7 @@
 /** Everything the auth use cases need, assembled once by the composition root (service.ts) from the ports' adapters. */
 import type {
   AuditLog,
+  AuditTrail,
   LoginFailureStore,
   Logger,
   OneTimeCodeStore,
@@ -27,6 +28,7 @@ export interface AuthDeps {
   codes: OneTimeCodeStore;
   loginFailures: LoginFailureStore;
   audit: AuditLog;
+  auditTrail: AuditTrail;
   keys: SigningKeys;
   requestEmail: RequestEmail;
   logger: Logger;

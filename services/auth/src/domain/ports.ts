@@ -8,6 +8,7 @@
  * (a demotion and the sessions it ends) is one port call, done in one transaction behind it.
  * docs/decisions/0015-ports-and-dependency-rule.md says what the domain may import.
  */
+import type { AuditDetails, AuditEvent } from '@warren/shared/contracts/audit';
 import type { EmailRequestedInput } from '@warren/shared/contracts/email';
 import type { Role } from '@warren/shared/contracts/notifications';
 
@@ -173,35 +174,50 @@ export interface LoginFailureStore {
 
 /* ---------- audit log ---------- */
 
-export type AuditEvent =
-  | 'login_succeeded'
-  | 'login_failed'
-  | 'account_locked'
-  | 'login_refused_locked'
-  | 'login_throttled'
-  | 'login_failures_alerted'
-  | 'logout'
-  | 'logout_all'
-  | 'session_revoked'
-  | 'refresh_reused'
-  | 'registration_requested'
-  | 'registration_existing_email'
-  | 'email_verified'
-  | 'password_reset_requested'
-  | 'password_changed'
-  | 'role_changed';
+export type { AuditEvent } from '@warren/shared/contracts/audit';
 
 export interface AuditEntry {
   userId?: string | undefined;
   actorId?: string | undefined;
   ip?: string | undefined;
   userAgent?: string | undefined;
-  details?: Record<string, unknown>;
+  /** Only the keys of `auditDetailsSchema` (contracts/audit.ts), each shown to admins: never a secret. */
+  details?: AuditDetails;
 }
 
 /** Who did what security-relevant thing, from where, when. Never a secret. */
 export interface AuditLog {
   record(event: AuditEvent, entry?: AuditEntry): Promise<void>;
+}
+
+/** Which events to read: newest first, `limit` of them, older than the id `before`. */
+export interface AuditQuery {
+  userId?: string | undefined;
+  events?: AuditEvent[] | undefined;
+  limit: number;
+  before?: string | undefined;
+}
+
+/** A stored event as read, with the names the users table holds for its user and actor now. */
+export interface AuditRow {
+  id: string;
+  at: Date;
+  event: string;
+  userId: string | null;
+  userName: string | null;
+  userEmail: string | null;
+  actorId: string | null;
+  actorName: string | null;
+  actorEmail: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** As stored: whatever the writer put there (the use case keeps only the known keys). */
+  details: Record<string, unknown>;
+}
+
+/** Reading the audit log (GET /audit-events). */
+export interface AuditTrail {
+  page(q: AuditQuery): Promise<AuditRow[]>;
 }
 
 /* ---------- email ---------- */

@@ -1,6 +1,7 @@
 /** The auth service's RPC entry points: thin adapters from validated messages to use cases. */
 import { authRpc } from '@warren/shared/contracts/auth-rpc';
 import { route, type RpcRoute } from '@warren/shared/messaging/rpc-server';
+import { listAuditEvents } from '../domain/audit-events.js';
 import type { AuthDeps } from '../domain/deps.js';
 import { login } from '../domain/login.js';
 import { forgotPassword, resetPassword } from '../domain/password-reset.js';
@@ -26,6 +27,7 @@ export function authRpcRoutes(deps: AuthDeps): RpcRoute[] {
     route(authRpc.forgotPassword, (req) => forgotPassword(deps, req)),
     route(authRpc.resetPassword, (req) => resetPassword(deps, req)),
     route(authRpc.listUsers, (req) => listUsers(deps, req)),
+    route(authRpc.listAuditEvents, (req) => listAuditEvents(deps, req)),
     route(authRpc.changeRole, (req) => changeRole(deps, req)),
     route(authRpc.sessionActive, (req) => isSessionActive(deps, req.sessionId)),
     route(authRpc.lookupUsers, (req) => lookupUsers(deps, req)),

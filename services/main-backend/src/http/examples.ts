@@ -31,4 +31,16 @@ export const EXAMPLE = {
   session: { id: sessionId, createdAt: '2030-01-01T09:00:00.000Z', lastUsedAt: '2030-01-01T09:30:00.000Z', userAgent: 'Mozilla/5.0', ip: '203.0.113.7', current: true },
   userListItem: { ...user, emailVerified: true, createdAt: '2030-01-01T08:00:00.000Z', locked: false },
   notificationId: '3f1d2c4b-5a69-4788-9a0b-c1d2e3f4a5b6',
+  auditEvent: {
+    id: '4712',
+    at: '2030-01-01T09:00:00.000Z',
+    event: 'login_failed',
+    userId,
+    user: { name: user.name, email: user.email },
+    actorId: null,
+    actor: null,
+    ip: '203.0.113.7',
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+    details: { reason: 'wrong_password' },
+  },
 };

@@ -6,10 +6,11 @@
  * email/*-transport.ts, messaging/user-lookup.ts and the live publisher; service.ts wires them.
  * docs/decisions/0015-ports-and-dependency-rule.md says what the domain may import.
  */
-import type { SendStatus } from '@warren/shared/contracts/notification-api';
+import type { SendStatus, SentItem } from '@warren/shared/contracts/notification-api';
 import type { Role } from '@warren/shared/contracts/notifications';
 import type { UserUpserted } from '@warren/shared/contracts/users';
 import type { InboxEntry } from './notification.js';
+import type { SentPosition } from './sent-cursor.js';
 
 export type { Logger } from '@warren/shared/logger';
 
@@ -24,11 +25,15 @@ export interface NewInboxRow {
   data: Record<string, unknown>;
 }
 
-/** One stored send, with the user ids it named that matched no user. */
+/** One stored send: whom it named, and which of the user ids it named matched no user. */
 export interface NewSend {
   notificationId: string;
   senderId: string | null;
   title: string;
+  /** The roles it named (each once). */
+  roles: Role[];
+  /** The user ids it named, known or not (each once, in the order given). */
+  userIds: string[];
   /** Named user ids the directory does not know: they got no row. */
   unknownUserIds: string[];
   /** What the send asked for (send-content-hash.ts): a message reusing its id must match it. */
@@ -103,6 +108,12 @@ export type LookupUsers = (userIds: string[]) => Promise<DirectoryUser[]>;
 
 /** The status of send `notificationId` if it is recorded and `senderId` sent it (undefined: whoever sent it). */
 export type ReadSendStatus = (notificationId: string, senderId: string | undefined) => Promise<SendStatus | undefined>;
+
+/**
+ * Up to `limit` sends of `senderId`, newest first (by created_at, then id), strictly older than
+ * `before` when given; each with its place in that order, for the next page's cursor.
+ */
+export type ListSentSends = (senderId: string, limit: number, before: SentPosition | undefined) => Promise<{ item: SentItem; position: SentPosition }[]>;
 
 /* ---------- email ---------- */
 

@@ -150,7 +150,15 @@ async function storeNow<T extends RequestedNotification>(
     for (const userId of recipients) {
       rows.push({ notificationId: n.notificationId, userId, type: n.type, title: n.title, body: n.body, data: n.data });
     }
-    sends.push({ notificationId: n.notificationId, senderId: n.requestedBy?.userId ?? null, title: n.title, unknownUserIds, contentHash: hash });
+    sends.push({
+      notificationId: n.notificationId,
+      senderId: n.requestedBy?.userId ?? null,
+      title: n.title,
+      roles: [...wanted],
+      userIds: [...userIds],
+      unknownUserIds,
+      contentHash: hash,
+    });
     received.push({ meta, n, recipients: recipients.size, unknown: unknownUserIds.length });
   }
 
