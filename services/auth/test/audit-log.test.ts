@@ -17,6 +17,7 @@ import { UsersRepository } from '../src/db/users-repository.js';
 import { boundedUserAgent, knownDetails, listAuditEvents } from '../src/domain/audit-events.js';
 import type { AuthDeps } from '../src/domain/deps.js';
 import type { AuditLog, SessionRecord, SessionStore } from '../src/domain/ports.js';
+import type { Pool } from '@warren/shared/db/database';
 import { migratedDatabase, type MigratedDatabase } from '../../../test/support/migrated-database.js';
 
 describe('the audit log read', () => {
@@ -120,6 +121,48 @@ describe('the audit log read', () => {
       assert.equal((await events({ limit: 50, before: '9223372036854775807' })).length, 5, 'the largest id there can be: from the newest');
     });
 
+    it('When a flood of one kind of event is the newest, then a page of other kinds, of everyone or of one user, reads a bounded number of rows, not the flood', async () => {
+      // Arrange: what an attacker can write without an account (decision 0012 bounds the rate per
+      // address, nothing bounds the total): failed sign-ins with unknown emails and refused tries
+      // at one account, newer than everything else; below them, the ordinary events of many users.
+      const flood = 60_000;
+      await db.pool.query(
+        `INSERT INTO audit_log (event, user_id, ip) SELECT (ARRAY['logout','session_revoked','login_succeeded','role_changed'])[1 + (g / 10) % 4], CASE WHEN g % 10 = 0 THEN $1::uuid ELSE gen_random_uuid() END, '10.0.0.1' FROM generate_series(1, 4000) g`,
+        [ids.employee],
+      );
+      await db.pool.query(`INSERT INTO audit_log (event, user_id, ip) SELECT 'login_throttled', $1::uuid, '198.51.100.7' FROM generate_series(1, $2::int)`, [ids.employee, flood]);
+      await db.pool.query(`INSERT INTO audit_log (event, ip, details) SELECT 'login_failed', '198.51.100.7', '{"reason":"unknown_email"}' FROM generate_series(1, $1::int)`, [flood]);
+      await db.pool.query('ANALYZE audit_log');
+      const sessions = ['logout', 'logout_all', 'session_revoked', 'refresh_reused'] as const;
+      const asks: Parameters<AuditRepository['page']>[0][] = [
+        { limit: 51, events: [...sessions] },
+        { limit: 51, events: ['login_succeeded', 'role_changed'] },
+        { limit: 51, userId: ids.employee, events: ['login_succeeded'] },
+        { limit: 51, userId: ids.employee, events: [...sessions] },
+        { limit: 51, userId: ids.employee, events: ['role_changed'], before: '9223372036854775807' },
+        { limit: 51, userId: ids.employee },
+        { limit: 51, userId: ids.employee, before: '9223372036854775807' },
+      ];
+      for (const q of asks) {
+        // Act: the statement the repository sends, run under EXPLAIN ANALYZE
+        const statements: { text: string; values: unknown[] }[] = [];
+        const capturing = { query: (text: string, values: unknown[]) => (statements.push({ text, values }), db.pool.query(text, values)) } as unknown as Pool;
+        const rows = await new AuditRepository(capturing).page(q);
+        const { text, values } = statements[0] as { text: string; values: unknown[] };
+        const { rows: plan } = await db.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
+        const read = flatten(plan[0]?.['QUERY PLAN'][0].Plan as PlanNode)
+          .filter((n) => n['Relation Name'] === 'audit_log')
+          .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+
+        // Assert: the right page, found without reading through the flood
+        assert.equal(rows.length, 51, JSON.stringify(q));
+        assert.ok(rows.every((r) => (!q.events || q.events.includes(r.event as never)) && (!q.userId || r.userId === q.userId)), JSON.stringify(q));
+        assert.deepEqual(rows.map((r) => BigInt(r.id)), rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? 1 : -1)), 'newest first');
+        const bound = 4 * (q.events?.length ?? 1) * q.limit;
+        assert.ok(read <= bound, `${JSON.stringify(q)}: ${read} audit_log rows read for a page of ${q.limit} (at most ${bound}); the flood is ${2 * flood}`);
+      }
+    });
+
     it('Then reads by user and by event have indexes', async () => {
       const { rows } = await db.pool.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_log'");
       const defs = rows.map((r) => r.indexdef);
@@ -206,3 +249,16 @@ describe('the audit log read', () => {
     });
   });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+function flatten(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(flatten)];
+}
