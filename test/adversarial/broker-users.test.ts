@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -413,8 +413,12 @@ describe('broker users per service (private RabbitMQ node)', () => {
     const file = join(tmpdir(), `warren-definitions-${process.pid}-${uniqueSuffix()}.json`);
     writeFileSync(file, stdout);
 
-    // Act
-    await node.ctl('import_definitions', file);
+    // Act (the file holds a password hash: it goes at once)
+    try {
+      await node.ctl('import_definitions', file);
+    } finally {
+      rmSync(file, { force: true });
+    }
 
     // Assert
     await until(async () => (await node.ctl('list_topic_permissions', '--silent')).includes(`${other}.partner`), 'the import applied', 30_000);
