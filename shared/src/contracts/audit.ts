@@ -86,8 +86,13 @@ export const auditDetailsSchema = z.object({
    * in all (absent: once), `lastAt` when the last of them did; the address and user agent are
    * the first one's. Decision 0031, amendment.
    */
-  repeats: z.number().int().min(1).optional(),
-  lastAt: z.iso.datetime().optional(),
+  repeats: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'How many times this refusal happened in all, counted into this row (absent: once); `at`, `ip` and `userAgent` are the first one\'s.', example: 12 }),
+  lastAt: z.iso.datetime().optional().meta({ description: 'With `repeats`: when the last of them happened.' }),
 });
 export type AuditDetails = z.input<typeof auditDetailsSchema>;
 
