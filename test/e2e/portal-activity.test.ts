@@ -3,8 +3,8 @@
  * an employee's failed sign-in in their own browser shows for the admin with its address and
  * device; the admin narrows by kind and by a person picked by name, and pages back with "Show
  * older" without gap or duplicate; names and user agents chosen by an attacker (markup, U+202E,
- * control characters) are shown as text, isolated; at 390×844 nothing scrolls sideways; and a
- * manager, on any portal, has no such view.
+ * control characters) are shown as text, isolated; a refusal counted N times shows ×N; at
+ * 390×844 nothing scrolls sideways; and a manager, on any portal, has no such view.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -169,6 +169,27 @@ describe('the admin portal: sign-in activity', { timeout: 150_000 }, () => {
       });
       assert.equal(order.text, mallory.email);
       assert.ok(order.lefts.every((l, i) => i === 0 || l > (order.lefts[i - 1] as number)), JSON.stringify(order));
+    }));
+
+  it('When a refusal was repeated (counted into one row), then the row shows ×N, read as "repeated N times", and when the last came; a count that is not a number shows nothing', () =>
+    kit.step('repeats', async () => {
+      const p = admin.page;
+      const lastAt = new Date(Date.now() - 5_000).toISOString();
+      await authDb.query(
+        `INSERT INTO audit_log (event, user_id, ip, user_agent, details) VALUES ('login_throttled', $1, '203.0.113.88', 'curl/8.5.0', $2), ('login_refused_locked', $1, '203.0.113.89', 'curl/8.5.0', $3)`,
+        [erin.id, { repeats: 12, lastAt }, { repeats: '<img id=pwned3>', lastAt: 'soon' }],
+      );
+      await p.getByLabel('Events').selectOption({ label: 'Failed sign-ins' });
+
+      const row = p.getByRole('row', { name: /Refused: too many tries\s*repeated 12 times.*Erin Employee/ });
+      await row.waitFor();
+      assert.equal(await row.locator('.audit__repeats [aria-hidden="true"]').textContent(), '×12');
+      assert.match((await row.locator('.audit__repeats').getAttribute('title')) ?? '', /^12 times, the last at \S/);
+      assert.match((await row.locator('.audit__event .audit__sub').textContent()) ?? '', /^the last at \S/);
+      const odd = p.locator('#activity-table tbody tr[data-event="login_refused_locked"]').filter({ has: p.locator('.audit__ip', { hasText: '203.0.113.89' }) });
+      await odd.waitFor();
+      assert.equal(await odd.locator('.audit__repeats').count(), 0, 'the API leaves out a count of the wrong shape');
+      assert.equal(await p.locator('#pwned3').count(), 0);
     }));
 
   it('When the admin uses Sign-in activity on a phone (390×844), then rows stack and nothing scrolls sideways', () =>

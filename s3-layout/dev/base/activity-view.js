@@ -8,7 +8,7 @@
  * Everything the server sends is attacker-chosen at its origin (a user agent is any header, a
  * name is what someone registered with): it is written as text in <bdi> elements, never markup.
  */
-import { bdi, h, statusLine } from './dom.js';
+import { bdi, h, srOnly, statusLine } from './dom.js';
 import { absoluteTime, describeDevice, problemText, timeElement } from './format.js';
 import { createRecipientPicker } from './recipient-picker.js';
 
@@ -128,6 +128,7 @@ function row(item) {
   return h('tr', { 'data-event': item.event, 'data-id': item.id },
     h('th', { scope: 'row', class: 'audit__event', 'data-label': 'Event' },
       h('span', { class: 'event-pill', 'data-tone': tone }, label),
+      repeats(item),
       detailLine(item)),
     h('td', { class: 'audit__when', 'data-label': 'When' },
       timeElement(item.at),
@@ -135,6 +136,20 @@ function row(item) {
     h('td', { class: 'audit__person', 'data-label': 'Person' }, person(item)),
     h('td', { class: 'audit__ip', 'data-label': 'Address' }, item.ip ? bdi(item.ip) : h('span', { class: 'muted-text' }, 'no address')),
     h('td', { class: 'audit__device', 'data-label': 'Device' }, device(item.userAgent)));
+}
+
+/**
+ * "×12" after the event when the server counted repeats of a refusal into this row (decision
+ * 0031, amendment: a flood at one account is a row a minute, not a row a try); read out as
+ * "repeated 12 times" (12 in all). The time shown is the first one's, `lastAt` the last's.
+ */
+function repeats(item) {
+  const n = item.details?.repeats;
+  if (!Number.isSafeInteger(n) || n < 2) return null;
+  const last = item.details.lastAt ? exactTime(item.details.lastAt) : '';
+  return h('span', { class: 'audit__repeats', title: `${n} times${last ? `, the last at ${last}` : ''}` },
+    h('span', { 'aria-hidden': 'true' }, `×${n}`),
+    srOnly(`repeated ${n} times`));
 }
 
 /** Who: the account's name and email, and who acted on it when that was someone else. */
@@ -166,6 +181,7 @@ function detailLine(item) {
   if (typeof d.sessionsEnded === 'number' && d.sessionsEnded > 0) parts.push(`${d.sessionsEnded} ${d.sessionsEnded === 1 ? 'session' : 'sessions'} ended`);
   if (typeof d.sessions === 'number') parts.push(`${d.sessions} ${d.sessions === 1 ? 'session' : 'sessions'}`);
   if (d.emailed === false) parts.push('no email sent (limit reached)');
+  if (typeof d.repeats === 'number' && d.repeats > 1 && d.lastAt) parts.push(`the last at ${absoluteTime(d.lastAt)}`);
   if (item.event === 'audit_read' && typeof d.returned === 'number') parts.push(`${d.returned} shown${d.before ? ', older page' : ''}`);
   return parts.length ? h('span', { class: 'audit__sub' }, parts.join(' · ')) : null;
 }

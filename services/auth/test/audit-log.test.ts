@@ -215,7 +215,8 @@ describe('the audit log read', () => {
     });
 
     it('When the read cannot be recorded, then the read fails too', async () => {
-      const failing: AuditLog = { record: async () => Promise.reject(new Error('database down')) };
+      const down = async () => Promise.reject(new Error('database down'));
+      const failing: AuditLog = { record: down, recordOrCount: down };
       await assert.rejects(listAuditEvents(deps({ audit: failing }), { ...actor('admin'), limit: 10 }), /database down/);
     });
 

@@ -78,6 +78,21 @@ export const auditDetailsSchema = z.object({
   before: z.string().max(19).optional(),
   limit: z.number().int().min(1).max(100).optional(),
   returned: z.number().int().min(0).optional(),
+  /**
+   * A refusal that anyone can repeat at an account for nothing (login_throttled,
+   * login_refused_locked, refresh_reused, and registration_existing_email or
+   * password_reset_requested with nothing emailed): repeats of it within a minute of the row's
+   * `at` are counted here instead of each being a row. `repeats` is how many times it happened
+   * in all (absent: once), `lastAt` when the last of them did; the address and user agent are
+   * the first one's. Decision 0031, amendment.
+   */
+  repeats: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: 'How many times this refusal happened in all, counted into this row (absent: once); `at`, `ip` and `userAgent` are the first one\'s.', example: 12 }),
+  lastAt: z.iso.datetime().optional().meta({ description: 'With `repeats`: when the last of them happened.' }),
 });
 export type AuditDetails = z.input<typeof auditDetailsSchema>;
 

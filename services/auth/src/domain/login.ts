@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
+import { recordRefusal } from './audit-refusals.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { spendVerificationTime, verifyPassword } from './passwords.js';
 import type { LockoutPolicy } from './ports.js';
@@ -69,12 +70,13 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<TokenPai
   const { threshold, seconds: lockSeconds, alertWindowSeconds: windowSeconds } = deps.settings.lockout;
   const policy = { threshold, lockSeconds, windowSeconds };
   const reservation = await deps.loginFailures.reserve(input.email, address, policy, user?.id);
+  // Refused before any password check, so free to repeat: counted, not a row each (audit-refusals.ts).
   if (reservation.kind === 'locked') {
-    await deps.audit.record('login_refused_locked', { userId: user?.id, ...client });
+    await recordRefusal(deps.audit, 'login_refused_locked', { userId: user?.id, ...client });
     throw locked(reservation.until);
   }
   if (reservation.kind === 'throttled') {
-    await deps.audit.record('login_throttled', { userId: user?.id, ...client });
+    await recordRefusal(deps.audit, 'login_throttled', { userId: user?.id, ...client });
     throw throttled(reservation.until);
   }
   if (!user) {

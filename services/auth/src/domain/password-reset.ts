@@ -4,6 +4,7 @@
  * account enumeration (always 202, similar timing: a code is hashed whether or not the account
  * exists), and a successful reset ends every session of the user and lifts every lockout.
  */
+import { recordRefusal } from './audit-refusals.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { CODE_TTL_SECONDS, claimCodeIssue, consumeCode, prepareCode, storeCode } from './one-time-codes.js';
 import { assertPasswordAcceptable } from './password-policy.js';
@@ -26,12 +27,9 @@ export async function forgotPassword(deps: AuthDeps, input: { email: string } & 
       variables: { name: user.name, code, expiresInMinutes: CODE_TTL_SECONDS / 60 },
     });
   }
-  await deps.audit.record('password_reset_requested', {
-    userId: user.id,
-    ip: input.ip,
-    userAgent: input.userAgent,
-    details: { emailed: mayIssue },
-  });
+  const entry = { userId: user.id, ip: input.ip, userAgent: input.userAgent, details: { emailed: mayIssue } };
+  // Past the cap nothing is sent and anyone may repeat it: counted (audit-refusals.ts).
+  await (mayIssue ? deps.audit.record('password_reset_requested', entry) : recordRefusal(deps.audit, 'password_reset_requested', entry));
   return {};
 }
 

@@ -188,6 +188,13 @@ export interface AuditEntry {
 /** Who did what security-relevant thing, from where, when. Never a secret. */
 export interface AuditLog {
   record(event: AuditEvent, entry?: AuditEntry): Promise<void>;
+  /**
+   * Records the account's event, or, when one of the account's newest events of this kind holds
+   * the same details and was written less than `windowSeconds` ago, counts it in that row instead
+   * (`details.repeats`, `details.lastAt`; the row keeps its first address and user agent). Two at
+   * the same moment may both insert a row; no count is ever lost.
+   */
+  recordOrCount(event: AuditEvent, entry: AuditEntry & { userId: string }, windowSeconds: number): Promise<void>;
 }
 
 /** Which events to read: newest first, `limit` of them, older than the id `before`. */

@@ -7,6 +7,7 @@
  */
 import type { TokenPair } from '@warren/shared/contracts/auth-rpc';
 import { AppError } from '@warren/shared/errors';
+import { recordRefusal } from './audit-refusals.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { tokenPair } from './session-tokens.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
@@ -33,7 +34,8 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string } & 
 
 async function reuse(deps: AuthDeps, userId: string, sessionId: string, client: ClientInfo): Promise<never> {
   await deps.sessions.revoke(userId, sessionId);
-  await deps.audit.record('refresh_reused', { userId, ip: client.ip, userAgent: client.userAgent, details: { sessionId } });
+  // Whoever holds a copied token can replay it without limit: counted per session (audit-refusals.ts).
+  await recordRefusal(deps.audit, 'refresh_reused', { userId, ip: client.ip, userAgent: client.userAgent, details: { sessionId } });
   deps.logger.warn('refresh token reused: session revoked', { userId, sessionId });
   throw AppError.unauthorized('refresh_token_reused', 'The refresh token was already used; the session has been ended.');
 }

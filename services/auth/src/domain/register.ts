@@ -7,6 +7,7 @@
  * code is presented; a new registration of the same address voids every earlier one, so the
  * first registrant's code can no longer activate the first password (pre-hijacking).
  */
+import { recordRefusal } from './audit-refusals.js';
 import type { AuthDeps, ClientInfo } from './deps.js';
 import { CODE_TTL_SECONDS, claimCodeIssue, consumeCode, prepareCode, storeCode } from './one-time-codes.js';
 import { assertPasswordAcceptable } from './password-policy.js';
@@ -31,7 +32,9 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<{ 
   const client = { ip: input.ip, userAgent: input.userAgent };
   if (existing) {
     if (mayIssue) await deps.requestEmail({ to: existing.email, template: 'account_exists', variables: { name: existing.name } });
-    await deps.audit.record('registration_existing_email', { userId: existing.id, ...client, details: { emailed: mayIssue } });
+    // Past the cap nothing is sent and anyone may repeat it: counted (audit-refusals.ts).
+    const entry = { userId: existing.id, ...client, details: { emailed: mayIssue } };
+    await (mayIssue ? deps.audit.record('registration_existing_email', entry) : recordRefusal(deps.audit, 'registration_existing_email', entry));
   } else {
     if (mayIssue) {
       await storeCode(deps.codes, 'verify_email', input.email, codeHash, { name, passwordHash });
