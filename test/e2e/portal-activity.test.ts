@@ -43,18 +43,8 @@ describe('the admin portal: sign-in activity', { timeout: 150_000 }, () => {
     await kit?.stop();
   });
 
-  async function open(portal: string, viewport?: { width: number; height: number }) {
-    const ctx = await kit.context(viewport);
-    const page = await kit.page(ctx);
-    await page.goto(`${kit.portals.origin}/${portal}/`);
-    return { ctx, page };
-  }
-  async function signIn(p: Page, email: string, password: string) {
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Inbox' }).waitFor();
-  }
+  const open = (portal: string, viewport?: { width: number; height: number }) => kit.open(portal, viewport);
+  const signIn = (p: Page, email: string, password: string) => kit.signIn(p, email, password);
   const sections = (p: Page) => p.getByRole('navigation', { name: 'Sections' }).getByRole('link');
   const dataRows = (p: Page) => p.locator('#activity-table tbody tr');
 

@@ -29,18 +29,8 @@ describe('the portals in a real browser: each role', { timeout: 150_000 }, () =>
     await kit?.stop();
   });
 
-  async function open(portal: string) {
-    const ctx = await kit.context();
-    const page = await kit.page(ctx);
-    await page.goto(`${kit.portals.origin}/${portal}/`);
-    return { ctx, page };
-  }
-  async function signIn(p: Page, email: string, password: string) {
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Inbox' }).waitFor();
-  }
+  const open = (portal: string, viewport?: { width: number; height: number }) => kit.open(portal, viewport);
+  const signIn = (p: Page, email: string, password: string) => kit.signIn(p, email, password);
   const section = (p: Page, name: string) => p.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
 
   it('When a person registers on the employee portal and enters the emailed code, then they are signed in as an employee', () =>

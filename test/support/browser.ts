@@ -49,6 +49,10 @@ export interface PortalKit {
   /** A new browser context (one person, one browser profile). */
   context(viewport?: { width: number; height: number }): Promise<BrowserContext>;
   page(context: BrowserContext): Promise<Page>;
+  /** A new context with one page on `portal`'s start page (`admin`, `manager_QA`, …). */
+  open(portal: string, viewport?: { width: number; height: number }): Promise<{ ctx: BrowserContext; page: Page }>;
+  /** Signs in on the page's sign-in form, as a person would, and waits for the inbox. */
+  signIn(page: Page, email: string, password: string): Promise<void>;
   /** Runs a step; if it fails, every open page is screenshot into test-results/portals/failures/. */
   step(name: string, fn: () => Promise<void>): Promise<void>;
   /** Registers and verifies a user through the API (the code from the SMTP server), known to the directory; returns the password. */
@@ -79,6 +83,18 @@ export async function startPortalKit(stackEnv: Record<string, string> = {}): Pro
       const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1 });
       contexts.push(ctx);
       return ctx;
+    },
+    async open(portal, viewport) {
+      const ctx = await kit.context(viewport);
+      const page = await kit.page(ctx);
+      await page.goto(`${portals.origin}/${portal}/`);
+      return { ctx, page };
+    },
+    async signIn(p, email, password) {
+      await p.getByLabel('Email').fill(email);
+      await p.getByLabel('Password').fill(password);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Inbox' }).waitFor();
     },
     async page(ctx) {
       const p = await ctx.newPage();

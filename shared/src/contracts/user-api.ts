@@ -4,6 +4,7 @@
  * HTTP query and the RPC to auth, which owns the users and the order (by name, then id).
  */
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../opaque-cursor.js';
 import { hasUnstorableText } from '../json-limits.js';
 import { roleSchema } from './notifications.js';
 import { text } from './text.js';
@@ -25,20 +26,13 @@ export interface UserCursor {
 const cursorShape = z.tuple([z.string().max(400), z.uuid()]);
 
 export function encodeUserCursor(c: UserCursor): string {
-  return Buffer.from(JSON.stringify([c.name, c.id])).toString('base64url');
+  return encodeCursor([c.name, c.id]);
 }
 
 export function decodeUserCursor(s: string): UserCursor | undefined {
-  if (s.length > CURSOR_MAX || !/^[A-Za-z0-9_-]+$/.test(s)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = cursorShape.safeParse(value);
-  if (!parsed.success || hasUnstorableText(parsed.data[0])) return undefined;
-  return { name: parsed.data[0], id: parsed.data[1] };
+  const tuple = decodeCursor(s, cursorShape, CURSOR_MAX);
+  if (!tuple || hasUnstorableText(tuple[0])) return undefined;
+  return { name: tuple[0], id: tuple[1] };
 }
 
 export const userCursorSchema = z.string().refine((s) => decodeUserCursor(s) !== undefined, 'must be a nextCursor this endpoint answered');

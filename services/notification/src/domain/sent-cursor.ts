@@ -9,6 +9,7 @@
  * pages the caller's own sends older than that place, and nothing else.
  */
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '@warren/shared/opaque-cursor';
 
 export interface SentPosition {
   /** `created_at` in UTC to the microsecond: `2030-01-01T09:00:00.123456Z`. */
@@ -23,20 +24,13 @@ const AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z$/;
 const shape = z.tuple([z.string().regex(AT), z.uuid()]);
 
 export function encodeSentCursor(p: SentPosition): string {
-  return Buffer.from(JSON.stringify([p.at, p.id])).toString('base64url');
+  return encodeCursor([p.at, p.id]);
 }
 
 export function decodeSentCursor(s: string): SentPosition | undefined {
-  if (s.length > CURSOR_MAX || !/^[A-Za-z0-9_-]+$/.test(s)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = shape.safeParse(value);
-  if (!parsed.success || !isRealTime(parsed.data[0])) return undefined;
-  return { at: parsed.data[0], id: parsed.data[1].toLowerCase() };
+  const tuple = decodeCursor(s, shape, CURSOR_MAX);
+  if (!tuple || !isRealTime(tuple[0])) return undefined;
+  return { at: tuple[0], id: tuple[1].toLowerCase() };
 }
 
 /**
