@@ -21,6 +21,8 @@ const DOMAIN_MAY_IMPORT = [
   '^shared/src/errors[.]ts$',
   // pure rules: which text PostgreSQL can store (no I/O)
   '^shared/src/json-limits[.]ts$',
+  // pure rules: page cursors encoded and decoded (base64url JSON; no I/O)
+  '^shared/src/opaque-cursor[.]ts$',
   // pure rules: W3C traceparent parsing and the trace id a log line carries (no I/O)
   '^shared/src/trace-context[.]ts$',
   // the logger's type (re-exported by each ports.ts); the rule below refuses a value import of it
@@ -37,7 +39,7 @@ module.exports = {
       name: 'domain-imports-only-ports',
       comment:
         'A use case in services/<name>/src/domain/ imports only its own domain files (ports.ts among them), ' +
-        '@warren/shared/contracts/*, errors, json-limits, trace-context, the Logger type and computation libraries. ' +
+        '@warren/shared/contracts/*, errors, json-limits, opaque-cursor, trace-context, the Logger type and computation libraries. ' +
         'Put what it needs from a database, the broker, SMTP or HTTP behind an interface in domain/ports.ts ' +
         'and implement it in db/, messaging/ or email/ (wired in service.ts).',
       severity: 'error',
