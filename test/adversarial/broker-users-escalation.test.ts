@@ -161,4 +161,35 @@ describe('broker users: escalation through dead-lettering and reply-to (private 
     assert.ok(!stack.logs.notification.lines.some((l) => l.message === 'message dead-lettered' && l.queue === t.queues.notificationUsers.name), 'nothing of auth reached notification.users');
     assert.ok(stack.logs.auth.lines.some((l) => String(l.message).startsWith('rpc request with a reply address other than direct reply-to')), 'auth says why it did not answer');
   });
+
+  it('When the partner publishes bad notification requests (a NUL byte, not JSON, a 20 MB body, BCC to auth\'s keys), then each is dead-lettered or refused and the queue keeps moving', async () => {
+    // Arrange
+    const { ch, errors, close } = await channelAs('partner');
+    const key = ROUTING_KEYS.notificationRequested;
+    const request = (title: string) => ({ notificationId: randomUUID(), recipients: { userIds: [session.user.id] }, title, body: '', requestedAt: new Date().toISOString() });
+    const ids = { nul: randomUUID(), notJson: randomUUID(), huge: randomUUID(), bcc: randomUUID() };
+    const forgedUpsert = { userId: session.user.id, email: employee.email, name: 'Owned', role: 'admin', version: 999_999, occurredAt: new Date().toISOString() };
+    const after = request('after the bad ones');
+    try {
+      // Act
+      const props = (messageId: string) => ({ contentType: 'application/json', messageId, persistent: true });
+      ch.publish(t.exchanges.events.name, key, Buffer.from(JSON.stringify(request('nul \u0000 byte'))), props(ids.nul));
+      ch.publish(t.exchanges.events.name, key, Buffer.from('{"title": "unterminated'), props(ids.notJson));
+      ch.publish(t.exchanges.events.name, key, Buffer.from(JSON.stringify(request('x'.repeat(20 * 1024 * 1024)))), props(ids.huge));
+      ch.publish(t.exchanges.events.name, key, Buffer.from(JSON.stringify(forgedUpsert)), { ...props(ids.bcc), BCC: [ROUTING_KEYS.userUpserted, ROUTING_KEYS.emailRequested] });
+      ch.publish(t.exchanges.events.name, key, Buffer.from(JSON.stringify(after)), props(after.notificationId));
+      await until(async () => (await notificationDb.query('SELECT 1 FROM inbox_items WHERE notification_id = $1', [after.notificationId])).rowCount === 1, 'the good request stored after the bad ones', 30_000);
+    } finally {
+      await close();
+    }
+
+    // Assert
+    assert.deepEqual(errors, []);
+    const deadLettered = (id: string) => stack.logs.notification.lines.find((l) => l.message === 'message dead-lettered' && l.messageId === id && l.queue === t.queues.notificationRequests.name)?.reason;
+    await until(() => [ids.nul, ids.notJson, ids.huge, ids.bcc].every((id) => deadLettered(id) !== undefined), 'every bad request dead-lettered');
+    assert.deepEqual([ids.nul, ids.notJson, ids.huge].map(deadLettered), ['validation_failed', 'invalid_json', 'validation_failed']);
+    assert.ok(stack.logs.notification.lines.some((l) => l.message === 'message dead-lettered' && l.messageId === ids.bcc && l.reason === 'unexpected_route' && l.queue === t.queues.notificationUsers.name), 'the BCC copy refused by the directory consumer');
+    assert.equal((await notificationDb.query('SELECT role FROM directory_users WHERE user_id = $1', [session.user.id])).rows[0]?.role, 'employee');
+    assert.equal((await call(`${stack.notificationUrl}/readyz`)).status, 200);
+  });
 });
