@@ -1,6 +1,6 @@
 /**
- * The broker rows of the fault table with every service on its own broker user
- * (docs/decisions/0032-broker-users.md): after a clean restart and a kill -9 of the broker,
+ * The broker rows of the fault table (restarted, killed, down) with every service on its own broker user
+ * (docs/decisions/0032-broker-users.md): after a clean restart, a kill -9 and an outage of the broker,
  * each service reconnects as its user and declares again what it declares on every connection
  * (durable queues, delay queues, its replica queues, the RPC reply consumer) without a refusal,
  * and nothing accepted is lost or duplicated.
@@ -17,7 +17,7 @@ import { SCENARIOS } from './scenarios.js';
 
 const REFUSAL = /the broker refused|ACCESS_REFUSED|ACCESS-REFUSED/;
 
-describe('chaos: the broker restarted and killed, every service on its own broker user', () => {
+describe('chaos: the broker restarted, killed and down, every service on its own broker user', () => {
   let stack: ChaosStack;
   before(async () => {
     stack = await startChaosStack({ brokerUsers: true });
@@ -26,7 +26,7 @@ describe('chaos: the broker restarted and killed, every service on its own broke
     await stack?.remove();
   });
 
-  for (const id of ['broker-restart', 'broker-killed']) {
+  for (const id of ['broker-restart', 'broker-killed', 'broker-down']) {
     it(`When ${id} under a steady send load on per-service users, then nothing accepted is lost or duplicated, no re-declaration is refused, and every service is back as its user`, async (t) => {
       const scenario = SCENARIOS.find((s) => s.id === id);
       assert.ok(scenario);
