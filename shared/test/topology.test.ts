@@ -147,6 +147,9 @@ describe('topology kit', () => {
     assert.ok(!arrivedAsBound(q, 'x.events', 'a.one.two'));
     assert.ok(!arrivedAsBound(q, 'x.events', 'session.ended'), 'a CC/BCC key');
     assert.ok(!arrivedAsBound(q, 'x.other', 'a.one'), 'another exchange');
+    const death = { 'x-death': [{ queue: 'amq.gen-abc', reason: 'expired', exchange: 'x.events', 'routing-keys': ['b'] }] };
+    assert.ok(!arrivedAsBound(q, 'x.events', 'a.one', death), 'dead-lettered into the exchange under a bound key by a queue of the publisher\'s');
+    assert.ok(arrivedAsBound(q, '', 'x.q', death), 'a delay queue\'s copy, back by the default exchange');
     assert.ok(bindingMatches('fanout', '', 'anything') && bindingMatches('direct', 'a.*', 'a.*') && !bindingMatches('direct', 'a.*', 'a.b'));
   });
 });

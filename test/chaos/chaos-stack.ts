@@ -14,6 +14,9 @@ import { startPrivatePostgres, type PrivatePostgres } from '../support/private-p
 import { startPrivateRabbit, type PrivateRabbit } from '../support/private-rabbitmq.js';
 import { ADMIN } from '../support/stack.js';
 import type { ServiceName } from '../support/service-process.js';
+import { brokerUserName, type BrokerUser } from '@warren/shared/contracts/broker-users';
+import { passwordVariable } from '../../scripts/broker-permissions-output.js';
+import { run } from '../support/private-processes.js';
 import { restartableService, type RestartableService } from './restartable-service.js';
 
 export interface ChaosStack {
@@ -37,7 +40,16 @@ export interface ChaosStack {
   remove(): Promise<void>;
 }
 
-export async function startChaosStack(): Promise<ChaosStack> {
+export interface ChaosStackOptions {
+  /**
+   * Each service on its own broker user (docs/decisions/0032-broker-users.md), made by
+   * `npm run broker:permissions` and applied to the private node; the stack's own helpers
+   * (directory announcements, the tally) keep the node's guest.
+   */
+  brokerUsers?: boolean;
+}
+
+export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<ChaosStack> {
   const [rabbit, authDb, mainDb, notificationDb] = await Promise.all([
     startPrivateRabbit(),
     startPrivatePostgres(),
@@ -66,8 +78,9 @@ export async function startChaosStack(): Promise<ChaosStack> {
     // The load logs in once per row from 127.0.0.1; nothing here is about rate limits.
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
   };
+  const own: Partial<Record<ServiceName, Record<string, string>>> = opts.brokerUsers ? await applyBrokerUsers(rabbit, env.BROKER_NAMESPACE as string) : {};
   const make = (service: ServiceName, label: string, port: number, extra: Record<string, string> = {}) =>
-    restartableService(service, label, port, { ...env, ...extra });
+    restartableService(service, label, port, { ...env, ...own[service], ...extra });
   const auth = make('auth', 'auth', ports.auth);
   const main = make('main-backend', 'main-backend', ports.main);
   const notifications = [make('notification', 'notification', ports.notification)];
@@ -127,4 +140,17 @@ export async function startChaosStack(): Promise<ChaosStack> {
     throw err;
   }
   return self;
+}
+
+/** Applies the generated users to `rabbit` for `namespace`; each service's RABBITMQ_URL. */
+async function applyBrokerUsers(rabbit: PrivateRabbit, namespace: string): Promise<Partial<Record<ServiceName, Record<string, string>>>> {
+  const users: BrokerUser[] = ['auth', 'main-backend', 'notification', 'partner', 'operator'];
+  const passwords = Object.fromEntries(users.map((u) => [u, `pw-${randomBytes(12).toString('base64url')}`])) as Record<BrokerUser, string>;
+  const { stdout: script } = await run(process.execPath, ['--import', 'tsx', 'scripts/broker-permissions.ts', '--namespace', namespace]);
+  await run('sh', ['-c', script], {
+    env: { ...process.env, ...rabbit.ctlCommand.env, RABBITMQCTL: rabbit.ctlCommand.command, ...Object.fromEntries(users.map((u) => [passwordVariable(u), passwords[u]])) },
+    timeout: 180_000,
+  });
+  const url = (u: BrokerUser) => ({ RABBITMQ_URL: `amqp://${encodeURIComponent(brokerUserName(namespace, u))}:${passwords[u]}@127.0.0.1:${rabbit.port}` });
+  return { auth: url('auth'), 'main-backend': url('main-backend'), notification: url('notification') };
 }

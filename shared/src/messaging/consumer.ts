@@ -37,7 +37,7 @@ import { DelayedRetry } from './delayed-retry.js';
 import { decode, originalRoutingKey, requestIdOf, retryCounts, traceparentOf } from './envelope.js';
 import { classifyFailure } from './failure-kind.js';
 import { settle, Subscription } from './subscription.js';
-import { arrivedAsBound, consumedQueuesOf, type WorkQueue } from './topology.js';
+import { arrivedAsBound, consumedQueuesOf, deadLetteredByBroker, type WorkQueue } from './topology.js';
 
 export { PermanentError, UnavailableError } from './failure-kind.js';
 
@@ -216,12 +216,14 @@ export class Consumer<S extends z.ZodType> {
   private receive(lane: Lane<z.output<S>>, ch: Channel, msg: ConsumeMessage): Promise<void> {
     const requestId = sanitizeRequestId(requestIdOf(msg));
     const { exchange, routingKey } = msg.fields;
-    if (!arrivedAsBound(this.opts.queue, exchange, routingKey)) {
-      // Routed here by a CC/BCC header under a key this queue is not bound for (topology.ts): a
-      // publisher reaching a queue its broker user may not publish to. Kept for the on-call person.
-      return Promise.resolve(
-        this.deadLetter(ch, msg, requestId, 'unexpected_route', `published to ${exchange} with routing key ${routingKey}, which no binding of the queue takes`),
-      );
+    if (!arrivedAsBound(this.opts.queue, exchange, routingKey, msg.properties.headers)) {
+      // Routed here by a CC/BCC header under a key this queue is not bound for, or dead-lettered
+      // into the exchange by someone's queue (topology.ts): a publisher reaching a queue its
+      // broker user may not publish to. Kept for the on-call person.
+      const why = deadLetteredByBroker(msg.properties.headers)
+        ? `dead-lettered into ${exchange} with routing key ${routingKey} by a queue (x-death), not published there`
+        : `published to ${exchange} with routing key ${routingKey}, which no binding of the queue takes`;
+      return Promise.resolve(this.deadLetter(ch, msg, requestId, 'unexpected_route', why));
     }
     const decoded = decode(msg);
     if (!decoded.ok) return Promise.resolve(this.deadLetter(ch, msg, requestId, decoded.reason, 'message body is not JSON'));

@@ -18,7 +18,7 @@ import type { Broker } from './broker.js';
 import { decode } from './envelope.js';
 import { SERVER_NAMED_QUEUES } from './broker-permissions.js';
 import { needing } from './refusal.js';
-import { bindingMatches, declareTopology, type Exchange } from './topology.js';
+import { bindingMatches, deadLetteredByBroker, declareTopology, type Exchange } from './topology.js';
 
 const MAX_RESUBSCRIBE_BACKOFF_MS = 5_000;
 
@@ -93,8 +93,13 @@ export class ReplicaSubscription<S extends z.ZodType> {
           void this.cancelled(ch);
           return;
         }
-        // Only what the binding lets in: a key added by a publisher's CC/BCC header (topology.ts, arrivedAsBound) is not ours.
-        if (msg.fields.exchange !== opts.exchange.name || !bindingMatches(opts.exchange.type, opts.routingKey, msg.fields.routingKey)) {
+        // Only what the binding lets in: a key added by a publisher's CC/BCC header, or a copy a
+        // queue dead-lettered into the exchange (topology.ts, arrivedAsBound), is not ours.
+        if (
+          msg.fields.exchange !== opts.exchange.name ||
+          !bindingMatches(opts.exchange.type, opts.routingKey, msg.fields.routingKey) ||
+          deadLetteredByBroker(msg.properties.headers)
+        ) {
           opts.logger.warn('message not routed by the subscription\'s binding ignored', {
             subscription: opts.name,
             exchange: msg.fields.exchange,

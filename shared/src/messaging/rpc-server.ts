@@ -5,7 +5,9 @@
  * (the caller rethrows it); a database that cannot be reached becomes a 503 `database_unavailable`
  * reply with Retry-After; anything else becomes a generic 500 reply and is logged here.
  * A request with no reply address cannot be answered: it is dropped, logged and counted (never
- * kept on the broker, since requests such as a login carry secrets).
+ * kept on the broker, since requests such as a login carry secrets); so is one whose reply
+ * address is not a direct reply-to one (the answer would go into that queue), or one a queue
+ * dead-lettered into the exchange (past the broker's check of who may call which method).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
@@ -16,9 +18,9 @@ import type { Metrics } from '../metrics.js';
 import { runWithRequestId, sanitizeRequestId } from '../request-context.js';
 import type { Broker } from './broker.js';
 import { decode, encode, requestIdOf } from './envelope.js';
-import { DEADLINE_HEADER, type RpcMethod, type RpcReply } from './rpc-protocol.js';
+import { DEADLINE_HEADER, DIRECT_REPLY_TO, type RpcMethod, type RpcReply } from './rpc-protocol.js';
 import { settle, Subscription } from './subscription.js';
-import type { Queue } from './topology.js';
+import { deadLetteredByBroker, type Queue } from './topology.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = RpcMethod<any, any>;
@@ -82,6 +84,21 @@ export class RpcServer {
       if (!replyTo || !correlationId) {
         this.logger.error('rpc request without reply address dropped', { routingKey: key });
         this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'dropped_no_reply_to' });
+        return settle(() => ch.nack(msg, false, false));
+      }
+      if (!String(replyTo).startsWith(`${DIRECT_REPLY_TO}.`)) {
+        // The answer goes by the default exchange, which reaches every queue by name: a caller
+        // naming another party's queue would have this server publish into it. Callers use
+        // direct reply-to, which the broker rewrites to `amq.rabbitmq.reply-to.<token>`.
+        this.logger.warn('rpc request with a reply address other than direct reply-to dropped', { routingKey: key, replyTo: String(replyTo).slice(0, 200) });
+        this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'dropped_reply_to' });
+        return settle(() => ch.nack(msg, false, false));
+      }
+      if (msg.fields.exchange !== '' && deadLetteredByBroker(msg.properties.headers)) {
+        // Dead-lettered into the RPC exchange by someone's queue under a key of its choosing:
+        // the broker checks topic permissions (who may call which method) only on a publish.
+        this.logger.warn('rpc request dead-lettered into the exchange dropped', { routingKey: key });
+        this.metrics?.messagesConsumed.inc({ queue: this.queue, outcome: 'dropped_dead_lettered' });
         return settle(() => ch.nack(msg, false, false));
       }
       const deadline = Number(msg.properties.headers?.[DEADLINE_HEADER]);

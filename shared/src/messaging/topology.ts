@@ -208,11 +208,29 @@ export function bindingMatches(type: Exchange['type'], pattern: string, routingK
  * routes only by the queue's own name (a delayed copy coming back, a replay; only users that may
  * write to the default exchange can send those). Anything else was routed there by a publisher's
  * `CC`/`BCC` header: RabbitMQ before 4.0.3 checks a topic permission against the routing key
- * alone, so a user allowed one key could reach every binding of the exchange that way.
+ * alone, so a user allowed one key could reach every binding of the exchange that way; or
+ * dead-lettered into the exchange by a queue of the publisher's (deadLetteredByBroker).
  */
-export function arrivedAsBound(queue: Queue, exchange: string, routingKey: string): boolean {
+export function arrivedAsBound(queue: Queue, exchange: string, routingKey: string, headers: MessageHeaders = {}): boolean {
   if (exchange === '') return true;
+  if (deadLetteredByBroker(headers)) return false;
   return queue.bindings.some((b) => b.exchange.name === exchange && bindingMatches(b.exchange.type, b.routingKey, routingKey));
+}
+
+/** A delivery's headers, as amqplib gives them (possibly undefined). */
+export type MessageHeaders = Record<string, unknown> | undefined;
+
+/**
+ * Whether the broker dead-lettered this copy (it adds an `x-death` record each time). Topic
+ * permissions are checked when a client publishes, never when the broker dead-letters: a user
+ * that may declare a queue (a replica subscription's server-named one) may give it
+ * `x-dead-letter-exchange` (any exchange it may write to) and `x-dead-letter-routing-key` (any
+ * key), and what expires there comes out under that key. Nothing Warren publishes through an
+ * exchange carries `x-death` (a replay drops it: dead-letters.ts); only a delay queue's copy,
+ * which comes back by the default exchange, does.
+ */
+export function deadLetteredByBroker(headers: MessageHeaders): boolean {
+  return headers?.['x-death'] !== undefined;
 }
 
 /**
