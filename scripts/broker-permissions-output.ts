@@ -6,6 +6,7 @@
  * or given as hashes, or none (docs/operations.md, "Broker users").
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { BrokerLimits } from '@warren/shared/contracts/broker-limits';
 import type { BrokerUser, BrokerUserPermissions } from '@warren/shared/contracts/broker-users';
 
 /** The variable holding a user's password: `BROKER_PASSWORD_MAIN_BACKEND`. */
@@ -23,8 +24,8 @@ function sh(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function rabbitmqctlScript(opts: { namespace: string; vhost: string; users: readonly BrokerUserPermissions[]; command: string }): string {
-  const { namespace, vhost, users } = opts;
+export function rabbitmqctlScript(opts: { namespace: string; vhost: string; users: readonly BrokerUserPermissions[]; limits: BrokerLimits; command: string }): string {
+  const { namespace, vhost, users, limits } = opts;
   const lines = [
     '#!/bin/sh',
     `# RabbitMQ users of the broker namespace ${namespace} (vhost ${vhost}) and their permissions, made`,
@@ -69,6 +70,20 @@ export function rabbitmqctlScript(opts: { namespace: string; vhost: string; user
     lines.push(`ctl set_permissions -p ${sh(vhost)} ${sh(u.name)} ${sh(p.configure)} ${sh(p.write)} ${sh(p.read)}`);
     for (const t of p.topics) lines.push(`ctl set_topic_permissions -p ${sh(vhost)} ${sh(u.name)} ${sh(t.exchange)} ${sh(t.write)} ${sh(t.read)}`);
   }
+  for (const p of limits.policies) {
+    lines.push(
+      '',
+      `# At most ${p.definition['max-length-bytes']} bytes of messages in ${p.queues.join(', ')}: past that a publish is refused`,
+      '# (a publisher-confirm nack) and the queue keeps what it holds, so a flood from the partner cannot fill',
+      '# the broker and set off its memory or disk alarm (which blocks every publisher). Replaces any policy of',
+      `# this name; one of a higher priority than ${p.priority} on these queues would override it.`,
+      `ctl set_policy -p ${sh(vhost)} --priority ${p.priority} --apply-to ${p.applyTo} ${sh(p.name)} ${sh(p.pattern)} ${sh(JSON.stringify(p.definition))}`,
+    );
+  }
+  for (const u of limits.userLimits) {
+    lines.push('', `# ${u.user}: at most ${u.limits['max-connections']} connections and ${u.limits['max-channels']} channels (all its connections together).`);
+    lines.push(`ctl set_user_limits ${sh(u.user)} ${sh(JSON.stringify(u.limits))}`);
+  }
   lines.push('', `echo "broker users of ${namespace} set up"`, '');
   return lines.join('\n');
 }
@@ -80,8 +95,10 @@ export function rabbitPasswordHash(password: string): string {
 }
 
 export interface Definitions {
-  users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
+  /** `limits`: a user's limits (max-connections, max-channels); RabbitMQ 3.10 and later import them. */
+  users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[]; limits?: Record<string, number> }[];
   vhosts: { name: string }[];
+  policies: { vhost: string; name: string; pattern: string; 'apply-to': string; priority: number; definition: Record<string, unknown> }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
   topic_permissions: { user: string; vhost: string; exchange: string; write: string; read: string }[];
 }
@@ -91,17 +108,19 @@ export interface Definitions {
  * log in until `rabbitmqctl change_password` sets one). Importing it again resets each user's
  * hash to the document's.
  */
-export function definitions(opts: { vhost: string; users: readonly BrokerUserPermissions[]; env: NodeJS.ProcessEnv }): { document: Definitions; withoutPassword: string[] } {
-  const { vhost, users, env } = opts;
+export function definitions(opts: { vhost: string; users: readonly BrokerUserPermissions[]; limits: BrokerLimits; env: NodeJS.ProcessEnv }): { document: Definitions; withoutPassword: string[] } {
+  const { vhost, users, limits, env } = opts;
   const withoutPassword: string[] = [];
   const document: Definitions = {
     users: users.map((u) => {
       const password = env[passwordVariable(u.user)];
       const hash = env[passwordHashVariable(u.user)] ?? (password ? rabbitPasswordHash(password) : '');
       if (!hash) withoutPassword.push(u.name);
-      return { name: u.name, password_hash: hash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] };
+      const userLimits = limits.userLimits.find((l) => l.user === u.name)?.limits;
+      return { name: u.name, password_hash: hash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [], ...(userLimits ? { limits: userLimits } : {}) };
     }),
     vhosts: [{ name: vhost }],
+    policies: limits.policies.map((p) => ({ vhost, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, priority: p.priority, definition: p.definition })),
     permissions: users.map((u) => ({ user: u.name, vhost, configure: u.permissions.configure, write: u.permissions.write, read: u.permissions.read })),
     topic_permissions: users.flatMap((u) => u.permissions.topics.map((t) => ({ user: u.name, vhost, exchange: t.exchange, write: t.write, read: t.read }))),
   };
