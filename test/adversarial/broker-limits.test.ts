@@ -18,7 +18,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import amqplib, { type ConfirmChannel, type Connection } from 'amqplib';
+import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { brokerUserName, type BrokerUser } from '@warren/shared/contracts/broker-users';
 import { ROUTING_KEYS, topology } from '@warren/shared/contracts/topology';
 import { declareTopology } from '@warren/shared/messaging/topology';
@@ -45,8 +45,8 @@ describe('limits on the partner user (private RabbitMQ node)', () => {
   let t: ReturnType<typeof topology>;
   const passwords = Object.fromEntries(USERS.map((u) => [u, `pw-${randomBytes(12).toString('base64url')}`])) as Record<BrokerUser, string>;
   const urlOf = (user: BrokerUser) => `amqp://${encodeURIComponent(brokerUserName(ns, user))}:${passwords[user]}@127.0.0.1:${node.port}`;
-  const open: Connection[] = [];
-  async function connectAs(user: BrokerUser): Promise<Connection> {
+  const open: ChannelModel[] = [];
+  async function connectAs(user: BrokerUser): Promise<ChannelModel> {
     const conn = await amqplib.connect(urlOf(user));
     conn.on('error', () => undefined);
     open.push(conn);
@@ -140,12 +140,12 @@ describe('limits on the partner user (private RabbitMQ node)', () => {
     // "connection limit (2) is reached", is in its log: amqplib drops it).
     await assert.rejects(amqplib.connect(urlOf('partner')), /ConnectionClose/);
     // One closed, one may open again: it was the limit, not the node.
-    await (conns.pop() as Connection).close();
+    await (conns.pop() as ChannelModel).close();
     conns.push(await connectAs('partner'));
 
     // Act & Assert: channels across its connections
-    const first = conns[0] as Connection;
-    for (let i = 0; i < MAX_CHANNELS; i++) await (conns[i % conns.length] as Connection).createChannel();
+    const first = conns[0] as ChannelModel;
+    for (let i = 0; i < MAX_CHANNELS; i++) await (conns[i % conns.length] as ChannelModel).createChannel();
     await assert.rejects(first.createChannel(), /limit|not.allowed|channel/i);
 
     // Assert: the services are not limited by the partner's limits
