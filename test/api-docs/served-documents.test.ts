@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -19,12 +18,14 @@ import { openApiDocument } from '@warren/shared/http/openapi';
 import { mainBackendApi } from '../../services/main-backend/src/http/api.js';
 import { asyncApiDocument } from '../../services/notification/src/asyncapi.js';
 import { notificationApi } from '../../services/notification/src/http/api.js';
+import { RESULTS } from '../support/browser.js';
 import { call } from '../support/http.js';
 import { login, startStack, type Stack } from '../support/stack.js';
 import { until } from '../support/wait.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = process.env.PORTAL_SCREENSHOT_DIR ?? join(tmpdir(), 'warren-portal-screenshots');
+// With the portals' pictures of a run (git-ignored), not in /tmp where each run added one.
+const SCREENSHOTS = RESULTS;
 
 type Doc = OpenAPIV3_1.Document;
 
@@ -202,7 +203,7 @@ describe('the served API documents', { timeout: 120_000 }, () => {
         await page.waitForSelector('.opblock', { timeout: 20_000 });
         const shown = await page.locator('.opblock').count();
         mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, `api-docs-${new URL(url).port}.png`), fullPage: false });
+        await page.screenshot({ path: join(SCREENSHOTS, `api-docs-${url.includes(String(stack.notification.port())) ? 'notification' : 'main-backend'}.png`), fullPage: false });
         await page.close();
 
         // Assert

@@ -19,6 +19,7 @@ import type { AuthDeps } from '../src/domain/deps.js';
 import type { AuditLog, SessionRecord, SessionStore } from '../src/domain/ports.js';
 import type { Pool } from '@warren/shared/db/database';
 import { migratedDatabase, type MigratedDatabase } from '../../../test/support/migrated-database.js';
+import { planNodes, rowsRead } from '../../../test/support/query-plan.js';
 
 describe('the audit log read', () => {
   let db: MigratedDatabase;
@@ -149,10 +150,7 @@ describe('the audit log read', () => {
         const capturing = { query: (text: string, values: unknown[]) => (statements.push({ text, values }), db.pool.query(text, values)) } as unknown as Pool;
         const rows = await new AuditRepository(capturing).page(q);
         const { text, values } = statements[0] as { text: string; values: unknown[] };
-        const { rows: plan } = await db.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-        const read = flatten(plan[0]?.['QUERY PLAN'][0].Plan as PlanNode)
-          .filter((n) => n['Relation Name'] === 'audit_log')
-          .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+        const read = rowsRead((await planNodes(db.pool, text, values, { analyze: true })).filter((n) => n['Relation Name'] === 'audit_log'));
 
         // Assert: the right page, found without reading through the flood
         assert.equal(rows.length, 51, JSON.stringify(q));
@@ -250,16 +248,3 @@ describe('the audit log read', () => {
     });
   });
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function flatten(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(flatten)];
-}

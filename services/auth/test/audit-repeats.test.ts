@@ -15,6 +15,7 @@ import { knownDetails } from '../src/domain/audit-events.js';
 import { recordRefusal, REFUSAL_COUNT_WINDOW_SECONDS } from '../src/domain/audit-refusals.js';
 import type { AuditEntry, AuditEvent, AuditLog } from '../src/domain/ports.js';
 import { migratedDatabase, type MigratedDatabase } from '../../../test/support/migrated-database.js';
+import { planNodes, rowsRead } from '../../../test/support/query-plan.js';
 
 /** The auth service's pool (DATABASE_POOL_MAX's default): as many statements at once as a replica runs. */
 const SERVICE_POOL = 10;
@@ -174,10 +175,7 @@ describe('counting repeated refusals in the audit log', () => {
         try {
           await client.query('BEGIN');
           if (round === 'count') await client.query(text, values);
-          const { rows: plan } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-          read = flatten(plan[0]?.['QUERY PLAN'][0].Plan as PlanNode)
-            .filter((n) => n['Relation Name'] === 'audit_log' && n['Node Type'] !== 'ModifyTable')
-            .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+          read = rowsRead((await planNodes(client, text, values, { analyze: true })).filter((n) => n['Relation Name'] === 'audit_log' && n['Node Type'] !== 'ModifyTable'));
         } finally {
           await client.query('ROLLBACK');
           client.release();
@@ -189,16 +187,3 @@ describe('counting repeated refusals in the audit log', () => {
     }
   });
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function flatten(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(flatten)];
-}

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from '@warren/shared/db/database';
 import { migratedDatabase, type MigratedDatabase } from '../../../test/support/migrated-database.js';
+import { planNodes } from '../../../test/support/query-plan.js';
 import { InboxRepository } from '../src/db/inbox-repository.js';
 import { sentBy as sentRows } from '../src/db/sends-repository.js';
 import type { ListSentSends, NewInboxRow, NewSend } from '../src/domain/ports.js';
@@ -235,9 +236,7 @@ describe('the sends repository: what a sender sent', () => {
       await client.query('SET LOCAL enable_bitmapscan = off');
       for (const { text, values } of statements) {
         // Act
-        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`, values);
-        const plan = rows[0]?.['QUERY PLAN'][0].Plan as PlanNode;
-        const nodes = flatten(plan);
+        const nodes = await planNodes(client, text, values);
 
         // Assert
         assert.deepEqual(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && ['sends', 'inbox_items'].includes(n['Relation Name'] ?? '')), [], 'no sequential scan');
@@ -254,15 +253,3 @@ describe('the sends repository: what a sender sent', () => {
     }
   });
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Plans?: PlanNode[];
-}
-
-function flatten(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(flatten)];
-}
